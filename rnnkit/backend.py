@@ -1,0 +1,46 @@
+"""Global state shared by layers and models: automatic names and the default float type.
+
+tf.keras 2 names objects per snake-cased class name, zero-based: the first ``SimpleRNN``
+is ``simple_rnn``, the next ``simple_rnn_1``; ``clear_session()`` starts the counts again.
+"""
+from __future__ import annotations
+
+import gc
+import re
+from collections import defaultdict
+
+_name_counts: defaultdict[str, int] = defaultdict(int)
+_floatx = "float32"
+
+
+def to_snake_case(name: str) -> str:
+    """``SimpleRNN`` -> ``simple_rnn``, ``TimeDistributed`` -> ``time_distributed`` (Keras rule)."""
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    if insecure[0] != "_":
+        return insecure
+    return "private" + insecure
+
+
+def unique_object_name(prefix: str) -> str:
+    """Return ``prefix`` the first time, then ``prefix_1``, ``prefix_2``, ..."""
+    count = _name_counts[prefix]
+    _name_counts[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def clear_session() -> None:
+    """Reset the automatic names (``sequential``, ``lstm``, ...) as ``keras.backend.clear_session``."""
+    _name_counts.clear()
+    gc.collect()
+
+
+def floatx() -> str:
+    return _floatx
+
+
+def set_floatx(value: str) -> None:
+    global _floatx
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"Unknown floatx type: {value!r}; expected float16, bfloat16, float32 or float64.")
+    _floatx = value

@@ -1,0 +1,344 @@
+"""``Layer``: what every rnnkit layer shares with a tf.keras 2 layer.
+
+A layer is a ``torch.nn.Module`` whose weights are ``nn.Parameter``s registered under their
+Keras names (``kernel``, ``recurrent_kernel``, ``bias`` ...), in Keras order. On top of the
+module it adds the Keras surface: automatic names, the legacy shape arguments
+(``input_shape``, ``batch_input_shape``, ``batch_size``, ``input_dim``), lazy ``build`` from
+the first input shape, ``get_weights``/``set_weights``/``count_params``, ``get_config`` derived
+from the declared hyperparameters, and masks that travel on the output tensor as
+``tensor._keras_mask`` (as Keras does) so the next layer picks them up.
+
+Training mode: a layer starts in eval mode, so ``layer(x)`` behaves as a Keras call outside
+``fit`` (no dropout). ``training=True`` in the call, or ``module.train()`` as in any PyTorch
+loop, turns dropout on.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import activations, backend, constraints, initializers, regularizers
+
+_DTYPES = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+}
+
+
+def dtype_name(dtype: Any) -> str:
+    """Normalise a Keras dtype or dtype policy (string, Keras 3 dict, torch dtype) to a name."""
+    if dtype is None:
+        return backend.floatx()
+    if isinstance(dtype, dict):  # Keras 3 DTypePolicy: {"class_name": "DTypePolicy", "config": {"name": ...}}
+        dtype = dtype.get("config", {}).get("name", backend.floatx())
+    if isinstance(dtype, torch.dtype):
+        for name, value in _DTYPES.items():
+            if value == dtype:
+                return name
+    if isinstance(dtype, str):
+        # Mixed policies compute in half precision but keep float32 variables.
+        if dtype in ("mixed_float16", "mixed_bfloat16"):
+            return "float32"
+        if dtype in _DTYPES or dtype in ("int32", "int64", "bool", "string"):
+            return dtype
+    raise ValueError(f"Unsupported dtype {dtype!r}; expected one of {sorted(_DTYPES)}.")
+
+
+def shape_tuple(shape: Iterable[Any] | None) -> tuple | None:
+    """A shape as a tuple of ints and ``None`` (lists from JSON configs become tuples)."""
+    if shape is None:
+        return None
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+class Layer(nn.Module):
+    """Base class of all rnnkit layers (see the module docstring)."""
+
+    # Names of the constructor arguments that ``get_config`` writes, in Keras's order.
+    _config_keys: tuple[str, ...] = ()
+    # ``None`` or the number of input dimensions the layer requires (``InputSpec(ndim=...)``).
+    _input_ndim: int | None = None
+    # Whether ``call`` uses a mask: masks arriving at other layers are passed through untouched.
+    supports_masking: bool = False
+
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
+                 input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
+                 batch_size: int | None = None, input_dim: int | None = None,
+                 weights: list | None = None, activity_regularizer: Any = None,
+                 autocast: bool = True, **kwargs: Any) -> None:
+        super().__init__()
+        for key in kwargs:
+            # tf.keras 2: TypeError('Keyword argument not understood:', key)
+            raise TypeError(f"Keyword argument not understood: {key!r} "
+                            f"(passed to {type(self).__name__}).")
+        self.name = name or backend.unique_object_name(backend.to_snake_case(type(self).__name__))
+        self._dtype_name = dtype_name(dtype)
+        self._trainable = bool(trainable)
+        self.autocast = autocast
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self._build_input_shape: tuple | None = None
+        self._output_shape: Any = None
+        self._initial_weights = weights
+        self._weight_regularizers: list[tuple[Any, nn.Parameter]] = []
+        self._weight_constraints: list[tuple[Any, nn.Parameter]] = []
+        self._activity_losses: list[torch.Tensor] = []
+
+        # Legacy Keras 2 shape arguments -> the batch input shape a model builds from.
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._batch_input_shape: tuple | None = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = shape_tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + shape_tuple(input_shape)
+        self.train(False)
+
+    # ------------------------------------------------------------------ dtype
+    @property
+    def dtype(self) -> str:
+        return self._dtype_name
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The floating dtype inputs are cast to: the weights' (after ``.double()`` too)."""
+        for param in self.parameters():
+            return param.dtype
+        return _DTYPES.get(self._dtype_name, torch.float32)
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
+                   regularizer: Any = None, constraint: Any = None,
+                   trainable: bool = True) -> nn.Parameter:
+        """Create, initialise and register a weight as ``self.<name>`` (Keras order = call order)."""
+        init = initializers.get(initializer)
+        value = init(tuple(shape), dtype=_DTYPES.get(self._dtype_name, torch.float32))
+        param = nn.Parameter(value, requires_grad=trainable and self._trainable)
+        param._keras_trainable = trainable
+        self.register_parameter(name, param)
+        if regularizer is not None:
+            self._weight_regularizers.append((regularizers.get(regularizer), param))
+        if constraint is not None:
+            self._weight_constraints.append((constraints.get(constraint), param))
+        return param
+
+    def _own_weights(self) -> list[nn.Parameter]:
+        return [p for p in self._parameters.values() if p is not None]
+
+    def _sublayers(self) -> list["Layer"]:
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def _all_weights(self) -> list[tuple[nn.Parameter, bool]]:
+        """Every weight with whether it trains, own weights first, then sub-layers' in order."""
+        found = [(p, self._trainable and getattr(p, "_keras_trainable", True))
+                 for p in self._own_weights()]
+        for layer in self._sublayers():
+            found += [(p, self._trainable and trains) for p, trains in layer._all_weights()]
+        seen, unique = set(), []
+        for p, trains in found:
+            if id(p) not in seen:
+                seen.add(id(p))
+                unique.append((p, trains))
+        return unique
+
+    @property
+    def trainable_weights(self) -> list[nn.Parameter]:
+        return [p for p, trains in self._all_weights() if trains]
+
+    @property
+    def non_trainable_weights(self) -> list[nn.Parameter]:
+        return [p for p, trains in self._all_weights() if not trains]
+
+    @property
+    def weights(self) -> list[nn.Parameter]:
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._sublayers():
+            layer.trainable = value
+        for p in self._own_weights():
+            p.requires_grad_(self._trainable and getattr(p, "_keras_trainable", True))
+
+    def weight_names(self) -> list[str]:
+        """Keras-style names of ``self.weights``, e.g. ``lstm/lstm_cell/kernel:0``."""
+        names = {}
+
+        def walk(layer: Layer, prefix: str) -> None:
+            for key, p in layer._parameters.items():
+                if p is not None and id(p) not in names:
+                    names[id(p)] = f"{prefix}{key}:0"
+            for sub in layer._sublayers():
+                walk(sub, f"{prefix}{sub.name}/")
+
+        walk(self, f"{self.name}/")
+        return [names[id(p)] for p in self.weights]
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [p.detach().cpu().numpy().copy() for p in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(params)} weights "
+                f"({', '.join(self.weight_names())}), but received {len(weights)} arrays.")
+        names = self.weight_names()
+        arrays = [np.asarray(w) for w in weights]
+        for name, p, a in zip(names, params, arrays):
+            if tuple(a.shape) != tuple(p.shape):
+                raise ValueError(
+                    f"Layer {self.name!r} weight {name} has shape {tuple(p.shape)}, "
+                    f"but the array provided for it has shape {tuple(a.shape)}.")
+        # All shapes are checked before anything is written: a bad list changes nothing.
+        with torch.no_grad():
+            for p, a in zip(params, arrays):
+                p.copy_(torch.as_tensor(a, dtype=p.dtype))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name!r}, but the layer isn't "
+                "built. You can build it manually via: "
+                f"`{self.name}.build(batch_input_shape)`.")
+        return int(sum(p.numel() for p in self.weights))
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Regulariser penalties of the weights and of the last call's outputs."""
+        found = [reg(p) for reg, p in self._weight_regularizers] + list(self._activity_losses)
+        for layer in self._sublayers():
+            found += layer.losses
+        return found
+
+    # ------------------------------------------------------------------ build / shapes
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for ``input_shape``; subclasses call ``super().build`` last."""
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            self.build(input_shape)
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    @property
+    def input_shape(self) -> Any:
+        if self._build_input_shape is None:
+            raise AttributeError(f"The layer {self.name!r} has never been called and thus has "
+                                 "no defined input shape.")
+        return self._build_input_shape
+
+    @property
+    def output_shape(self) -> Any:
+        if self._output_shape is None:
+            raise AttributeError(f"The layer {self.name!r} has never been called and thus has "
+                                 "no defined output shape.")
+        return self._output_shape
+
+    # ------------------------------------------------------------------ calling
+    def _to_tensor(self, x: Any) -> torch.Tensor:
+        """NumPy arrays, lists and tensors -> a tensor in the layer's float dtype."""
+        if isinstance(x, torch.Tensor):
+            if self.autocast and x.is_floating_point() and x.dtype != self.compute_dtype:
+                mask = getattr(x, "_keras_mask", None)
+                x = x.to(self.compute_dtype)
+                if mask is not None:
+                    x._keras_mask = mask
+            return x
+        return torch.as_tensor(np.asarray(x), dtype=self.compute_dtype)
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if self._input_ndim is not None and x.dim() != self._input_ndim:
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"ndim={self._input_ndim}, found ndim={x.dim()}. "
+                f"Full shape received: {tuple(x.shape)}")
+
+    def _call_signature(self) -> inspect.Signature:
+        return inspect.signature(self.call)
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        x = self._to_tensor(inputs)
+        self._check_input(x)
+        params = self._call_signature().parameters
+        if "mask" in params and kwargs.get("mask") is None:
+            kwargs["mask"] = getattr(x, "_keras_mask", None)
+        if "training" not in params:
+            kwargs.pop("training", None)
+        elif kwargs.get("training") is None:
+            kwargs["training"] = self.training
+        input_mask = kwargs.get("mask") if "mask" in params else getattr(x, "_keras_mask", None)
+        self._maybe_build(tuple(x.shape))
+        outputs = super().__call__(x, *args, **kwargs)
+        self._attach_mask(outputs, self.compute_mask(x, input_mask))
+        if self.activity_regularizer is not None:
+            first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+            self._activity_losses = [self.activity_regularizer(first) / max(first.shape[0], 1)]
+        return outputs
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.call(*args, **kwargs)
+
+    def call(self, inputs: torch.Tensor, **kwargs: Any) -> Any:
+        return inputs
+
+    def compute_mask(self, inputs: torch.Tensor, mask: torch.Tensor | None = None):
+        """The mask of the output: passed through by layers that support masking."""
+        return mask if self.supports_masking else None
+
+    @staticmethod
+    def _attach_mask(outputs: Any, mask: Any) -> None:
+        if isinstance(outputs, (list, tuple)):
+            masks = mask if isinstance(mask, (list, tuple)) else [mask] + [None] * (len(outputs) - 1)
+            for out, m in zip(outputs, masks):
+                if isinstance(out, torch.Tensor):
+                    out._keras_mask = m
+        elif isinstance(outputs, torch.Tensor):
+            outputs._keras_mask = mask
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        for key in self._config_keys:
+            config[key] = serialize_value(getattr(self, key))
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}"
+
+
+def serialize_value(value: Any) -> Any:
+    """A hyperparameter as Keras writes it in a config (activations by name, objects as dicts)."""
+    if isinstance(value, Layer):
+        return {"class_name": type(value).__name__, "config": value.get_config()}
+    if hasattr(value, "get_config"):
+        return {"class_name": type(value).__name__, "config": value.get_config()}
+    if callable(value):
+        return activations.serialize(value)
+    if isinstance(value, list):
+        return [serialize_value(v) for v in value]
+    return value

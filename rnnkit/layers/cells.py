@@ -1,0 +1,310 @@
+"""The recurrent cells: each cell's equations, written once.
+
+A cell splits one time step in two, so that a layer can hoist the expensive half out of
+the time loop:
+
+* ``project_inputs(x)`` computes ``x @ kernel + input bias`` for every time step at once;
+* ``step(xw_t, states)`` does only the recurrent product and the gates for one step.
+
+``cell(x_t, states)`` runs both for a single step, as a Keras cell call does. Weights use
+Keras shapes and gate order: ``kernel (D, G·H)``, ``recurrent_kernel (H, G·H)``, columns in
+gate blocks of ``H`` (SimpleRNN: one block; LSTM: ``i f c o``; GRU: ``z r h``).
+
+Dropout is Keras's variational dropout: one mask per sequence, reused at every step.
+``implementation=1`` (forced by ``recurrent_dropout``, as in tf.keras 2) draws one mask per
+gate; ``implementation=2`` one mask for the whole input.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .. import activations, constraints, initializers, regularizers
+from .base import Layer
+
+Masks = Sequence[torch.Tensor] | None
+
+
+def _dropout_masks(like: torch.Tensor, rate: float, count: int) -> list[torch.Tensor]:
+    """``count`` inverted-dropout masks shaped like ``like``: 0 or ``1 / (1 - rate)``."""
+    keep = 1.0 - rate
+    return [torch.bernoulli(torch.full_like(like, keep)) / keep for _ in range(count)]
+
+
+class RecurrentCell(Layer):
+    """What the three cells share: weights, dropout masks and the gate-blocked products."""
+
+    n_gates = 1
+    # Names of the states, in Keras order; the first one is the output.
+    state_names: tuple[str, ...] = ("h",)
+    _config_keys = ("units", "activation", "use_bias", "kernel_initializer",
+                    "recurrent_initializer", "bias_initializer", "kernel_regularizer",
+                    "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                    "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
+                 bias_regularizer: Any = None, kernel_constraint: Any = None,
+                 recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 implementation: int = 2, **kwargs: Any) -> None:
+        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+            raise ValueError(f"{type(self).__name__}: received an invalid value for argument "
+                             f"`units`, expected a positive integer, got {units!r}.")
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.dropout = min(1.0, max(0.0, float(dropout)))
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        if implementation not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: `implementation` must be 1 or 2, "
+                             f"got {implementation!r}.")
+        # tf.keras 2: recurrent dropout needs the per-gate products of implementation 1.
+        self.implementation = 1 if self.recurrent_dropout else implementation
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def state_size(self) -> int | list[int]:
+        return self.units if len(self.state_names) == 1 else [self.units] * len(self.state_names)
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    @property
+    def input_dim(self) -> int:
+        return self.kernel.shape[0]
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: the last dimension of the "
+                             f"input (features) must be known, got shape {tuple(input_shape)}.")
+        width = self.n_gates * self.units
+        self.add_weight("kernel", (input_dim, width), self.kernel_initializer,
+                        self.kernel_regularizer, self.kernel_constraint)
+        self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer,
+                        self.recurrent_regularizer, self.recurrent_constraint)
+        if self.use_bias:
+            self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
+                            self.bias_regularizer, self.bias_constraint)
+        else:
+            self.bias = None
+        super().build(input_shape)
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        return (self.n_gates * self.units,)
+
+    def _bias_initializer(self) -> Any:
+        return self.bias_initializer
+
+    def _input_bias(self) -> torch.Tensor | None:
+        return self.bias
+
+    def get_initial_state(self, batch_size: int, dtype: torch.dtype | None = None,
+                          device: Any = None) -> list[torch.Tensor]:
+        dtype = dtype or self.compute_dtype
+        return [torch.zeros(batch_size, self.units, dtype=dtype, device=device)
+                for _ in self.state_names]
+
+    # ------------------------------------------------------------------ dropout
+    def _mask_count(self) -> int:
+        return self.n_gates if self.implementation == 1 else 1
+
+    def dropout_masks(self, x_t: torch.Tensor, training: bool) -> list[torch.Tensor] | None:
+        """Input dropout masks for one sequence (``x_t`` is one step, (B, D))."""
+        if training and 0.0 < self.dropout < 1.0:
+            return _dropout_masks(x_t, self.dropout, self._mask_count())
+        return None
+
+    def recurrent_dropout_masks(self, h: torch.Tensor, training: bool) -> list[torch.Tensor] | None:
+        if training and 0.0 < self.recurrent_dropout < 1.0:
+            return _dropout_masks(h, self.recurrent_dropout, self._mask_count())
+        return None
+
+    # ------------------------------------------------------------------ the two halves
+    def _blocks(self, weight: torch.Tensor) -> list[torch.Tensor]:
+        return list(weight.split(self.units, dim=-1))
+
+    def project_inputs(self, x: torch.Tensor, masks: Masks = None) -> torch.Tensor:
+        """``x @ kernel + input bias`` for all leading axes at once: (..., D) -> (..., G·H)."""
+        if masks is None:
+            xw = x @ self.kernel
+        elif len(masks) == 1:
+            xw = (x * _over_time(masks[0], x)) @ self.kernel
+        else:  # implementation 1: each gate sees its own dropped-out copy of the input
+            xw = torch.cat([(x * _over_time(m, x)) @ k
+                            for m, k in zip(masks, self._blocks(self.kernel))], dim=-1)
+        bias = self._input_bias()
+        return xw if bias is None else xw + bias
+
+    def recurrent_product(self, h: torch.Tensor, masks: Masks = None) -> torch.Tensor:
+        """``h @ recurrent_kernel`` (per gate with a dropped-out ``h`` under recurrent dropout)."""
+        if masks is None:
+            return h @ self.recurrent_kernel
+        if len(masks) == 1:
+            return (h * masks[0]) @ self.recurrent_kernel
+        return torch.cat([(h * m) @ u for m, u in zip(masks, self._blocks(self.recurrent_kernel))],
+                         dim=-1)
+
+    def step(self, xw_t: torch.Tensor, states: Sequence[torch.Tensor],
+             recurrent_masks: Masks = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+    def call(self, inputs: torch.Tensor, states: Sequence[torch.Tensor],
+             training: bool | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One Keras cell step: ``(output, new_states)`` for ``x_t`` (B, D) and ``states``."""
+        if isinstance(states, torch.Tensor):
+            states = [states]
+        states = [self._to_tensor(s) for s in states]
+        xw = self.project_inputs(inputs, self.dropout_masks(inputs, bool(training)))
+        return self.step(xw, states, self.recurrent_dropout_masks(states[0], bool(training)))
+
+    def __call__(self, inputs: Any, states: Any = None, training: bool | None = None) -> Any:
+        x = self._to_tensor(inputs)
+        if x.dim() != 2:
+            raise ValueError(f'Cell "{self.name}" takes one time step of shape (batch, features); '
+                             f"got shape {tuple(x.shape)}.")
+        self._maybe_build(tuple(x.shape))
+        if states is None:
+            states = self.get_initial_state(x.shape[0], x.dtype, x.device)
+        return self.call(x, states, training=self.training if training is None else training)
+
+
+def _over_time(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A (B, D) dropout mask broadcast over the time axis of a (B, T, D) input."""
+    return mask.unsqueeze(1) if x.dim() == 3 else mask
+
+
+class SimpleRNNCell(RecurrentCell):
+    """Fully connected recurrence.
+
+    ``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``; the output is ``h_t``.
+    """
+
+    def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, **kwargs)
+        self.implementation = 2  # SimpleRNN has one gate: one mask either way
+
+    def step(self, xw_t, states, recurrent_masks=None):
+        h = self.activation(xw_t + self.recurrent_product(states[0], recurrent_masks))
+        return h, [h]
+
+
+class LSTMCell(RecurrentCell):
+    """Long short-term memory, Keras gate order ``i, f, c, o`` (as torch).
+
+    ``z = x_t @ kernel + bias + h_{t-1} @ recurrent_kernel``, split into ``z_i, z_f, z_c, z_o``;
+    ``i, f, o = recurrent_activation(z_i, z_f, z_o)``;
+    ``c_t = f * c_{t-1} + i * activation(z_c)``; ``h_t = o * activation(c_t)``.
+    States ``[h, c]``; the output is ``h_t``.
+    """
+
+    n_gates = 4
+    state_names = ("h", "c")
+    _config_keys = ("units", "activation", "recurrent_activation", "use_bias",
+                    "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                    "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
+                    "bias_regularizer", "kernel_constraint", "recurrent_constraint",
+                    "bias_constraint", "dropout", "recurrent_dropout", "implementation")
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 unit_forget_bias: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.unit_forget_bias = bool(unit_forget_bias)
+
+    def _bias_initializer(self) -> Any:
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, units = self.bias_initializer, self.units
+
+        def forget_ones(shape, dtype=torch.float32):
+            # Keras: the bias initialiser for i, ones for f, the initialiser again for c and o.
+            return torch.cat([base((units,), dtype=dtype), torch.ones(units, dtype=dtype),
+                              base((2 * units,), dtype=dtype)])
+        return forget_ones
+
+    def step(self, xw_t, states, recurrent_masks=None):
+        h, c = states
+        z = xw_t + self.recurrent_product(h, recurrent_masks)
+        z_i, z_f, z_c, z_o = z.split(self.units, dim=-1)
+        i = self.recurrent_activation(z_i)
+        f = self.recurrent_activation(z_f)
+        o = self.recurrent_activation(z_o)
+        c = f * c + i * self.activation(z_c)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+
+class GRUCell(RecurrentCell):
+    """Gated recurrent unit, Keras gate order ``z, r, h``.
+
+    ``x_z, x_r, x_h = split(x_t @ kernel + b_in)``.
+    ``reset_after=True`` (default; torch's GRU), bias ``(2, 3H)`` = ``[b_in, b_rec]``:
+    ``r_z, r_r, r_h = split(h_{t-1} @ recurrent_kernel + b_rec)``;
+    ``z = σ(x_z + r_z)``, ``r = σ(x_r + r_r)``, ``hh = activation(x_h + r * r_h)``.
+    ``reset_after=False`` (the original GRU), bias ``(3H,)`` = ``b_in``:
+    ``z = σ(x_z + h @ U_z)``, ``r = σ(x_r + h @ U_r)``, ``hh = activation(x_h + (r * h) @ U_h)``.
+    Both: ``h_t = z * h_{t-1} + (1 - z) * hh``; σ is ``recurrent_activation``.
+    """
+
+    n_gates = 3
+    _config_keys = ("units", "activation", "recurrent_activation", "use_bias",
+                    "kernel_initializer", "recurrent_initializer", "bias_initializer",
+                    "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                    "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
+                    "recurrent_dropout", "implementation", "reset_after")
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 reset_after: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+        self.reset_after = bool(reset_after)
+
+    def _bias_shape(self) -> tuple[int, ...]:
+        return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
+
+    def _input_bias(self) -> torch.Tensor | None:
+        if self.bias is None or not self.reset_after:
+            return self.bias
+        return self.bias[0]
+
+    def step(self, xw_t, states, recurrent_masks=None):
+        h = states[0]
+        x_z, x_r, x_h = xw_t.split(self.units, dim=-1)
+        if self.reset_after:
+            rec = self.recurrent_product(h, recurrent_masks)
+            if self.bias is not None:
+                rec = rec + self.bias[1]
+            r_z, r_r, r_h = rec.split(self.units, dim=-1)
+            z = self.recurrent_activation(x_z + r_z)
+            r = self.recurrent_activation(x_r + r_r)
+            hh = self.activation(x_h + r * r_h)
+        else:
+            u_zr, u_h = self.recurrent_kernel.split([2 * self.units, self.units], dim=-1)
+            if recurrent_masks is None:
+                r_z, r_r = (h @ u_zr).split(self.units, dim=-1)
+                h_for_candidate = h
+            else:
+                u_z, u_r = u_zr.split(self.units, dim=-1)
+                r_z, r_r = (h * recurrent_masks[0]) @ u_z, (h * recurrent_masks[1]) @ u_r
+                h_for_candidate = h * recurrent_masks[2]
+            z = self.recurrent_activation(x_z + r_z)
+            r = self.recurrent_activation(x_r + r_r)
+            hh = self.activation(x_h + (r * h_for_candidate) @ u_h)
+        h = z * h + (1.0 - z) * hh
+        return h, [h]

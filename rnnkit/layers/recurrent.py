@@ -1,0 +1,293 @@
+"""``RNN(cell)`` and the three Keras layers built on it: ``SimpleRNN``, ``LSTM``, ``GRU``.
+
+``RNN`` owns everything around the cell: the time loop (``rnnkit.kernels``), initial and
+stateful states, masks, ``go_backwards``, ``time_major``, ``return_sequences`` and
+``return_state``. ``LSTM(...)`` is ``RNN(LSTMCell(...))`` with the cell's arguments on the
+layer, as in tf.keras 2.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from ..kernels import run_reference
+from .base import Layer, serialize_value, shape_tuple
+from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
+
+
+class RNN(Layer):
+    """Runs ``cell`` over a (batch, time, features) sequence with Keras 2 semantics."""
+
+    _input_ndim = 3
+    supports_masking = True
+    _config_keys = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                    "time_major")
+
+    def __init__(self, cell: Layer, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 time_major: bool = False, zero_output_for_mask: bool = False,
+                 input_length: int | None = None, **kwargs: Any) -> None:
+        # tf.keras 2: `input_dim` + `input_length` on a recurrent layer mean
+        # `input_shape=(input_length, input_dim)`.
+        if "input_shape" not in kwargs and "batch_input_shape" not in kwargs and (
+                "input_dim" in kwargs or input_length is not None):
+            kwargs["input_shape"] = (input_length, kwargs.pop("input_dim", None))
+        elif input_length is not None:
+            raise TypeError(f"Keyword argument not understood: 'input_length' (passed to "
+                            f"{type(self).__name__} together with an input shape).")
+        super().__init__(**kwargs)
+        if not hasattr(cell, "state_size") or not callable(getattr(cell, "call", None)):
+            raise ValueError(f"RNN {self.name!r}: argument `cell` should have a `call` method "
+                             f"and a `state_size` attribute; received {cell!r}.")
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)  # accepted for compatibility: the loop gives the same numbers
+        self.time_major = bool(time_major)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self._stored_states: list[torch.Tensor] | None = None
+
+    # ------------------------------------------------------------------ shapes
+    @property
+    def _state_sizes(self) -> list[int]:
+        size = self.cell.state_size
+        return list(size) if isinstance(size, (list, tuple)) else [size]
+
+    def _split_shape(self, input_shape: Sequence) -> tuple[Any, Any, Any]:
+        batch, steps, features = shape_tuple(input_shape)
+        return (steps, batch, features) if self.time_major else (batch, steps, features)
+
+    def compute_output_shape(self, input_shape: Sequence) -> Any:
+        batch, steps, _ = self._split_shape(input_shape)
+        units = self.cell.output_size
+        if self.return_sequences:
+            output = (steps, batch, units) if self.time_major else (batch, steps, units)
+        else:
+            output = (batch, units)
+        if self.return_state:
+            return [output] + [(batch, size) for size in self._state_sizes]
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self._state_sizes)
+        return output_mask
+
+    def build(self, input_shape: Sequence) -> None:
+        batch, _, features = self._split_shape(input_shape)
+        if not self.cell.built:
+            self.cell.build((batch, features))
+        if self.stateful:
+            if batch is None:
+                raise ValueError(
+                    f"Layer {self.name!r}: a stateful RNN needs to know its batch size. Pass "
+                    "`batch_input_shape=(batch, timesteps, features)` (or `batch_size=` with "
+                    "`input_shape=`) to the first layer of the model.")
+            self._stored_states = [torch.zeros(batch, size, dtype=self.cell.compute_dtype)
+                                   for size in self._state_sizes]
+        super().build(shape_tuple(input_shape))
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        super()._check_input(x)
+        if self.cell.built and isinstance(self.cell, RecurrentCell) \
+                and x.shape[-1] != self.cell.input_dim:
+            expected = (None, None, self.cell.input_dim)
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"shape={expected}, found shape={tuple(x.shape)}")
+
+    # ------------------------------------------------------------------ states
+    @property
+    def states(self) -> list[torch.Tensor | None]:
+        if self._stored_states is None:
+            return [None] * len(self._state_sizes)
+        return list(self._stored_states)
+
+    def reset_states(self, states: Any = None) -> None:
+        """Zero the stored states of a stateful layer, or set them to ``states``."""
+        if not self.stateful:
+            raise AttributeError(f"Layer {self.name!r} must be stateful to reset its states.")
+        if self._stored_states is None:
+            raise ValueError(f"Layer {self.name!r}: a stateful RNN needs to know its batch "
+                             "size before its states can be reset; build it first.")
+        if states is None:
+            self._stored_states = [torch.zeros_like(s) for s in self._stored_states]
+            return
+        values = self._as_state_list(states, self._stored_states[0].shape[0], "states")
+        self._stored_states = [v.detach().clone() for v in values]
+
+    reset_state = reset_states
+
+    def _as_state_list(self, states: Any, batch: int, argument: str) -> list[torch.Tensor]:
+        if isinstance(states, (torch.Tensor, np.ndarray)):
+            states = [states]
+        states = [self._to_tensor(s) for s in states]
+        sizes = self._state_sizes
+        if len(states) != len(sizes):
+            raise ValueError(
+                f"Layer {self.name!r} has {len(sizes)} state(s) but was passed {len(states)} "
+                f"{argument}.")
+        for k, (state, size) in enumerate(zip(states, sizes)):
+            if tuple(state.shape) != (batch, size):
+                raise ValueError(
+                    f"Layer {self.name!r}: {argument}[{k}] should have shape {(batch, size)}, "
+                    f"got {tuple(state.shape)}.")
+        return states
+
+    def _initial_states(self, initial_state: Any, batch: int, like: torch.Tensor
+                        ) -> list[torch.Tensor]:
+        if self.stateful:
+            stored = self._stored_states
+            if stored[0].shape[0] != batch:
+                raise ValueError(
+                    f"Layer {self.name!r}: if an RNN is stateful, the batch size of the input "
+                    f"sequences must be the same as the batch size of the stored states. "
+                    f"Expected batch size: {stored[0].shape[0]}; received batch size: {batch}.")
+            stored = [s.to(like.device, like.dtype) for s in stored]
+            # tf.keras 2 uses an explicit initial state only while the stored one is all zero.
+            if initial_state is None or any(bool(s.any()) for s in stored):
+                return stored
+        if initial_state is None:
+            if hasattr(self.cell, "get_initial_state"):
+                return self.cell.get_initial_state(batch, like.dtype, like.device)
+            return [torch.zeros(batch, size, dtype=like.dtype, device=like.device)
+                    for size in self._state_sizes]
+        return self._as_state_list(initial_state, batch, "initial states")
+
+    # ------------------------------------------------------------------ call
+    def call(self, inputs: torch.Tensor, mask: Any = None, training: bool | None = None,
+             initial_state: Any = None) -> Any:
+        if self.time_major:
+            inputs = inputs.transpose(0, 1)
+        batch, steps, _ = inputs.shape
+        if steps == 0:
+            raise ValueError(f"Layer {self.name!r} received an input with 0 time steps "
+                             f"(shape {tuple(inputs.shape)}); an RNN needs at least one step.")
+        if mask is not None:
+            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
+                                   else mask, device=inputs.device).to(torch.bool)
+            if tuple(mask.shape) != (batch, steps):
+                raise ValueError(f"Layer {self.name!r}: the mask should have shape "
+                                 f"(batch, timesteps) = {(batch, steps)}, got {tuple(mask.shape)}.")
+        states = self._initial_states(initial_state, batch, inputs)
+        training = bool(training)
+        if isinstance(self.cell, RecurrentCell):
+            result = run_reference(
+                self.cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_sequences=self.return_sequences,
+                input_masks=self.cell.dropout_masks(inputs[:, 0], training),
+                recurrent_masks=self.cell.recurrent_dropout_masks(states[0], training))
+        else:
+            result = run_reference(_GenericCell(self.cell, training), inputs, states, mask=mask,
+                                   go_backwards=self.go_backwards,
+                                   zero_output_for_mask=self.zero_output_for_mask,
+                                   return_sequences=self.return_sequences)
+        if self.stateful:
+            self._stored_states = [s.detach() for s in result.states]
+        output = result.outputs if self.return_sequences else result.last_output
+        if self.time_major and self.return_sequences:
+            output = output.transpose(0, 1)
+        if self.return_state:
+            return [output, *result.states]
+        return output
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if self.zero_output_for_mask:
+            config["zero_output_for_mask"] = True
+        config["cell"] = {"class_name": type(self.cell).__name__, "config": self.cell.get_config()}
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "RNN":
+        from .serialization import deserialize
+        config = dict(config)
+        config["cell"] = deserialize(config["cell"])
+        return cls(**config)
+
+
+class _GenericCell:
+    """Adapts a user cell with only ``call(x_t, states)`` to the loop's two-halves protocol."""
+
+    def __init__(self, cell: Any, training: bool) -> None:
+        self.cell, self.training = cell, training
+
+    def project_inputs(self, x, masks=None):
+        return x
+
+    def step(self, x_t, states, recurrent_masks=None):
+        output, new_states = self.cell.call(x_t, states)
+        if isinstance(new_states, torch.Tensor):
+            new_states = [new_states]
+        return output, list(new_states)
+
+
+class _KerasRecurrentLayer(RNN):
+    """A Keras recurrent layer: the cell's arguments on the layer, one flat config."""
+
+    cell_class: type[RecurrentCell] = RecurrentCell
+    _layer_keys = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+                   "time_major", "zero_output_for_mask", "input_length")
+    _base_keys = ("name", "trainable", "dtype", "input_shape", "batch_input_shape",
+                  "batch_size", "input_dim", "weights", "activity_regularizer", "autocast")
+
+    def __init__(self, units: int, **kwargs: Any) -> None:
+        layer_kwargs = {k: kwargs.pop(k) for k in self._layer_keys + self._base_keys
+                        if k in kwargs}
+        try:
+            cell = self.cell_class(units, dtype=kwargs.get("dtype", layer_kwargs.get("dtype")),
+                                   trainable=layer_kwargs.get("trainable", True), **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{type(self).__name__}: {error}") from None
+        super().__init__(cell, **layer_kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # `lstm.units`, `lstm.activation`, `lstm.kernel`, ... live on the cell, as in Keras.
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            modules = self.__dict__.get("_modules", {})
+            cell = modules.get("cell")
+            if cell is not None and (name in cell._config_keys
+                                     or name in ("kernel", "recurrent_kernel", "bias")):
+                return getattr(cell, name)
+            raise
+
+    def get_config(self) -> dict:
+        config = Layer.get_config(self)
+        if self.zero_output_for_mask:
+            config["zero_output_for_mask"] = True
+        cell_config = self.cell.get_config()
+        for key in self.cell._config_keys:
+            config[key] = cell_config[key]
+        config["activity_regularizer"] = serialize_value(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "RNN":
+        return cls(**config)
+
+
+class SimpleRNN(_KerasRecurrentLayer):
+    """Fully connected RNN whose output is fed back as the next input (see ``SimpleRNNCell``)."""
+
+    cell_class = SimpleRNNCell
+
+
+class LSTM(_KerasRecurrentLayer):
+    """Long short-term memory (see ``LSTMCell``); ``return_state`` gives ``[output, h, c]``."""
+
+    cell_class = LSTMCell
+
+
+class GRU(_KerasRecurrentLayer):
+    """Gated recurrent unit (see ``GRUCell``); ``reset_after=True`` is the torch/cuDNN variant."""
+
+    cell_class = GRUCell
