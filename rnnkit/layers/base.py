@@ -112,6 +112,15 @@ class Layer(nn.Module):
             return param.dtype
         return _DTYPES.get(self._dtype_name, torch.float32)
 
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> "Layer":
+        # `.double()`, `.to(torch.float64)`, ... also set the dtype the layer builds its
+        # weights in (a lazily built layer has none yet) and reports in its config.
+        result = super()._apply(fn, *args, **kwargs)
+        probe = fn(torch.empty(0, dtype=_DTYPES.get(self._dtype_name, torch.float32)))
+        if isinstance(probe, torch.Tensor) and probe.is_floating_point():
+            self._dtype_name = dtype_name(probe.dtype)
+        return result
+
     # ------------------------------------------------------------------ weights
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
                    regularizer: Any = None, constraint: Any = None,

@@ -16,12 +16,13 @@ gate; ``implementation=2`` one mask for the whole input.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Sequence
 
 import torch
 
 from .. import activations, constraints, initializers, regularizers
-from .base import Layer
+from .base import _DTYPES, Layer, dtype_name
 
 Masks = Sequence[torch.Tensor] | None
 
@@ -51,11 +52,12 @@ class RecurrentCell(Layer):
                  recurrent_constraint: Any = None, bias_constraint: Any = None,
                  dropout: float = 0.0, recurrent_dropout: float = 0.0,
                  implementation: int = 2, **kwargs: Any) -> None:
-        if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        # Any integer (a NumPy one from a hyperparameter grid too), as tf.keras 2 accepts.
+        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
             raise ValueError(f"{type(self).__name__}: received an invalid value for argument "
                              f"`units`, expected a positive integer, got {units!r}.")
         super().__init__(**kwargs)
-        self.units = units
+        self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -114,8 +116,16 @@ class RecurrentCell(Layer):
     def _input_bias(self) -> torch.Tensor | None:
         return self.bias
 
-    def get_initial_state(self, batch_size: int, dtype: torch.dtype | None = None,
-                          device: Any = None) -> list[torch.Tensor]:
+    def get_initial_state(self, batch_size: int | None = None, dtype: Any = None,
+                          device: Any = None, *, inputs: Any = None) -> list[torch.Tensor]:
+        """Zero states, one (batch, units) tensor per state. Keras 3 passes ``batch_size``;
+        tf.keras 2 also ``inputs=`` (batch size, dtype and device taken from it) and dtype names."""
+        if inputs is not None:
+            inputs = self._to_tensor(inputs)
+            batch_size, device = inputs.shape[0], device or inputs.device
+            dtype = dtype or inputs.dtype
+        if isinstance(dtype, str):
+            dtype = _DTYPES[dtype_name(dtype)]
         dtype = dtype or self.compute_dtype
         return [torch.zeros(batch_size, self.units, dtype=dtype, device=device)
                 for _ in self.state_names]
@@ -166,12 +176,19 @@ class RecurrentCell(Layer):
 
     def call(self, inputs: torch.Tensor, states: Sequence[torch.Tensor],
              training: bool | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """One Keras cell step: ``(output, new_states)`` for ``x_t`` (B, D) and ``states``."""
-        if isinstance(states, torch.Tensor):
+        """One Keras cell step: ``(output, new_states)`` for ``x_t`` (B, D) and ``states``.
+
+        As in tf.keras 2, a single state tensor (not a list) gives a single new state back."""
+        single = isinstance(states, torch.Tensor)
+        if single:
             states = [states]
         states = [self._to_tensor(s) for s in states]
         xw = self.project_inputs(inputs, self.dropout_masks(inputs, bool(training)))
-        return self.step(xw, states, self.recurrent_dropout_masks(states[0], bool(training)))
+        output, new_states = self.step(xw, states,
+                                       self.recurrent_dropout_masks(states[0], bool(training)))
+        if single and len(new_states) == 1:
+            return output, new_states[0]
+        return output, new_states
 
     def __call__(self, inputs: Any, states: Any = None, training: bool | None = None) -> Any:
         x = self._to_tensor(inputs)

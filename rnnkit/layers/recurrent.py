@@ -80,7 +80,7 @@ class RNN(Layer):
 
     def build(self, input_shape: Sequence) -> None:
         batch, _, features = self._split_shape(input_shape)
-        if not self.cell.built:
+        if isinstance(self.cell, Layer) and not self.cell.built:  # a plain user cell has no build
             self.cell.build((batch, features))
         if self.stateful:
             if batch is None:
@@ -94,7 +94,7 @@ class RNN(Layer):
 
     def _check_input(self, x: torch.Tensor) -> None:
         super()._check_input(x)
-        if self.cell.built and isinstance(self.cell, RecurrentCell) \
+        if isinstance(self.cell, RecurrentCell) and self.cell.built \
                 and x.shape[-1] != self.cell.input_dim:
             expected = (None, None, self.cell.input_dim)
             raise ValueError(

@@ -1,0 +1,12 @@
+"""rnnkit: Keras 2 style recurrent networks (SimpleRNN, LSTM, GRU) on PyTorch.
+
+    from rnnkit.models import Sequential
+    from rnnkit.layers import SimpleRNN, LSTM, GRU
+"""
+from . import activations, backend, constraints, initializers, layers, models, regularizers, utils
+from .layers import Input
+
+__version__ = "0.1.0"
+
+__all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
+           "regularizers", "utils", "Input", "__version__"]

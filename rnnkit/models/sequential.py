@@ -1,0 +1,250 @@
+"""``Sequential``: a linear stack of layers, built and summarised as tf.keras 2 does.
+
+The model builds as soon as it knows its input shape: from the first layer's legacy shape
+arguments (``input_shape``, ``batch_input_shape``, ``input_dim`` + ``input_length``), from an
+``Input``/``InputLayer`` first, from ``build(shape)``, or on the first call. Shapes travel
+through the layers' ``compute_output_shape`` with ``None`` for an unknown batch, which is
+what ``summary()`` prints.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..layers.base import Layer, shape_tuple
+from ..layers.core import InputLayer
+from ..layers.serialization import deserialize, serialize
+from .summary import format_shape, format_summary
+
+
+class Sequential(Layer):
+    """A stack of layers where each layer has one input and one output tensor."""
+
+    supports_masking = True
+
+    def __init__(self, layers: Sequence[Layer] | None = None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._input_layer: InputLayer | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------ the stack
+    @property
+    def layers(self) -> list[Layer]:
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def add(self, layer: Layer) -> None:
+        if isinstance(layer, InputLayer):
+            if self.layers or self._input_layer is not None:
+                raise ValueError(f"Sequential {self.name!r}: an InputLayer can only be the "
+                                 "first layer of a Sequential model.")
+            self._set_input_layer(layer)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"The added layer must be an instance of class Layer. "
+                            f"Received: layer={layer!r} of type {type(layer).__name__}.")
+        if any(existing.name == layer.name for existing in self.layers):
+            raise ValueError(f"All layers added to a Sequential model should have unique names. "
+                             f'Name "{layer.name}" is already the name of a layer in this model. '
+                             "Update the `name` argument to pass a unique name.")
+        if not self.layers and self._batch_input_shape is None \
+                and layer._batch_input_shape is not None:
+            self._batch_input_shape = layer._batch_input_shape
+        self.add_module(_module_key(layer.name), layer)
+        if self._batch_input_shape is not None:
+            self._build_layers(self._batch_input_shape)
+
+    def _set_input_layer(self, layer: InputLayer) -> None:
+        # Kept out of the module tree: an InputLayer has no weights and is not in `layers`.
+        object.__setattr__(self, "_input_layer", layer)
+        self._batch_input_shape = layer._batch_input_shape
+
+    def pop(self) -> Layer:
+        layers = self.layers
+        if not layers:
+            raise TypeError("There are no layers in the model.")
+        last = layers[-1]
+        del self._modules[_module_key(last.name)]
+        return last
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    # ------------------------------------------------------------------ building
+    def _build_layers(self, batch_input_shape: Sequence) -> None:
+        shape = shape_tuple(batch_input_shape)
+        self._batch_input_shape = shape
+        for layer in self.layers:
+            layer._maybe_build(shape)
+            layer._build_input_shape = shape
+            shape = layer.compute_output_shape(shape)
+            if isinstance(shape, list):
+                raise ValueError(
+                    f"All layers in a Sequential model should have a single output tensor. "
+                    f"Layer {layer.name!r} returns {len(shape)} tensors (return_state?); for "
+                    "multi-output layers, use the functional API.")
+            layer._output_shape = shape
+        self._output_shape = shape
+        self._build_input_shape = self._batch_input_shape
+        self.built = True
+
+    def build(self, input_shape: Sequence | None = None) -> None:
+        if input_shape is None:
+            input_shape = self._batch_input_shape
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        self._build_layers(input_shape)
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            # Built from a call: the batch size is left open, as tf.keras 2 does.
+            self._build_layers((None,) + tuple(input_shape[1:]))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = shape_tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    # ------------------------------------------------------------------ calling
+    def _to_tensor(self, x: Any) -> torch.Tensor:
+        layers = self.layers
+        return layers[0]._to_tensor(x) if layers else super()._to_tensor(x)
+
+    def call(self, inputs: torch.Tensor, training: bool | None = None, mask: Any = None) -> Any:
+        if not self.layers:
+            raise ValueError(f"Sequential model {self.name!r} has no layers to call.")
+        x = inputs
+        if mask is not None:
+            x._keras_mask = mask
+        for layer in self.layers:
+            x = layer(x, training=training)
+        return x
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the last layer's mask is already attached to the output
+
+    def _attach_mask(self, outputs: Any, mask: Any) -> None:
+        pass  # keep the mask the last layer attached
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None) -> np.ndarray:
+        """Outputs as NumPy, computed in batches of ``batch_size`` (32) in inference mode."""
+        batch_size = batch_size or 32
+        x = self._to_tensor(x)
+        if x.shape[0] == 0:
+            with torch.no_grad():
+                return self(x, training=False).cpu().numpy()
+        chunks = []
+        with torch.no_grad():
+            for start in range(0, x.shape[0], batch_size):
+                chunks.append(self(x[start:start + batch_size], training=False).cpu().numpy())
+        return np.concatenate(chunks, axis=0)
+
+    def reset_states(self) -> None:
+        for layer in self.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_states()
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self) -> list[torch.nn.Parameter]:
+        # tf.keras 2 models list weights layer by layer (a Layer splits trainable first).
+        seen, found = set(), []
+        for layer in self.layers:
+            for p in layer.weights:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    found.append(p)
+        return found
+
+    def weight_names(self) -> list[str]:
+        return [name for layer in self.layers for name in layer.weight_names()]
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(_NOT_BUILT)
+        return int(sum(p.numel() for p in self.weights))
+
+    # ------------------------------------------------------------------ summary
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print the tf.keras 2.7–2.12 summary table (``print_fn`` gets one line at a time)."""
+        if not self.built:
+            raise ValueError(_NOT_BUILT)
+        rows = []
+        for layer in self.layers:
+            try:
+                shape = format_shape(layer.output_shape)
+            except AttributeError:
+                shape = "multiple"
+            params = layer.count_params() if layer.built else "0 (unused)"
+            row = (f"{layer.name} ({type(layer).__name__})", shape, str(params))
+            if show_trainable:
+                row += ("Y" if layer.trainable else "N",)
+            rows.append(row)
+        trainable = sum(p.numel() for p in _unique(self.trainable_weights))
+        non_trainable = sum(p.numel() for p in _unique(self.non_trainable_weights))
+        lines = format_summary(self.name, rows, trainable, non_trainable,
+                               line_length=line_length, positions=positions,
+                               show_trainable=show_trainable)
+        print_fn = print_fn or print
+        for line in lines:
+            print_fn(line)
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict:
+        layer_configs = []
+        if self._batch_input_shape is not None:
+            first = self.layers[0].name if self.layers else self.name
+            input_layer = self._input_layer or InputLayer(
+                batch_input_shape=self._batch_input_shape, name=f"{first}_input",
+                dtype=self.layers[0].dtype if self.layers else None)
+            layer_configs.append(serialize(input_layer))
+        layer_configs += [serialize(layer) for layer in self.layers]
+        return {"name": self.name, "layers": layer_configs}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Sequential":
+        if isinstance(config, list):  # Keras < 2.2.3 wrote the bare layer list
+            config = {"layers": config}
+        model = cls(name=config.get("name"))
+        input_shape = None
+        for layer_config in config.get("layers", []):
+            layer = deserialize(layer_config, custom_objects)
+            if isinstance(layer, InputLayer):
+                input_shape = layer._batch_input_shape
+                model._set_input_layer(layer)
+                continue
+            model.add(layer)
+        if input_shape is not None and not model.built and model.layers:
+            model.build(input_shape)
+        return model
+
+
+_NOT_BUILT = ("This model has not yet been built. Build the model first by calling `build()` "
+              "or by calling the model on a batch of data.")
+
+
+def _module_key(name: str) -> str:
+    # nn.Module names cannot contain dots; Keras names rarely do.
+    return name.replace(".", "_")
+
+
+def _unique(params: list) -> list:
+    seen, found = set(), []
+    for p in params:
+        if id(p) not in seen:
+            seen.add(id(p))
+            found.append(p)
+    return found
