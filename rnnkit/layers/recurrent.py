@@ -267,7 +267,8 @@ class _KerasRecurrentLayer(RNN):
         cell_config = self.cell.get_config()
         for key in self.cell._config_keys:
             config[key] = cell_config[key]
-        config["activity_regularizer"] = serialize_value(self.activity_regularizer)
+            if key == "bias_regularizer":  # where tf.keras 2 writes it
+                config["activity_regularizer"] = serialize_value(self.activity_regularizer)
         return config
 
     @classmethod

@@ -257,6 +257,17 @@ def test_bidirectional_weights_argument_and_trainable():
     assert not any(p.requires_grad for p in frozen.parameters())
 
 
+def test_bidirectional_stateful_reset():
+    bidir = Bidirectional(GRU(2, stateful=True), batch_input_shape=(3, 6, 4))
+    x = _sequence()
+    first = bidir(x)
+    assert not torch.allclose(bidir(x), first)  # the states carried over
+    bidir.reset_states()
+    torch.testing.assert_close(bidir(x), first)
+    with pytest.raises(AttributeError, match=r"must be stateful"):
+        Bidirectional(GRU(2)).reset_states()
+
+
 def test_bidirectional_errors():
     with pytest.raises(ValueError, match=r"Invalid merge mode.*'sum', 'mul', 'ave', 'concat'"):
         Bidirectional(LSTM(2), merge_mode="max")
