@@ -116,9 +116,10 @@ class Layer(nn.Module):
         # `.double()`, `.to(torch.float64)`, ... also set the dtype the layer builds its
         # weights in (a lazily built layer has none yet) and reports in its config.
         result = super()._apply(fn, *args, **kwargs)
-        probe = fn(torch.empty(0, dtype=_DTYPES.get(self._dtype_name, torch.float32)))
-        if isinstance(probe, torch.Tensor) and probe.is_floating_point():
-            self._dtype_name = dtype_name(probe.dtype)
+        if self._dtype_name in _DTYPES:  # integer layers (an int32 Input) keep their dtype
+            probe = fn(torch.empty(0, dtype=_DTYPES[self._dtype_name]))
+            if isinstance(probe, torch.Tensor) and probe.is_floating_point():
+                self._dtype_name = dtype_name(probe.dtype)
         return result
 
     # ------------------------------------------------------------------ weights

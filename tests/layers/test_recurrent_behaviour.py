@@ -424,6 +424,22 @@ def test_stateful_continues_and_resets(kind):
         layer(x[:2])
 
 
+def test_stateful_uses_initial_state_only_while_stored_states_are_zero():
+    # tf.keras 2 (`base_rnn._process_inputs`): tf.cond(non_zero_count > 0, self.states, initial_state)
+    layer = SimpleRNN(3, stateful=True, return_state=True)
+    plain = SimpleRNN(3, return_state=True)
+    x = _x(t=2)
+    layer.build(tuple(x.shape))
+    plain.build(tuple(x.shape))
+    _randomise(layer)
+    plain.set_weights(layer.get_weights())
+    h0 = torch.randn(3, 3)
+    _, h1 = layer(x, initial_state=[h0])
+    torch.testing.assert_close(h1, plain(x, initial_state=[h0])[1])
+    _, h2 = layer(x, initial_state=[h0])  # stored state is non-zero now: h0 is ignored
+    torch.testing.assert_close(h2, plain(x, initial_state=[h1])[1])
+
+
 def test_stateful_with_batch_size_and_input_shape():
     layer = LSTM(2, stateful=True, batch_size=4, input_shape=(3, 5))
     layer.build(layer._batch_input_shape)
