@@ -171,8 +171,23 @@ class RecurrentCell(Layer):
                          dim=-1)
 
     def step(self, xw_t: torch.Tensor, states: Sequence[torch.Tensor],
-             recurrent_masks: Masks = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+             recurrent_masks: Masks = None, gates: dict | None = None
+             ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """One step from the projected input ``xw_t`` (B, G·H): ``(output, new_states)``.
+
+        ``gates``, when a dict is passed, receives the step's intermediate values (the
+        gates, the candidate, the pre-activation) under their names: this is how
+        ``rnnkit.inspect.gates`` watches the very equations the layer runs. The layer's
+        loop passes nothing, so its only cost is one ``is not None`` test."""
         raise NotImplementedError
+
+    def step_with_gates(self, xw_t: torch.Tensor, states: Sequence[torch.Tensor],
+                        recurrent_masks: Masks = None
+                        ) -> tuple[torch.Tensor, list[torch.Tensor], dict[str, torch.Tensor]]:
+        """``step`` that also returns its intermediate values: ``(output, new_states, gates)``."""
+        gates: dict[str, torch.Tensor] = {}
+        output, new_states = self.step(xw_t, states, recurrent_masks, gates=gates)
+        return output, new_states, gates
 
     def call(self, inputs: torch.Tensor, states: Sequence[torch.Tensor],
              training: bool | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -216,8 +231,11 @@ class SimpleRNNCell(RecurrentCell):
         super().__init__(units, activation=activation, **kwargs)
         self.implementation = 2  # SimpleRNN has one gate: one mask either way
 
-    def step(self, xw_t, states, recurrent_masks=None):
-        h = self.activation(xw_t + self.recurrent_product(states[0], recurrent_masks))
+    def step(self, xw_t, states, recurrent_masks=None, gates=None):
+        pre_activation = xw_t + self.recurrent_product(states[0], recurrent_masks)
+        h = self.activation(pre_activation)
+        if gates is not None:
+            gates["pre_activation"] = pre_activation
         return h, [h]
 
 
@@ -255,15 +273,18 @@ class LSTMCell(RecurrentCell):
                               base((2 * units,), dtype=dtype)])
         return forget_ones
 
-    def step(self, xw_t, states, recurrent_masks=None):
+    def step(self, xw_t, states, recurrent_masks=None, gates=None):
         h, c = states
         z = xw_t + self.recurrent_product(h, recurrent_masks)
         z_i, z_f, z_c, z_o = z.split(self.units, dim=-1)
         i = self.recurrent_activation(z_i)
         f = self.recurrent_activation(z_f)
         o = self.recurrent_activation(z_o)
-        c = f * c + i * self.activation(z_c)
+        c_tilde = self.activation(z_c)
+        c = f * c + i * c_tilde
         h = o * self.activation(c)
+        if gates is not None:
+            gates.update(i=i, f=f, c_tilde=c_tilde, o=o)
         return h, [h, c]
 
 
@@ -300,7 +321,7 @@ class GRUCell(RecurrentCell):
             return self.bias
         return self.bias[0]
 
-    def step(self, xw_t, states, recurrent_masks=None):
+    def step(self, xw_t, states, recurrent_masks=None, gates=None):
         h = states[0]
         x_z, x_r, x_h = xw_t.split(self.units, dim=-1)
         if self.reset_after:
@@ -323,5 +344,7 @@ class GRUCell(RecurrentCell):
             z = self.recurrent_activation(x_z + r_z)
             r = self.recurrent_activation(x_r + r_r)
             hh = self.activation(x_h + (r * h_for_candidate) @ u_h)
+        if gates is not None:
+            gates.update(z=z, r=r, h_tilde=hh)
         h = z * h + (1.0 - z) * hh
         return h, [h]
