@@ -4,9 +4,11 @@
     from rnnkit.layers import SimpleRNN, LSTM, GRU
 """
 from . import activations, backend, constraints, initializers, layers, models, regularizers, utils
+from . import inspect
+from .inspect import explain
 from .layers import Input
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
-           "regularizers", "utils", "Input", "__version__"]
+           "regularizers", "utils", "Input", "inspect", "explain", "__version__"]

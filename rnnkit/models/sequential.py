@@ -178,8 +178,12 @@ class Sequential(Layer):
     # ------------------------------------------------------------------ summary
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
                 print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
-                show_trainable: bool = False, layer_range: Any = None) -> None:
-        """Print the tf.keras 2.7–2.12 summary table (``print_fn`` gets one line at a time)."""
+                show_trainable: bool = False, layer_range: Any = None,
+                explain: bool = False) -> None:
+        """Print the tf.keras 2.7–2.12 summary table (``print_fn`` gets one line at a time).
+
+        ``explain=True`` (rnnkit's own) adds each layer's parameter formula below the table
+        (see ``rnnkit.explain``)."""
         if not self.built:
             raise ValueError(_NOT_BUILT)
         rows = []
@@ -198,6 +202,9 @@ class Sequential(Layer):
         lines = format_summary(self.name, rows, trainable, non_trainable,
                                line_length=line_length, positions=positions,
                                show_trainable=show_trainable)
+        if explain:
+            from ..inspect.formulas import explain as explain_model
+            lines = lines + explain_model(self).lines()
         print_fn = print_fn or print
         for line in lines:
             print_fn(line)
