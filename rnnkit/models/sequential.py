@@ -13,13 +13,15 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from ..io.saving import SavingMixin
 from ..layers.base import Layer, shape_tuple
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
+from ..training.engine import TrainingMixin
 from .summary import format_shape, format_summary
 
 
-class Sequential(Layer):
+class Sequential(SavingMixin, TrainingMixin, Layer):
     """A stack of layers where each layer has one input and one output tensor."""
 
     supports_masking = True

@@ -1,0 +1,121 @@
+"""tf.keras 2 HDF5 files: ``model.save("m.h5")`` and ``model.save_weights("w.h5")``.
+
+Layout (``reference/keras-semantics.md`` §7.1): the weights live under ``model_weights``
+(full model) or at the root (weights only); ``layer_names`` lists the model's layers in
+order (chunked into ``layer_names0``, ``layer_names1``, ... when large) and each layer's
+group lists its ``weight_names``, which are also the dataset paths inside the group. The
+full model adds the ``model_config`` JSON attribute. Loading is topological (layers with
+weights, in order) or ``by_name``; Keras 1 and CuDNN arrays are converted by shape.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import safe_read
+from .errors import FileFormatError, WeightMismatchError
+from .weight_plan import PlanEntry, convert_legacy, layer_entries
+
+KERAS_VERSION = "2.12.0"  # the tf.keras release whose layout is written
+_ATTRIBUTE_LIMIT = 64512  # HDF5_OBJECT_HEADER_LIMIT in tf.keras
+
+
+def is_legacy_weights_root(handle: Any) -> bool:
+    return (safe_read.read_attribute(handle, "layer_names") is not None
+            or safe_read.read_attribute(handle, "layer_names0") is not None)
+
+
+def weights_root(handle: Any) -> Any:
+    """``model_weights`` of a full-model file, else the root of a weights-only file."""
+    if safe_read.has_child(handle, "model_weights"):
+        return safe_read.get_child(handle, "model_weights", "the model weights")
+    return handle
+
+
+def read_saved_layers(root: Any, label: str) -> list[tuple[str, list[np.ndarray]]]:
+    """``(layer name, arrays in weight_names order)`` for every saved layer, in saved order."""
+    names = safe_read.read_name_list(root, "layer_names")
+    if names is None:
+        raise FileFormatError(f"{label} has no 'layer_names' attribute: it is not a tf.keras "
+                              "HDF5 weights file.")
+    saved = []
+    for name in names:
+        group = safe_read.get_child(root, name, f"the group of layer {name!r}")
+        if not safe_read.is_group(group):
+            raise FileFormatError(f"{label}: layer {name!r} should be a group.")
+        weight_names = safe_read.read_name_list(group, "weight_names") or []
+        arrays = [safe_read.read_array(safe_read.get_child(group, w, f"weight {w!r} of layer {name!r}"),
+                                       f"weight {w!r} of layer {name!r}")
+                  for w in weight_names]
+        saved.append((name, arrays))
+    return saved
+
+
+def plan_legacy(model: Any, root: Any, label: str, by_name: bool = False,
+                skip_mismatch: bool = False) -> list[PlanEntry]:
+    """Match the saved layers to ``model.layers`` topologically or by name."""
+    saved = read_saved_layers(root, label)
+    plan: list[PlanEntry] = []
+    if by_name:
+        saved_by_name = dict(saved)
+        for layer in model.layers:
+            if layer.name in saved_by_name and layer.weights:
+                arrays = convert_legacy(layer, saved_by_name[layer.name], label)
+                try:
+                    entries = layer_entries(layer, arrays, label)
+                    if skip_mismatch and any(e.array.shape != tuple(e.param.shape) for e in entries):
+                        continue
+                except WeightMismatchError:
+                    if skip_mismatch:
+                        continue
+                    raise
+                plan += entries
+        return plan
+    with_weights = [(n, a) for n, a in saved if a]
+    layers = [layer for layer in model.layers if layer.weights]
+    if len(with_weights) != len(layers):
+        raise WeightMismatchError(
+            f"{label}: Layer count mismatch when loading weights from file. Model expected "
+            f"{len(layers)} layers with weights ({', '.join(l.name for l in layers)}), found "
+            f"{len(with_weights)} saved layers ({', '.join(n for n, _ in with_weights)}).")
+    for layer, (_, arrays) in zip(layers, with_weights):
+        plan += layer_entries(layer, convert_legacy(layer, arrays, label), label)
+    return plan
+
+
+# ---------------------------------------------------------------------- writing
+def _save_names(obj: Any, name: str, values: list[str]) -> None:
+    """tf.keras's ``save_attributes_to_hdf5_group``: split large name lists into chunks."""
+    data = np.asarray([v.encode("utf8") for v in values]) if values else np.asarray([], dtype=np.float64)
+    chunks = 1
+    while data.nbytes / chunks > _ATTRIBUTE_LIMIT and chunks < len(values):
+        chunks += 1
+    if chunks == 1:
+        obj.attrs[name] = data
+        return
+    for index, part in enumerate(np.array_split(data, chunks)):
+        obj.attrs[f"{name}{index}"] = part
+
+
+def write_weights(root: Any, model: Any) -> None:
+    """tf.keras 2 weights layout into an open HDF5 group (the root or ``model_weights``)."""
+    layers = model.layers
+    _save_names(root, "layer_names", [layer.name for layer in layers])
+    root.attrs["backend"] = b"tensorflow"
+    root.attrs["keras_version"] = KERAS_VERSION.encode()
+    for layer in layers:
+        group = root.create_group(layer.name)
+        names = layer.weight_names()
+        _save_names(group, "weight_names", names)
+        for name, param in zip(names, layer.weights):
+            group.create_dataset(name, data=param.detach().cpu().numpy())
+    top = root.create_group("top_level_model_weights")
+    _save_names(top, "weight_names", [])
+
+
+def write_model(handle: Any, model: Any, model_config_json: str) -> None:
+    handle.attrs["backend"] = b"tensorflow"
+    handle.attrs["keras_version"] = KERAS_VERSION.encode()
+    handle.attrs["model_config"] = model_config_json.encode("utf8")
+    write_weights(handle.create_group("model_weights"), model)

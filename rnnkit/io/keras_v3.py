@@ -1,0 +1,111 @@
+"""Keras 3 ``.keras`` archives and the ``vars`` weights layout (``*.weights.h5``).
+
+A ``.keras`` file is a ZIP of ``metadata.json``, ``config.json`` and ``model.weights.h5``
+(``reference/keras-semantics.md`` §7.3). In the weights file each layer of the model lives
+at ``layers/<snake_case class name>[_n]`` and each object's own variables at
+``<path>/vars/0, 1, ...`` (an LSTM's at ``layers/lstm/cell/vars``). tf.keras 2.12-2.15
+wrote the same object layout for ``save_weights("x.weights.h5")``, but under
+``_layer_checkpoint_dependencies`` with its own naming (see ``weight_maps.tf212_layer_keys``).
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+from typing import Any
+
+from . import safe_read, weight_maps
+from .errors import FileFormatError
+from .weight_plan import PlanEntry
+
+KERAS3_VERSION = "3.15.1"  # the Keras release whose format is written (and was verified)
+_CONTAINERS = {"keras3": "layers", "tf212": "_layer_checkpoint_dependencies"}
+
+
+def vars_layout(handle: Any) -> str | None:
+    """``"keras3"``, ``"tf212"`` or ``None`` for an open HDF5 file."""
+    if safe_read.has_child(handle, "layers"):
+        return "keras3"
+    if safe_read.has_child(handle, "_layer_checkpoint_dependencies"):
+        return "tf212"
+    return None
+
+
+def plan_vars(model: Any, handle: Any, layout: str, label: str) -> list[PlanEntry]:
+    """Pair every weight of ``model`` with ``<container>/<key>/<path>/vars/<i>``."""
+    container = safe_read.get_child(handle, _CONTAINERS[layout], "the layers container")
+    layers = model.layers
+    keys = (weight_maps.keras3_layer_keys(layers) if layout == "keras3"
+            else weight_maps.tf212_layer_keys(layers))
+    plan: list[PlanEntry] = []
+    for layer, key in zip(layers, keys):
+        names = dict(zip(map(id, layer.weights), layer.weight_names()))
+        for path, params, _ in weight_maps.saveable_groups(layer):
+            if not params:
+                continue
+            where = f"{key}/{path}"
+            group = safe_read.get_child(container, where,
+                                        f"the weights of layer {layer.name!r} ({where})")
+            count = len(group.keys()) if safe_read.is_group(group) else -1
+            if count != len(params):
+                raise FileFormatError(
+                    f"{label}: layer {layer.name!r} ({type(layer).__name__}) expects "
+                    f"{len(params)} arrays at {_CONTAINERS[layout]}/{where}, the file has {count}.")
+            for index, param in enumerate(params):
+                what = f"weight {index} of layer {layer.name!r}"
+                array = safe_read.read_array(safe_read.get_child(group, str(index), what), what)
+                plan.append(PlanEntry(layer.name, names.get(id(param), str(index)), param, array))
+    return plan
+
+
+def write_vars(handle: Any, model: Any) -> None:
+    """The Keras 3 ``model.weights.h5`` layout into an open HDF5 file."""
+    top = handle.create_group("vars")
+    top.attrs["name"] = model.name
+    layers_group = handle.create_group("layers")
+    for layer, key in zip(model.layers, weight_maps.keras3_layer_keys(model.layers)):
+        base = layers_group.create_group(key)
+        for path, params, name in weight_maps.saveable_groups(layer):
+            group = base.require_group(path)
+            group.attrs["name"] = name
+            for index, param in enumerate(params):
+                group.create_dataset(str(index), data=param.detach().cpu().numpy())
+
+
+# ---------------------------------------------------------------------- the archive
+def read_archive(path: Any, label: str) -> tuple[dict, bytes]:
+    """``(config dict, model.weights.h5 bytes)`` of a ``.keras`` archive."""
+    archive, size = safe_read.open_zip(path, label)
+    with archive:
+        names = archive.namelist()
+        if "config.json" not in names:
+            raise FileFormatError(f"{label} is a ZIP without 'config.json': not a .keras archive.")
+        config = safe_read.parse_json(safe_read.read_zip_member(archive, "config.json", label, size),
+                                      f"{label}: config.json")
+        if "model.weights.h5" not in names:
+            other = "model.weights.npz" if "model.weights.npz" in names else None
+            raise FileFormatError(f"{label} has no 'model.weights.h5'"
+                                  + (" (its weights are in model.weights.npz, which rnnkit "
+                                     "does not read)" if other else "") + ".")
+        weights = safe_read.read_zip_member(archive, "model.weights.h5", label, size)
+    return config, weights
+
+
+def write_archive(handle: Any, config: dict, weights_h5: bytes) -> None:
+    """Write the three members (stored, not deflated, as Keras 3 does) to a binary stream."""
+    metadata = {"keras_version": KERAS3_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("metadata.json", json.dumps(metadata))
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", weights_h5)
+
+
+def vars_h5_bytes(model: Any) -> bytes:
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        write_vars(handle, model)
+    return buffer.getvalue()

@@ -1,0 +1,245 @@
+"""``load_model``, and ``save`` / ``save_weights`` / ``load_weights`` for models.
+
+Formats, chosen by the file name as Keras does:
+
+- ``.keras``: a Keras 3 archive (``config.json`` + ``model.weights.h5``), loadable by Keras 3;
+- ``.h5`` / ``.hdf5``: the tf.keras 2 HDF5 layout, loadable by tf.keras 2 (and Keras 3);
+- ``save_weights("x.weights.h5")``: the Keras 3 weights layout; any other ``.h5``: tf.keras 2's.
+
+``load_weights`` reads all of these (and tf.keras 2.12's ``.weights.h5``), recognising the
+file by its content rather than its name. Every write goes to a temporary file in the same
+folder and is renamed over the target only when complete, so an interrupted save never
+destroys the previous file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Callable
+
+import torch
+
+from . import configs, keras_h5, keras_v3, safe_read
+from .errors import FileFormatError
+from .weight_plan import PlanEntry, apply_plan, check_plan
+
+_H5_SUFFIXES = (".h5", ".hdf5", ".keras2")
+
+
+def _label(path: Any) -> str:
+    return repr(os.fspath(path))
+
+
+# ---------------------------------------------------------------------- atomic writes
+def atomic_write(path: Any, write: Callable[[str], None], overwrite: bool = True) -> None:
+    """Call ``write(temp_path)`` and move the result onto ``path`` only once it is complete."""
+    path = os.fspath(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path!r} exists and overwrite=False.")
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                    dir=directory)
+    os.close(handle)
+    try:
+        write(temp)
+        with open(temp, "rb+") as done:  # on disk before the rename makes it visible
+            os.fsync(done.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def _write_h5(path: Any, fill: Callable[[Any], None], overwrite: bool) -> None:
+    import h5py
+
+    def write(temp: str) -> None:
+        with h5py.File(temp, "w") as handle:
+            fill(handle)
+
+    atomic_write(path, write, overwrite)
+
+
+# ---------------------------------------------------------------------- saving
+def save_model(model: Any, filepath: Any, overwrite: bool = True,
+               save_format: str | None = None) -> None:
+    path = os.fspath(filepath)
+    fmt = _model_format(path, save_format)
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} has not been built yet, so it has no weights to "
+                         "save. Build it (model.build(input_shape)) or call it on data first.")
+    if fmt == "keras":
+        config = configs.keras3_model_config(model)
+        _warn_keras3_differences(config)
+        weights = keras_v3.vars_h5_bytes(model)
+
+        def write(temp: str) -> None:
+            with open(temp, "wb") as handle:
+                keras_v3.write_archive(handle, config, weights)
+
+        atomic_write(path, write, overwrite)
+    else:
+        config_json = json.dumps(configs.keras2_model_config(model))
+        _write_h5(path, lambda h: keras_h5.write_model(h, model, config_json), overwrite)
+
+
+def _model_format(path: str, save_format: str | None) -> str:
+    if save_format in ("keras", "keras_v3"):
+        return "keras"
+    if save_format in ("h5", "hdf5"):
+        return "h5"
+    if save_format is not None:
+        raise ValueError(f"Unknown save_format {save_format!r}; rnnkit writes 'keras' or 'h5'.")
+    if path.endswith(".keras"):
+        return "keras"
+    if path.endswith(_H5_SUFFIXES):
+        return "h5"
+    raise ValueError(f"Invalid filepath extension for saving: {path!r}. Please use '.keras' "
+                     "(Keras 3 archive) or '.h5' (tf.keras 2 HDF5).")
+
+
+def _warn_keras3_differences(config: dict) -> None:
+    # Keras 3 redefined hard_sigmoid (relu6(x + 3) / 6); tf.keras 2's is clip(0.2x + 0.5).
+    if "hard_sigmoid" in json.dumps(config):
+        import warnings
+        warnings.warn("This model uses 'hard_sigmoid', which Keras 3 computes differently "
+                      "(relu6(x + 3) / 6 instead of tf.keras 2's clip(0.2 x + 0.5, 0, 1)): "
+                      "Keras 3 will not reproduce its outputs exactly. Save as .h5 for tf.keras 2.",
+                      stacklevel=3)
+
+
+def save_weights(model: Any, filepath: Any, overwrite: bool = True,
+                 save_format: str | None = None) -> None:
+    path = os.fspath(filepath)
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} has no weights yet: build it before save_weights.")
+    if save_format == "keras" or (save_format is None and path.endswith(".weights.h5")):
+        _write_h5(path, lambda h: keras_v3.write_vars(h, model), overwrite)
+    elif save_format in ("h5", "hdf5") or (save_format is None and path.endswith(_H5_SUFFIXES)):
+        _write_h5(path, lambda h: keras_h5.write_weights(h, model), overwrite)
+    else:
+        raise ValueError(f"Invalid filepath for save_weights: {path!r}. Use '.weights.h5' (Keras 3 "
+                         "layout) or '.h5' (tf.keras 2 layout).")
+
+
+# ---------------------------------------------------------------------- loading
+def _weights_plan(model: Any, handle: Any, label: str, by_name: bool = False,
+                  skip_mismatch: bool = False) -> list[PlanEntry]:
+    root = keras_h5.weights_root(handle)
+    if keras_h5.is_legacy_weights_root(root):
+        return keras_h5.plan_legacy(model, root, label, by_name, skip_mismatch)
+    layout = keras_v3.vars_layout(handle)
+    if layout is not None:
+        return keras_v3.plan_vars(model, handle, layout, label)
+    raise FileFormatError(f"{label} is an HDF5 file without Keras weights (no 'layer_names', "
+                          "'layers' or '_layer_checkpoint_dependencies').")
+
+
+def load_weights(model: Any, filepath: Any, by_name: bool = False,
+                 skip_mismatch: bool = False) -> None:
+    label = _label(filepath)
+    if not model.built:
+        raise ValueError(f"Model {model.name!r} has not been built yet: build it "
+                         "(model.build(input_shape)) before load_weights, so its weights exist.")
+    kind = safe_read.file_kind(filepath)
+    if kind == "zip":
+        _, weights = keras_v3.read_archive(filepath, label)
+        with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
+            plan = _weights_plan(model, handle, label)
+    elif kind == "hdf5":
+        with safe_read.open_h5(filepath, label) as handle:
+            plan = _weights_plan(model, handle, label, by_name, skip_mismatch)
+    else:
+        raise FileFormatError(f"{label} is neither an HDF5 weights file nor a .keras archive.")
+    apply_plan(plan, label)
+
+
+def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True) -> Any:
+    """Load a Keras model file: tf.keras 2 ``.h5`` or Keras 3 ``.keras``, without TensorFlow.
+
+    Only layer classes rnnkit knows (or that are passed in ``custom_objects`` / registered)
+    are built; ``Lambda`` layers and references to Python functions are refused. The
+    optimizer state and training config in the file are ignored (``compile`` and
+    ``safe_mode`` are accepted for Keras compatibility; loading is always safe).
+    """
+    label = _label(filepath)
+    if os.path.isdir(filepath):
+        raise FileFormatError(f"{label} is a directory (a TensorFlow SavedModel?); rnnkit reads "
+                              ".keras archives and .h5 files.")
+    kind = safe_read.file_kind(filepath)
+    if kind == "zip":
+        config, weights = keras_v3.read_archive(filepath, label)
+        with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
+            return _build_and_load(config, handle, label, custom_objects)
+    if kind == "hdf5":
+        with safe_read.open_h5(filepath, label) as handle:
+            text = safe_read.read_text_attribute(handle, "model_config")
+            if text is None:
+                raise FileFormatError(f"{label} has no model config: it holds weights only. "
+                                      "Build the model in code and call model.load_weights.")
+            config = safe_read.parse_json(text, f"{label}: model_config")
+            return _build_and_load(config, handle, label, custom_objects)
+    raise FileFormatError(f"{label} is not a Keras model file (neither a .keras ZIP archive "
+                          "nor an HDF5 file).")
+
+
+def read_config(filepath: Any) -> dict:
+    """The (screened) model config of a ``.keras`` or full-model ``.h5`` file."""
+    label = _label(filepath)
+    kind = safe_read.file_kind(filepath)
+    if kind == "zip":
+        config, _ = keras_v3.read_archive(filepath, label)
+    elif kind == "hdf5":
+        with safe_read.open_h5(filepath, label) as handle:
+            text = safe_read.read_text_attribute(handle, "model_config")
+        if text is None:
+            raise FileFormatError(f"{label} holds weights only (no model config).")
+        config = safe_read.parse_json(text, f"{label}: model_config")
+    else:
+        raise FileFormatError(f"{label} is not a Keras model file.")
+    return configs.screen_config(config, label)
+
+
+def _build_and_load(config: Any, handle: Any, label: str, custom_objects: dict | None) -> Any:
+    # First on the meta device: the config's layer sizes are checked against the arrays the
+    # file really stores before a single real weight is allocated.
+    with torch.device("meta"):
+        meta = configs.model_from_config(config, label, custom_objects)
+    plan = _weights_plan(meta, handle, label)
+    check_plan(plan, label)
+    position = {id(p): i for i, p in enumerate(meta.weights)}
+    model = configs.model_from_config(config, label, custom_objects)
+    params = model.weights
+    if len(params) != len(position):
+        raise FileFormatError(f"{label}: the model built differently on the second pass.")
+    real = [PlanEntry(e.layer, e.weight, params[position[id(e.param)]], e.array) for e in plan]
+    if len({id(e.param) for e in real}) != len(params):
+        missing = [n for n, p in zip(model.weight_names(), params)
+                   if id(p) not in {id(e.param) for e in real}]
+        raise FileFormatError(f"{label}: the file has no values for {', '.join(missing)}.")
+    apply_plan(real, label)
+    return model
+
+
+class SavingMixin:
+    """``save``, ``save_weights`` and ``load_weights`` for rnnkit models (Keras signatures)."""
+
+    def save(self, filepath: Any, overwrite: bool = True, save_format: str | None = None,
+             include_optimizer: bool = True, **kwargs: Any) -> None:
+        """Save config and weights: ``.keras`` (Keras 3 archive) or ``.h5`` (tf.keras 2)."""
+        save_model(self, filepath, overwrite=overwrite, save_format=save_format)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True,
+                     save_format: str | None = None, options: Any = None) -> None:
+        """``.weights.h5`` (Keras 3 layout) or ``.h5`` (tf.keras 2 layout)."""
+        save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
+
+    def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False,
+                     options: Any = None) -> None:
+        """Load weights from any tf.keras 2 / Keras 3 weights or model file."""
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
