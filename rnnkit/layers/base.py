@@ -107,9 +107,7 @@ class Layer(nn.Module):
 
     @property
     def compute_dtype(self) -> torch.dtype:
-        """The floating dtype inputs are cast to: the weights' (after ``.double()`` too)."""
-        for param in self.parameters():
-            return param.dtype
+        """The floating dtype inputs are cast to (``_apply`` keeps it in step with ``.double()``)."""
         return _DTYPES.get(self._dtype_name, torch.float32)
 
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> "Layer":
@@ -282,13 +280,21 @@ class Layer(nn.Module):
                 f"ndim={self._input_ndim}, found ndim={x.dim()}. "
                 f"Full shape received: {tuple(x.shape)}")
 
-    def _call_signature(self) -> inspect.Signature:
-        return inspect.signature(self.call)
+    _call_parameters_cache: dict = {}
+
+    def _call_parameters(self) -> frozenset:
+        """Names ``call`` accepts; looked up once per class (``inspect`` is slow per call)."""
+        cls = type(self)
+        names = Layer._call_parameters_cache.get(cls)
+        if names is None:
+            names = frozenset(inspect.signature(self.call).parameters)
+            Layer._call_parameters_cache[cls] = names
+        return names
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         x = self._to_tensor(inputs)
         self._check_input(x)
-        params = self._call_signature().parameters
+        params = self._call_parameters()
         if "mask" in params and kwargs.get("mask") is None:
             kwargs["mask"] = getattr(x, "_keras_mask", None)
         if "training" not in params:
@@ -296,7 +302,8 @@ class Layer(nn.Module):
         elif kwargs.get("training") is None:
             kwargs["training"] = self.training
         input_mask = kwargs.get("mask") if "mask" in params else getattr(x, "_keras_mask", None)
-        self._maybe_build(tuple(x.shape))
+        if not self.built:
+            self._maybe_build(tuple(x.shape))
         outputs = super().__call__(x, *args, **kwargs)
         self._attach_mask(outputs, self.compute_mask(x, input_mask))
         if self.activity_regularizer is not None:

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..kernels import run_reference
+from ..kernels import KERNELS, run_fused_loop, run_reference, run_torch, select_kernel
 from .base import Layer, serialize_value, shape_tuple
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 
@@ -177,12 +177,7 @@ class RNN(Layer):
         states = self._initial_states(initial_state, batch, inputs)
         training = bool(training)
         if isinstance(self.cell, RecurrentCell):
-            result = run_reference(
-                self.cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
-                zero_output_for_mask=self.zero_output_for_mask,
-                return_sequences=self.return_sequences,
-                input_masks=self.cell.dropout_masks(inputs[:, 0], training),
-                recurrent_masks=self.cell.recurrent_dropout_masks(states[0], training))
+            result = self._run_cell(inputs, states, mask, training)
         else:
             result = run_reference(_GenericCell(self.cell, training), inputs, states, mask=mask,
                                    go_backwards=self.go_backwards,
@@ -196,6 +191,44 @@ class RNN(Layer):
         if self.return_state:
             return [output, *result.states]
         return output
+
+    def _run_cell(self, inputs, states, mask, training):
+        """Run one of rnnkit's cells with the kernel ``select_kernel`` picks."""
+        choice = select_kernel(self, inputs, mask, training)
+        input_masks = self.cell.dropout_masks(inputs[:, 0], training)
+        if choice.name == "torch":
+            return run_torch(self.cell, choice.kind, inputs, states, mask=mask,
+                             go_backwards=self.go_backwards,
+                             zero_output_for_mask=self.zero_output_for_mask,
+                             return_sequences=self.return_sequences, input_masks=input_masks)
+        if choice.name == "rnnkit":
+            return run_fused_loop(self.cell, choice.kind, inputs, states,
+                                  go_backwards=self.go_backwards,
+                                  return_sequences=self.return_sequences, input_masks=input_masks)
+        return run_reference(
+            self.cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_sequences=self.return_sequences, input_masks=input_masks,
+            recurrent_masks=self.cell.recurrent_dropout_masks(states[0], training))
+
+    @property
+    def rnn_kernel(self) -> str:
+        """The kernel to run with: ``auto`` (default), ``reference``, ``torch`` or ``rnnkit``."""
+        return self.__dict__.get("_rnn_kernel", "auto")
+
+    @rnn_kernel.setter
+    def rnn_kernel(self, value: str) -> None:
+        if value not in KERNELS:
+            raise ValueError(f"Layer {self.name!r}: rnn_kernel must be one of {KERNELS}, "
+                             f"got {value!r}.")
+        self.__dict__["_rnn_kernel"] = value
+
+    def select_kernel(self, inputs: Any = None, mask: Any = None, training: bool = False):
+        """Which kernel a call on ``inputs`` (and ``mask``) would use, and why."""
+        x = None if inputs is None else self._to_tensor(inputs)
+        if mask is not None:
+            mask = torch.as_tensor(np.asarray(mask)).to(torch.bool)
+        return select_kernel(self, x, mask, training)
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:

@@ -1,0 +1,178 @@
+"""rnnkit's own sequence loops for GRU and SimpleRNN, with a hand-written backward.
+
+PyTorch runs ``nn.GRU`` and ``nn.RNN`` on the CPU as a per-step loop of small ops, each
+recorded by autograd, and then a backward of as many small ops. These loops run the same
+steps without autograd recording inside an ``autograd.Function``: the forward keeps what
+the backward needs, and the backward sweeps time in reverse, leaving the weight gradient
+to one large matrix product over all steps at the end (as cuDNN and oneDNN do).
+
+The input projection ``x @ kernel + b_in`` stays outside, in ordinary autograd: the
+functions take the projected inputs ``xw`` (B, T, G·H) and return every step's output
+(B, T, H). The gate equations are those of ``rnnkit.layers.cells`` (standard activations:
+tanh and sigmoid; relu too for SimpleRNN); ``tests/kernels`` holds the loops equal to the
+reference loop, forward and backward.
+"""
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+
+class GRUSequence(torch.autograd.Function):
+    """GRU over all steps. ``reset_after=True``: ``b_rec`` is the recurrent bias or None.
+
+    Buffers are time-major (T, B, ...) so that each step reads and writes contiguous rows.
+    The backward precomputes, for all steps at once, every factor that does not depend on
+    the incoming gradient, which leaves five small ops and one product per step.
+    """
+
+    @staticmethod
+    def forward(ctx, xw, h0, recurrent_kernel, b_rec, reset_after: bool):
+        batch, steps, units = xw.shape[0], xw.shape[1], h0.shape[1]
+        x = xw.transpose(0, 1).contiguous()                       # (T, B, 3H)
+        rec = x.new_empty(steps, batch, 3 * units)  # recurrent products; z, r overwrite theirs
+        cand = x.new_empty(steps, batch, units)     # the candidate n
+        hs = x.new_empty(steps + 1, batch, units)   # h_0 .. h_T
+        hs[0] = h0
+        # Per-step views made once (unbind) rather than by indexing inside the loop.
+        x_zr, x_h = x[..., :2 * units].unbind(0), x[..., 2 * units:].unbind(0)
+        rec_all, zr_all = rec.unbind(0), rec[..., :2 * units].unbind(0)
+        z_all, r_all = rec[..., :units].unbind(0), rec[..., units:2 * units].unbind(0)
+        rh_all, n_all, h_all = rec[..., 2 * units:].unbind(0), cand.unbind(0), hs.unbind(0)
+        if reset_after:
+            for t in range(steps):
+                if b_rec is None:
+                    torch.mm(h_all[t], recurrent_kernel, out=rec_all[t])
+                else:
+                    torch.addmm(b_rec, h_all[t], recurrent_kernel, out=rec_all[t])
+                zr_all[t].add_(x_zr[t]).sigmoid_()
+                torch.addcmul(x_h[t], r_all[t], rh_all[t], out=n_all[t]).tanh_()
+                torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])  # z*h + (1-z)*n
+        else:
+            u_zr = recurrent_kernel[:, :2 * units].contiguous()
+            u_h = recurrent_kernel[:, 2 * units:].contiguous()
+            for t in range(steps):
+                torch.addmm(x_zr[t], h_all[t], u_zr, out=zr_all[t]).sigmoid_()
+                # rh_all keeps r * h_{t-1} here, for the backward
+                torch.mul(r_all[t], h_all[t], out=rh_all[t])
+                torch.addmm(x_h[t], rh_all[t], u_h, out=n_all[t]).tanh_()
+                torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])
+        ctx.reset_after = reset_after
+        ctx.has_bias = b_rec is not None
+        ctx.save_for_backward(hs, recurrent_kernel, rec, cand)
+        return hs[1:].transpose(0, 1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out):
+        hs, recurrent_kernel, rec, cand = ctx.saved_tensors
+        steps, batch, units = cand.shape
+        previous, z, r, n = hs[:-1], rec[..., :units], rec[..., units:2 * units], cand
+        d_out = d_out.transpose(0, 1).contiguous()
+        d_n = (1 - z) * (1 - n * n)                  # d(pre-activation of n) / dh_t
+        d_z = (previous - n) * z * (1 - z)            # d(pre-activation of z) / dh_t
+        if ctx.reset_after:
+            d_r = d_n * rec[..., 2 * units:] * r * (1 - r)
+            # dh_t times these give the gradients of the recurrent and the input pre-activations
+            to_rec = torch.cat([d_z, d_r, d_n * r], dim=-1).view(steps, batch, 3, units)
+            to_x = torch.cat([d_z, d_r, d_n], dim=-1).view(steps, batch, 3, units)
+        else:
+            to_rec = torch.cat([d_z, d_n], dim=-1).view(steps, batch, 2, units)
+            r_slope = previous * r * (1 - r)
+            u_h_t = recurrent_kernel[:, 2 * units:].t()
+        u_t = recurrent_kernel.t() if ctx.reset_after else recurrent_kernel[:, :2 * units].t()
+        d_rec = torch.empty_like(rec)
+        d_xw = torch.empty_like(rec)
+        dh = torch.zeros_like(hs[0])
+        d_out_all, z_all = d_out.unbind(0), z.unbind(0)
+        to_rec_all = to_rec.unbind(0)
+        if ctx.reset_after:
+            to_x_all = to_x.unbind(0)
+            d_rec_all = d_rec.view(steps, batch, 3, units).unbind(0)
+            d_rec_flat = d_rec.unbind(0)
+            d_xw_all = d_xw.view(steps, batch, 3, units).unbind(0)
+            for t in range(steps - 1, -1, -1):
+                dh = dh + d_out_all[t]
+                dh_3 = dh.unsqueeze(1)
+                torch.mul(dh_3, to_rec_all[t], out=d_rec_all[t])
+                torch.mul(dh_3, to_x_all[t], out=d_xw_all[t])
+                dh = torch.addmm(dh * z_all[t], d_rec_flat[t], u_t)
+        else:
+            r_all, r_slope_all = r.unbind(0), r_slope.unbind(0)
+            d_zh_all = d_xw.view(steps, batch, 3, units)[:, :, ::2].unbind(0)
+            d_zr_all = d_xw[..., :2 * units].unbind(0)
+            d_r_all = d_xw[..., units:2 * units].unbind(0)
+            d_h_all = d_xw[..., 2 * units:].unbind(0)
+            for t in range(steps - 1, -1, -1):
+                dh = dh + d_out_all[t]
+                torch.mul(dh.unsqueeze(1), to_rec_all[t], out=d_zh_all[t])
+                d_reset_h = d_h_all[t].mm(u_h_t)
+                torch.mul(d_reset_h, r_slope_all[t], out=d_r_all[t])
+                dh = torch.addmm(torch.addcmul(dh * z_all[t], d_reset_h, r_all[t]),
+                                 d_zr_all[t], u_t)
+        flat_prev = previous.reshape(-1, units)
+        if ctx.reset_after:
+            d_kernel = flat_prev.t().mm(d_rec.view(-1, 3 * units))
+            d_bias = d_rec.view(-1, 3 * units).sum(0) if ctx.has_bias else None
+        else:
+            flat_dx = d_xw.view(-1, 3 * units)
+            d_kernel = torch.cat([flat_prev.t().mm(flat_dx[:, :2 * units]),
+                                  rec[..., 2 * units:].reshape(-1, units).t().mm(flat_dx[:, 2 * units:])],
+                                 dim=1)
+            d_bias = None
+        return d_xw.transpose(0, 1), dh, d_kernel, d_bias, None
+
+
+class SimpleRNNSequence(torch.autograd.Function):
+    """``h_t = act(xw_t + h_{t-1} @ recurrent_kernel)`` over all steps; act is tanh or relu."""
+
+    @staticmethod
+    def forward(ctx, xw, h0, recurrent_kernel, relu: bool):
+        batch, steps, units = xw.shape
+        x = xw.transpose(0, 1).contiguous()
+        hs = x.new_empty(steps + 1, batch, units)
+        hs[0] = h0
+        x_all, h_all = x.unbind(0), hs.unbind(0)
+        for t in range(steps):
+            h = torch.addmm(x_all[t], h_all[t], recurrent_kernel, out=h_all[t + 1])
+            h.relu_() if relu else h.tanh_()
+        ctx.relu = relu
+        ctx.save_for_backward(hs, recurrent_kernel)
+        return hs[1:].transpose(0, 1)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out):
+        hs, recurrent_kernel = ctx.saved_tensors
+        out = hs[1:]
+        # The activation's derivative from its output, for every step at once.
+        slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
+        d_out = d_out.transpose(0, 1).contiguous()
+        d_pre = torch.empty_like(out)
+        u_t = recurrent_kernel.t()
+        dh = torch.zeros_like(hs[0])
+        d_out_all, slope_all, d_pre_all = d_out.unbind(0), slope.unbind(0), d_pre.unbind(0)
+        for t in range(out.shape[0] - 1, -1, -1):
+            torch.mul(dh.add_(d_out_all[t]), slope_all[t], out=d_pre_all[t])
+            dh = d_pre_all[t].mm(u_t)
+        units = hs.shape[2]
+        d_kernel = hs[:-1].reshape(-1, units).t().mm(d_pre.view(-1, units))
+        return d_pre.transpose(0, 1), dh, d_kernel, None
+
+
+def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
+                   return_sequences: bool = True, input_masks=None):
+    """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``."""
+    from .reference import LoopResult
+
+    xw = cell.project_inputs(inputs, input_masks)
+    if go_backwards:
+        xw = xw.flip(1)
+    h0 = states[0]
+    if kind == "gru":
+        b_rec = cell.bias[1] if cell.use_bias and cell.reset_after else None
+        out = GRUSequence.apply(xw, h0, cell.recurrent_kernel, b_rec, cell.reset_after)
+    else:
+        out = SimpleRNNSequence.apply(xw, h0, cell.recurrent_kernel, kind == "relu")
+    last = out[:, -1]
+    return LoopResult(last, out if return_sequences else None, [last])

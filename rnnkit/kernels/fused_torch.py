@@ -1,0 +1,88 @@
+"""The fused path through PyTorch's own RNN kernels: ``torch._VF.lstm / gru / rnn_tanh / rnn_relu``.
+
+These are the kernels behind ``nn.LSTM`` and friends: oneDNN for LSTM on the CPU, cuDNN on
+CUDA. The Keras weights are mapped to torch layout by ``layout.keras_to_torch``, which
+keeps them differentiable. Without autograd (inference) the mapped weights are cached and
+rebuilt only when a parameter changes (its version counter moves), so repeated calls don't
+re-lay-out the weights.
+
+A right-padded mask runs as a packed sequence; the outputs at padded steps are then filled
+in the Keras way (the last valid output, or zeros with ``zero_output_for_mask``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .layout import keras_to_torch
+from .reference import LoopResult
+
+_VF_FUNCTIONS = {"lstm": "lstm", "gru": "gru", "tanh": "rnn_tanh", "relu": "rnn_relu"}
+
+
+def torch_weights(cell, kind: str) -> list[torch.Tensor]:
+    """The cell's weights in torch layout; cached while autograd is off and nothing changed."""
+    kind = "simple_rnn" if kind in ("tanh", "relu") else kind
+    bias = cell.bias if cell.use_bias else None
+    params = [cell.kernel, cell.recurrent_kernel] + ([bias] if bias is not None else [])
+    if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+        return keras_to_torch(kind, cell.kernel, cell.recurrent_kernel, bias, cell.units)
+    key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
+    cached = cell.__dict__.get("_torch_layout_cache")
+    if cached is None or cached[0] != key:
+        with torch.no_grad():
+            weights = [w.contiguous() for w in
+                       keras_to_torch(kind, cell.kernel, cell.recurrent_kernel, bias, cell.units)]
+        cached = (key, weights)
+        cell.__dict__["_torch_layout_cache"] = cached
+    return cached[1]
+
+
+def right_padded_lengths(mask: torch.Tensor) -> torch.Tensor | None:
+    """Lengths if ``mask`` (B, T) is right-padded with at least one valid step per row."""
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if bool((lengths == 0).any()) or not bool((mask == (steps < lengths[:, None])).all()):
+        return None
+    return lengths
+
+
+def run_torch(cell, kind: str, inputs: torch.Tensor, states: Sequence[torch.Tensor],
+              mask: torch.Tensor | None = None, go_backwards: bool = False,
+              zero_output_for_mask: bool = False, return_sequences: bool = True,
+              input_masks=None) -> LoopResult:
+    """Run the whole sequence in one fused torch call (``kind``: lstm, gru, tanh or relu)."""
+    if input_masks is not None:
+        inputs = inputs * input_masks[0].unsqueeze(1)
+    if go_backwards:
+        inputs = inputs.flip(1)
+    weights = torch_weights(cell, kind)
+    has_biases = len(weights) == 4
+    hx = tuple(s.unsqueeze(0) for s in states)
+    hx = hx if kind == "lstm" else hx[0]
+    function = getattr(torch._VF, _VF_FUNCTIONS[kind])
+    if mask is None:
+        result = function(inputs, hx, weights, has_biases, 1, 0.0, False, False, True)
+        outputs, new_states = result[0], [s.squeeze(0) for s in result[1:]]
+        return LoopResult(outputs[:, -1], outputs if return_sequences else None, new_states)
+
+    lengths = right_padded_lengths(mask)
+    packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    order, restore = packed.sorted_indices, packed.unsorted_indices
+    hx = tuple(h[:, order] for h in hx) if kind == "lstm" else hx[:, order]
+    result = function(packed.data, packed.batch_sizes, hx, weights, has_biases, 1, 0.0, False,
+                      False)
+    new_states = [s.squeeze(0)[restore] for s in result[1:]]
+    packed_out = packed._replace(data=result[0])
+    outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=inputs.shape[1])
+    last_valid = outputs[torch.arange(outputs.shape[0], device=outputs.device), lengths - 1]
+    if zero_output_for_mask:
+        full = lengths == inputs.shape[1]
+        last_output = torch.where(full[:, None], last_valid, torch.zeros_like(last_valid))
+    else:
+        # Keras repeats the last valid output over the padded steps.
+        outputs = torch.where(mask[..., None], outputs, last_valid[:, None, :])
+        last_output = last_valid
+    return LoopResult(last_output, outputs if return_sequences else None, new_states)

@@ -1,0 +1,130 @@
+"""Which kernel runs a recurrent layer, and why.
+
+Three kernels compute the same thing (``tests/kernels`` holds them equal, forward and
+backward):
+
+* ``reference``: the plain loop (``reference.py``); runs every configuration.
+* ``torch``: PyTorch's fused RNN ops (``fused_torch.py``): oneDNN LSTM on the CPU, cuDNN on CUDA.
+* ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``fused_loop.py``);
+  on the CPU it beats torch's per-op GRU and RNN loops.
+
+``select_kernel`` picks one by configuration, device and mask: ``auto`` takes the fastest
+kernel that supports the configuration. A layer's ``rnn_kernel`` attribute forces a
+kernel; forcing one that cannot run the configuration raises with the reasons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .. import activations
+from .fused_torch import right_padded_lengths
+
+KERNELS = ("auto", "reference", "torch", "rnnkit")
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    name: str        # "reference", "torch" or "rnnkit"
+    kind: str        # the torch flavour: "lstm", "gru", "tanh", "relu" ("" for reference)
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+def _name(fn) -> str:
+    try:
+        return activations.serialize(fn)
+    except Exception:  # an anonymous callable: no fused kernel knows it
+        return repr(fn)
+
+
+def _cell_kind(cell) -> tuple[str, list[str]]:
+    """The torch flavour of ``cell`` and the reasons it has none (empty when it has)."""
+    from ..layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+
+    if isinstance(cell, LSTMCell) or isinstance(cell, GRUCell):
+        problems = []
+        if _name(cell.activation) != "tanh":
+            problems.append(f"activation is {_name(cell.activation)!r}, not 'tanh'")
+        if _name(cell.recurrent_activation) != "sigmoid":
+            problems.append(f"recurrent_activation is {_name(cell.recurrent_activation)!r}, "
+                            "not 'sigmoid'")
+        return ("lstm" if isinstance(cell, LSTMCell) else "gru"), problems
+    if isinstance(cell, SimpleRNNCell):
+        name = _name(cell.activation)
+        if name in ("tanh", "relu"):
+            return name, []
+        return "", [f"activation is {name!r}, not 'tanh' or 'relu'"]
+    return "", [f"{type(cell).__name__} is not one of rnnkit's cells"]
+
+
+def _cached_cell_kind(cell) -> tuple[str, list[str]]:
+    # The answer depends only on the activations: cache it per cell (calls are hot).
+    key = (id(cell.activation), id(getattr(cell, "recurrent_activation", None)))
+    cached = cell.__dict__.get("_kernel_kind_cache")
+    if cached is None or cached[0] != key:
+        cached = (key, _cell_kind(cell))
+        cell.__dict__["_kernel_kind_cache"] = cached
+    return cached[1]
+
+
+def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
+                device: torch.device) -> list[str]:
+    """Why ``kernel`` cannot run ``layer`` on this input (empty: it can)."""
+    if kernel == "reference":
+        return []
+    cell = layer.cell
+    kind, problems = _cached_cell_kind(cell)
+    problems = list(problems)
+    if training and cell.recurrent_dropout:
+        problems.append("recurrent_dropout needs the per-step loop")
+    if training and cell.dropout and cell.implementation == 1:
+        problems.append("implementation=1 dropout uses one input mask per gate")
+    if kernel == "torch":
+        if kind == "gru" and not cell.reset_after:
+            problems.append("GRU reset_after=False has no torch twin")
+        if mask is not None:
+            if layer.go_backwards:
+                problems.append("a mask with go_backwards needs the per-step loop")
+            elif right_padded_lengths(mask) is None:
+                problems.append("the mask is not right-padded with a valid step in every row")
+    elif kernel == "rnnkit":
+        if kind == "lstm":
+            problems.append("rnnkit's own loop covers GRU and SimpleRNN; LSTM uses torch's")
+        if mask is not None:
+            problems.append("rnnkit's own loop does not take a mask")
+    else:
+        raise ValueError(f"Unknown kernel {kernel!r}; expected one of {KERNELS}.")
+    return problems
+
+
+def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor | None = None,
+                  training: bool = False) -> KernelChoice:
+    """The kernel ``layer`` uses for this call, with the reason."""
+    device = inputs.device if inputs is not None else torch.device("cpu")
+    forced = getattr(layer, "rnn_kernel", "auto")
+    kind, _ = _cached_cell_kind(layer.cell)
+    if forced != "auto":
+        problems = unsupported(layer, forced, mask, training, device)
+        if problems:
+            raise ValueError(f"Layer {layer.name!r} cannot use the {forced!r} kernel: "
+                             + "; ".join(problems) + ".")
+        return KernelChoice(forced, kind, "forced by rnn_kernel")
+    if inputs is not None and inputs.shape[0] == 0:
+        return KernelChoice("reference", "", "an empty batch: nothing to speed up")
+    # Fastest first: cuDNN on CUDA; on the CPU oneDNN for LSTM, rnnkit's loop for the others.
+    preference = ["torch", "rnnkit"] if device.type != "cpu" or kind == "lstm" \
+        else ["rnnkit", "torch"]
+    skipped = []
+    for kernel in preference:
+        problems = unsupported(layer, kernel, mask, training, device)
+        if not problems:
+            why = {"torch": f"fused torch {kind} ({'cuDNN' if device.type == 'cuda' else 'ATen/oneDNN'})",
+                   "rnnkit": f"rnnkit {kind} loop with a batched backward"}[kernel]
+            return KernelChoice(kernel, kind, why + ("" if not skipped else
+                                                     f"; {skipped[0]}"))
+        skipped.append(f"not {kernel}: " + "; ".join(problems))
+    return KernelChoice("reference", "", "; ".join(skipped))

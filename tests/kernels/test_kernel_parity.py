@@ -1,0 +1,166 @@
+"""Every kernel equals the reference loop, forward and backward, for every flag it accepts."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.kernels import select_kernel
+from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
+from rnnkit.layers import GRU, LSTM, SimpleRNN
+
+LAYERS = {
+    "lstm": lambda **kw: LSTM(5, **kw),
+    "gru": lambda **kw: GRU(5, **kw),
+    "gru_v1": lambda **kw: GRU(5, reset_after=False, **kw),
+    "gru_nobias": lambda **kw: GRU(5, use_bias=False, **kw),
+    "simple_tanh": lambda **kw: SimpleRNN(5, **kw),
+    "simple_relu": lambda **kw: SimpleRNN(5, activation="relu", **kw),
+    "simple_nobias": lambda **kw: SimpleRNN(5, use_bias=False, **kw),
+    "lstm_nobias": lambda **kw: LSTM(5, use_bias=False, **kw),
+}
+FLAGS = list(itertools.product([False, True], [False, True], [False, True]))
+
+
+def _run(layer, kernel, x, h0, mask):
+    layer.rnn_kernel = kernel
+    x = x.clone().requires_grad_(True)
+    states = [s.clone().requires_grad_(True) for s in h0]
+    out = layer(x, initial_state=states, mask=mask)
+    outs = out if isinstance(out, list) else [out]
+    torch.manual_seed(1)
+    loss = sum((o * torch.randn(o.shape, dtype=o.dtype)).sum() for o in outs)
+    layer.zero_grad()
+    loss.backward()
+    return ([o.detach() for o in outs], x.grad, [s.grad for s in states],
+            [w.grad.clone() for w in layer.weights])
+
+
+def _case(name, go_backwards, return_sequences, masked, dtype=torch.float64):
+    torch.manual_seed(0)
+    layer = LAYERS[name](go_backwards=go_backwards, return_sequences=return_sequences,
+                         return_state=True, dtype="float64" if dtype == torch.float64 else None)
+    x = torch.randn(4, 7, 3, dtype=dtype)
+    layer(x)  # build
+    with torch.no_grad():
+        for w in layer.weights:  # non-zero biases so bias mistakes show
+            w.add_(0.1 * torch.randn_like(w))
+    h0 = [0.5 * torch.randn(4, 5, dtype=dtype) for _ in layer._state_sizes]
+    mask = None
+    if masked:
+        lengths = torch.tensor([7, 3, 5, 1])
+        mask = torch.arange(7)[None, :] < lengths[:, None]
+    return layer, x, h0, mask
+
+
+@pytest.mark.parametrize("go_backwards,return_sequences,masked", FLAGS)
+@pytest.mark.parametrize("name", list(LAYERS))
+@pytest.mark.parametrize("kernel", ["torch", "rnnkit"])
+def test_kernel_equals_reference(kernel, name, go_backwards, return_sequences, masked):
+    layer, x, h0, mask = _case(name, go_backwards, return_sequences, masked)
+    try:
+        layer.rnn_kernel = kernel
+        layer.select_kernel(x, mask)
+    except ValueError as error:
+        pytest.skip(str(error))  # this kernel refuses the configuration (tested below)
+    expected = _run(layer, "reference", x, h0, mask)
+    actual = _run(layer, kernel, x, h0, mask)
+    for got, want in zip(actual, expected):
+        got, want = (got, want) if isinstance(got, list) else ([got], [want])
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "gru_v1", "simple_tanh"])
+def test_float32_kernels_match_reference_within_keras_tolerance(name):
+    layer, x, h0, mask = _case(name, False, True, False, dtype=torch.float32)
+    expected = _run(layer, "reference", x, h0, None)
+    actual = _run(layer, "auto", x, h0, None)
+    np.testing.assert_allclose(actual[0][0].numpy(), expected[0][0].numpy(), atol=2e-6)
+    for g, w in zip(actual[3], expected[3]):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), atol=2e-5)
+
+
+def test_input_dropout_uses_the_same_mask_in_every_kernel():
+    for name in ["lstm", "gru", "simple_tanh"]:
+        layer, x, h0, _ = _case(name, False, True, False)
+        layer.cell.dropout = 0.5
+        outputs = {}
+        for kernel in ["reference", "torch", "rnnkit"]:
+            if kernel == "rnnkit" and name == "lstm":
+                continue
+            layer.rnn_kernel = kernel
+            torch.manual_seed(3)
+            outputs[kernel] = layer(x, initial_state=h0, training=True)[0]
+        ref = outputs.pop("reference")
+        for kernel, out in outputs.items():
+            np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), atol=1e-10,
+                                       err_msg=f"{name} {kernel}")
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_sequence_gradcheck(reset_after):
+    torch.manual_seed(0)
+    xw = torch.randn(2, 4, 9, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    kernel = torch.randn(3, 9, dtype=torch.float64, requires_grad=True)
+    b_rec = torch.randn(9, dtype=torch.float64, requires_grad=True) if reset_after else None
+    assert torch.autograd.gradcheck(
+        lambda a, b, c, *d: GRUSequence.apply(a, b, c, d[0] if d else None, reset_after),
+        (xw, h0, kernel) + ((b_rec,) if reset_after else ()))
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_simple_rnn_sequence_gradcheck(relu):
+    torch.manual_seed(0)
+    xw = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    kernel = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b, c: SimpleRNNSequence.apply(a, b, c, relu),
+                                    (xw, h0, kernel))
+
+
+def test_auto_selection_and_reasons():
+    x = torch.randn(2, 5, 3)
+    assert LSTM(4).select_kernel(x).name == "torch"
+    assert GRU(4).select_kernel(x).name == "rnnkit"
+    assert GRU(4, reset_after=False).select_kernel(x).name == "rnnkit"
+    assert SimpleRNN(4).select_kernel(x).name == "rnnkit"
+    choice = LSTM(4, recurrent_activation="hard_sigmoid").select_kernel(x)
+    assert choice.name == "reference" and "hard_sigmoid" in choice.reason
+    holes = np.array([[1, 0, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=bool)
+    choice = LSTM(4).select_kernel(x, mask=holes)
+    assert choice.name == "reference" and "right-padded" in choice.reason
+    right = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=bool)
+    assert GRU(4).select_kernel(x, mask=right).name == "torch"
+    dropped = LSTM(4, recurrent_dropout=0.2)
+    assert dropped.select_kernel(x).name == "torch"            # no dropout outside training
+    assert dropped.select_kernel(x, training=True).name == "reference"
+
+
+def test_forcing_an_unsupported_kernel_raises_with_the_reason():
+    layer = GRU(4, reset_after=False)
+    layer.rnn_kernel = "torch"
+    with pytest.raises(ValueError, match="cannot use the 'torch' kernel: GRU reset_after=False"):
+        layer(np.zeros((1, 3, 2), dtype=np.float32))
+    lstm = LSTM(4)
+    lstm.rnn_kernel = "rnnkit"
+    with pytest.raises(ValueError, match="LSTM uses torch's"):
+        lstm.select_kernel(np.zeros((1, 3, 2)))
+    with pytest.raises(ValueError, match="rnn_kernel must be one of"):
+        lstm.rnn_kernel = "cudnn"
+
+
+def test_inference_reuses_cached_torch_weights_until_they_change():
+    layer = GRU(4)
+    layer.rnn_kernel = "torch"
+    x = torch.randn(2, 3, 2)
+    with torch.no_grad():
+        first = layer(x)
+        cached = layer.cell.__dict__["_torch_layout_cache"][1]
+        layer(x)
+        assert layer.cell.__dict__["_torch_layout_cache"][1] is cached
+        layer.cell.kernel.add_(1.0)
+        changed = layer(x)
+        assert layer.cell.__dict__["_torch_layout_cache"][1] is not cached
+    assert not torch.allclose(first, changed)
