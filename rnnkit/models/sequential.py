@@ -138,19 +138,7 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
     def _attach_mask(self, outputs: Any, mask: Any) -> None:
         pass  # keep the mask the last layer attached
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
-                steps: int | None = None, callbacks: Any = None) -> np.ndarray:
-        """Outputs as NumPy, computed in batches of ``batch_size`` (32) in inference mode."""
-        batch_size = batch_size or 32
-        x = self._to_tensor(x)
-        if x.shape[0] == 0:
-            with torch.no_grad():
-                return self(x, training=False).cpu().numpy()
-        chunks = []
-        with torch.no_grad():
-            for start in range(0, x.shape[0], batch_size):
-                chunks.append(self(x[start:start + batch_size], training=False).cpu().numpy())
-        return np.concatenate(chunks, axis=0)
+    # predict, fit, evaluate, ...: TrainingMixin (rnnkit/training/engine.py)
 
     def reset_states(self) -> None:
         for layer in self.layers:

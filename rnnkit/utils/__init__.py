@@ -1,10 +1,20 @@
-"""Small helpers that Keras keeps in ``keras.utils``."""
+"""Small helpers that Keras keeps in ``keras.utils``.
+
+``set_random_seed``, ``to_categorical``, ``pad_sequences``, ``timeseries_dataset_from_array``
+and the ``Sequence`` base class for batch generators that ``fit`` accepts.
+"""
 from __future__ import annotations
 
 import random
 
 import numpy as np
 import torch
+
+from .sequences import Sequence, pad_sequences, to_categorical
+from .timeseries import TimeseriesDataset, timeseries_dataset_from_array
+
+__all__ = ["set_random_seed", "Sequence", "pad_sequences", "to_categorical",
+           "timeseries_dataset_from_array", "TimeseriesDataset"]
 
 
 def set_random_seed(seed: int) -> None:

@@ -1,0 +1,526 @@
+"""``TrainingMixin``: ``compile``/``fit``/``evaluate``/``predict`` with tf.keras 2 semantics.
+
+One training step is the plain PyTorch step — forward in training mode (dropout on), loss,
+``backward``, optimiser step — plus what Keras adds: the layers' regulariser penalties in
+the loss, weight constraints applied after the step, masks from masking layers weighting
+the loss, and stateful metrics averaged over the epoch. The numbers logged per epoch are the
+sample-weighted means over the epoch (``loss`` includes the regularisation), validation runs
+in inference mode after each epoch and logs ``val_*``.
+
+The model is any rnnkit ``Layer`` (an ``nn.Module``): ``class Sequential(TrainingMixin, Layer)``.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import callbacks as callbacks_mod
+from .. import losses as losses_mod
+from .. import metrics as metrics_mod
+from .. import optimizers as optimizers_mod
+from . import data as data_mod
+from .progress import Progbar, resolve_verbose
+
+
+class _Compiled:
+    """What ``compile`` resolved: loss object, metric specs and their live metric objects."""
+
+    def __init__(self, loss, metric_specs, weighted_specs, loss_weight):
+        self.loss = loss
+        self.metric_specs = list(metric_specs)
+        self.weighted_specs = list(weighted_specs)
+        self.loss_weight = loss_weight
+        self.loss_tracker = metrics_mod.Mean(name="loss")
+        self.metrics: list | None = None      # built on the first batch (shapes resolve 'accuracy')
+        self.weighted: list | None = None
+
+
+def _as_list(specs: Any) -> list:
+    if specs is None:
+        return []
+    if isinstance(specs, dict):
+        if len(specs) != 1:
+            raise ValueError("A Sequential model has one output: metrics given as a dict must "
+                             f"have one entry, got keys {sorted(specs)}.")
+        specs = next(iter(specs.values()))
+    if isinstance(specs, (str, metrics_mod.Metric)) or callable(specs):
+        return [specs]
+    return list(specs)
+
+
+def _resolve_loss(loss: Any) -> Any:
+    if loss is None:
+        return None
+    if isinstance(loss, dict):
+        if len(loss) != 1:
+            raise ValueError("A Sequential model has one output: a loss given as a dict must "
+                             f"have one entry, got keys {sorted(loss)}.")
+        loss = next(iter(loss.values()))
+    if isinstance(loss, (list, tuple)):
+        if len(loss) != 1:
+            raise ValueError(f"A Sequential model has one output but {len(loss)} losses were "
+                             "given.")
+        loss = loss[0]
+    if isinstance(loss, torch.nn.modules.loss._Loss):
+        # torch losses take (input, target): swap to Keras's (y_true, y_pred).
+        torch_loss = loss
+        return losses_mod.LossFunctionWrapper(lambda y_true, y_pred: torch_loss(y_pred, y_true),
+                                              name=type(torch_loss).__name__)
+    fn = losses_mod.get(loss)
+    if isinstance(fn, losses_mod.Loss):
+        return fn
+    return losses_mod.LossFunctionWrapper(fn, name=getattr(fn, "__name__", "loss"))
+
+
+def _is_torch_optimizer(opt: Any) -> bool:
+    return isinstance(opt, torch.optim.Optimizer)
+
+
+class TrainingMixin:
+    """Keras's training API for an rnnkit model (see the module docstring)."""
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, weighted_metrics: Any = None,
+                run_eagerly: Any = None, steps_per_execution: Any = None,
+                jit_compile: Any = None, **kwargs: Any) -> None:
+        """Set the optimiser (a Keras name, an rnnkit optimiser or a ``torch.optim``
+        optimiser), the loss (a Keras name, a ``Loss``, a function or a torch loss module)
+        and the metrics. ``run_eagerly``/``steps_per_execution``/``jit_compile`` are
+        accepted for Keras code and have nothing to switch on PyTorch."""
+        unknown = [k for k in kwargs if k not in ("sample_weight_mode", "target_tensors",
+                                                  "distribute", "cloning")]
+        if unknown:
+            raise TypeError(f"Invalid keyword argument(s) in `compile()`: {tuple(unknown)}. "
+                            "Valid keyword arguments include \"cloning\", \"distribute\", "
+                            "\"target_tensors\", or \"sample_weight_mode\".")
+        weight = 1.0
+        if loss_weights is not None:
+            values = list(loss_weights.values()) if isinstance(loss_weights, dict) else \
+                list(loss_weights) if isinstance(loss_weights, (list, tuple)) else [loss_weights]
+            if len(values) != 1:
+                raise ValueError(f"A Sequential model has one output but {len(values)} "
+                                 "loss_weights were given.")
+            weight = float(values[0])
+        resolved = optimizers_mod.get(optimizer)
+        object.__setattr__(self, "optimizer", resolved)
+        object.__setattr__(self, "loss", loss)
+        object.__setattr__(self, "_compiled", _Compiled(
+            _resolve_loss(loss), _as_list(metrics), _as_list(weighted_metrics), weight))
+        self.stop_training = False
+        self._is_compiled = True
+
+    def _require_compiled(self, what: str) -> _Compiled:
+        compiled = getattr(self, "_compiled", None)
+        if compiled is None:
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               f"`model.compile(optimizer, loss)` (called from {what}).")
+        if compiled.loss is None:
+            raise ValueError("No loss found. You may have forgotten to provide a `loss` "
+                             "argument in the `compile()` method.")
+        return compiled
+
+    # ------------------------------------------------------------------ pieces
+    def _device(self) -> torch.device:
+        for p in self.parameters():
+            return p.device
+        return torch.device("cpu")
+
+    def _build_metrics(self, compiled: _Compiled, y, y_pred) -> None:
+        if compiled.metrics is not None:
+            return
+        y = y if y is not None else y_pred
+        compiled.metrics = [metrics_mod.get(copy.copy(s) if isinstance(s, metrics_mod.Metric)
+                                            else s, y, y_pred) for s in compiled.metric_specs]
+        compiled.weighted = [metrics_mod.get(s, y, y_pred) for s in compiled.weighted_specs]
+        names = [m.name for m in compiled.metrics + compiled.weighted]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Metric names must be unique; got {names}.")
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker and the compiled metrics (after the first batch), Keras order."""
+        compiled = getattr(self, "_compiled", None)
+        if compiled is None:
+            return []
+        return [compiled.loss_tracker] + list(compiled.metrics or []) + \
+            list(compiled.weighted or [])
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def _constraints(self) -> list:
+        found = []
+        for module in self.modules():
+            found += getattr(module, "_weight_constraints", [])
+        return found
+
+    def _compute_loss(self, compiled: _Compiled, y, y_pred, sample_weight) -> torch.Tensor:
+        mask = getattr(y_pred, "_keras_mask", None)
+        loss = compiled.loss(y, y_pred, sample_weight=sample_weight, mask=mask) \
+            if isinstance(compiled.loss, losses_mod.Loss) else compiled.loss(y, y_pred)
+        loss = loss * compiled.loss_weight if compiled.loss_weight != 1.0 else loss
+        penalties = self.losses
+        if penalties:
+            loss = loss + torch.stack([p.to(loss.dtype).reshape(()) for p in penalties]).sum()
+        return loss
+
+    def _update_metrics(self, compiled: _Compiled, loss, y, y_pred, sample_weight,
+                        batch_size: int) -> None:
+        compiled.loss_tracker.update_state(loss.detach(), sample_weight=torch.tensor(
+            float(batch_size)))
+        if not (compiled.metric_specs or compiled.weighted_specs):
+            return
+        self._build_metrics(compiled, y, y_pred)
+        mask = getattr(y_pred, "_keras_mask", None)
+        with torch.no_grad():
+            pred = y_pred.detach()
+            for m in compiled.metrics:
+                _update_metric(m, y, pred, None, mask)
+            for m in compiled.weighted:
+                _update_metric(m, y, pred, sample_weight, mask)
+
+    def _logs(self, prefix: str = "") -> dict:
+        return {prefix + m.name: float(m.result()) for m in self.metrics}
+
+    def _train_batch(self, compiled, params, constraints, x, y, sw) -> None:
+        y_pred = self(x, training=True)
+        loss = self._compute_loss(compiled, y, y_pred, sw)
+        opt = self.optimizer
+        for p in params:
+            p.grad = None
+        loss.backward()
+        if _is_torch_optimizer(opt):
+            opt.step()
+        else:
+            opt.step(params)
+        if constraints:
+            with torch.no_grad():
+                for constraint, p in constraints:
+                    p.copy_(constraint(p))
+        self._update_metrics(compiled, loss, y, y_pred, sw, _batch_len(x))
+
+    def _test_batch(self, compiled, x, y, sw) -> None:
+        with torch.no_grad():
+            y_pred = self(x, training=False)
+            loss = self._compute_loss(compiled, y, y_pred, sw)
+        self._update_metrics(compiled, loss, y, y_pred, sw, _batch_len(x))
+
+    def _prepare(self, x, y, sw, device, class_weight=None):
+        x, y, sw = (data_mod.to_device(v, device) for v in (x, y, sw))
+        if class_weight is not None and y is not None:
+            cw = _class_weights(class_weight, y)
+            sw = cw if sw is None else sw * cw
+        return x, y, sw
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: Any = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool = True, class_weight: Any = None,
+            sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None, validation_steps: int | None = None,
+            validation_batch_size: int | None = None, validation_freq: Any = 1,
+            max_queue_size: int = 10, workers: int = 1,
+            use_multiprocessing: bool = False) -> callbacks_mod.History:
+        """Train for ``epochs`` epochs; returns a ``History`` (also ``model.history``)."""
+        compiled = self._require_compiled("fit")
+        if x is None:
+            raise ValueError("fit: `x` (the training inputs) is required.")
+        verbose = resolve_verbose(verbose)
+        if validation_split and validation_data is None:
+            if not data_mod.is_array_like(x):
+                raise ValueError("`validation_split` is only supported for Tensors or NumPy "
+                                 f"arrays, found following types in the input: {type(x)}")
+            if not 0.0 < validation_split < 1.0:
+                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}.")
+            x, y, sample_weight = (data_mod.to_tensor(v) for v in (x, y, sample_weight))
+            n = data_mod.num_samples(x)
+            split = int(math.floor(n * (1.0 - validation_split)))
+            if split == 0 or split == n:
+                raise ValueError(f"Training data contains {n} samples, which is not sufficient "
+                                 f"to split it into a validation and training set as specified "
+                                 f"by `validation_split={validation_split}`. Either provide "
+                                 "more data, or a different value for the `validation_split` "
+                                 "argument.")
+            validation_data = tuple(data_mod.take(v, slice(split, None))
+                                    for v in (x, y, sample_weight) if v is not None) \
+                if sample_weight is not None else (data_mod.take(x, slice(split, None)),
+                                                   data_mod.take(y, slice(split, None)))
+            x, y = data_mod.take(x, slice(0, split)), data_mod.take(y, slice(0, split))
+            sample_weight = data_mod.take(sample_weight, slice(0, split))
+        train = data_mod.adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
+                               steps=steps_per_epoch)
+        val = None
+        if validation_data is not None:
+            val = self._adapt_validation(validation_data, validation_batch_size or batch_size,
+                                         validation_steps)
+
+        history = callbacks_mod.History()
+        cb_list = list(callbacks or [])
+        if verbose:
+            cb_list.append(callbacks_mod.ProgbarLogger(verbose=verbose))
+        cb_list.append(history)
+        params = {"verbose": verbose, "epochs": epochs, "steps": train.steps}
+        cbs = callbacks_mod.CallbackList(cb_list, model=self, params=params)
+
+        device = self._device()
+        was_training = self.training
+        self.stop_training = False
+        cbs.on_train_begin(None)
+        trainable = None
+        constraints = None
+        epoch_logs: dict = {}
+        try:
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch, None)
+                self.train()
+                step = 0
+                for step, (xb, yb, swb) in enumerate(train.epoch()):
+                    cbs.on_train_batch_begin(step, None)
+                    xb, yb, swb = self._prepare(xb, yb, swb, device, class_weight)
+                    if yb is None:
+                        raise ValueError("fit: no targets. Pass `y`, or batches of (x, y).")
+                    if trainable is None:
+                        if not self.built:
+                            self(xb, training=True)  # build the weights before collecting them
+                        device = self._device()
+                        xb, yb, swb = self._prepare(xb, yb, swb, device)
+                        trainable = [p for p in self.parameters() if p.requires_grad]
+                        constraints = self._constraints()
+                    self._train_batch(compiled, trainable, constraints, xb, yb, swb)
+                    logs = self._logs() if cbs.wants_batch_logs else None
+                    cbs.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                else:
+                    if trainable is None:
+                        raise ValueError("fit: the training data is empty (no batches).")
+                if isinstance(train, data_mod.IterableBatches):
+                    train.on_epoch_end()
+                epoch_logs = self._logs()
+                if val is not None and _should_validate(epoch, validation_freq):
+                    self.train(False)
+                    val_logs = self._run_test(compiled, val, device)
+                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                self.train(False)
+                cbs.on_epoch_end(epoch, epoch_logs)
+                if self.stop_training:
+                    break
+        finally:
+            self.train(was_training)
+        cbs.on_train_end(epoch_logs)
+        object.__setattr__(self, "history", history)
+        history.model = self
+        history.params = params
+        return history
+
+    def _adapt_validation(self, validation_data, batch_size, steps):
+        if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data):
+            if len(validation_data) not in (2, 3):
+                raise ValueError("When passing a `validation_data` argument, it must contain "
+                                 "either 2 items (x_val, y_val), or 3 items (x_val, y_val, "
+                                 f"val_sample_weights), found {len(validation_data)} items.")
+            return data_mod.adapt(*validation_data, batch_size=batch_size, steps=steps,
+                                  what="validation")
+        return data_mod.adapt(validation_data, batch_size=batch_size, steps=steps,
+                              what="validation")
+
+    def _run_test(self, compiled, batches, device, cbs=None, progbar=None) -> dict:
+        self.reset_metrics()
+        seen = 0
+        for step, (xb, yb, swb) in enumerate(batches.epoch()):
+            if cbs is not None:
+                cbs.on_test_batch_begin(step, None)
+            xb, yb, swb = self._prepare(xb, yb, swb, device)
+            if yb is None:
+                raise ValueError("evaluate: no targets. Pass `y`, or batches of (x, y).")
+            self._test_batch(compiled, xb, yb, swb)
+            seen = step + 1
+            if cbs is not None:
+                cbs.on_test_batch_end(step, None)
+            if progbar is not None and progbar.verbose == 1:
+                progbar.update(seen, list(self._logs().items()), finalize=False)
+        if seen == 0:
+            raise ValueError("Unexpected result of `test_function` (Empty logs): the "
+                             "evaluation data is empty.")
+        if isinstance(batches, data_mod.IterableBatches):
+            batches.on_epoch_end()
+        logs = self._logs()
+        if progbar is not None:
+            progbar.target = progbar.target or seen
+            progbar.update(progbar.target, list(logs.items()), finalize=True)
+        return logs
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
+                 callbacks: Any = None, max_queue_size: int = 10, workers: int = 1,
+                 use_multiprocessing: bool = False, return_dict: bool = False) -> Any:
+        """The loss (and metrics) in inference mode: a scalar, a list, or a dict."""
+        compiled = self._require_compiled("evaluate")
+        verbose = resolve_verbose(verbose)
+        batches = data_mod.adapt(x, y, sample_weight, batch_size=batch_size, steps=steps,
+                                 what="evaluate")
+        cbs = callbacks_mod.CallbackList(callbacks, model=self,
+                                         params={"verbose": verbose, "steps": batches.steps})
+        progbar = Progbar(batches.steps, verbose=verbose) if verbose else None
+        was_training = self.training
+        self.train(False)
+        cbs.on_test_begin(None)
+        try:
+            logs = self._run_test(compiled, batches, self._device(), cbs, progbar)
+        finally:
+            self.train(was_training)
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+                steps: int | None = None, callbacks: Any = None, max_queue_size: int = 10,
+                workers: int = 1, use_multiprocessing: bool = False) -> np.ndarray:
+        """Outputs as NumPy, computed in batches of ``batch_size`` (32) in inference mode."""
+        verbose = resolve_verbose(verbose)
+        if data_mod.is_array_like(x):
+            x = self._to_tensor(x) if not isinstance(x, list) else data_mod.to_tensor(x)
+        batches = data_mod.adapt(x, batch_size=batch_size, steps=steps, what="predict")
+        cbs = callbacks_mod.CallbackList(callbacks, model=self,
+                                         params={"verbose": verbose, "steps": batches.steps})
+        progbar = Progbar(batches.steps, verbose=verbose) if verbose else None
+        device = self._device()
+        was_training = self.training
+        self.train(False)
+        cbs.on_predict_begin(None)
+        chunks, seen = [], 0
+        try:
+            with torch.no_grad():
+                for step, (xb, _, _) in enumerate(batches.epoch()):
+                    cbs.on_predict_batch_begin(step, None)
+                    out = self(data_mod.to_device(xb, device), training=False)
+                    chunks.append(_to_numpy(out))
+                    seen = step + 1
+                    cbs.on_predict_batch_end(step, {"outputs": chunks[-1]})
+                    if progbar is not None and verbose == 1:
+                        progbar.update(seen, finalize=False)
+                if not chunks and isinstance(x, torch.Tensor):
+                    chunks.append(_to_numpy(self(x.to(device), training=False)))
+        finally:
+            self.train(was_training)
+        if progbar is not None and seen:
+            progbar.target = progbar.target or seen
+            progbar.update(progbar.target, finalize=True)
+        cbs.on_predict_end(None)
+        if not chunks:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). "
+                             "Please use `Model.compile(..., run_eagerly=True)`, or "
+                             "`tf.data.experimental.assert_cardinality` ... — here: the input "
+                             "to predict is empty.")
+        if isinstance(chunks[0], list):
+            return [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
+        return np.concatenate(chunks, axis=0)
+
+    # ------------------------------------------------------------------ single batches
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, reset_metrics: bool = True,
+                       return_dict: bool = False) -> Any:
+        """One optimiser step on one batch; the loss (and metrics) of that batch."""
+        compiled = self._require_compiled("train_on_batch")
+        xb, yb, swb = (data_mod.to_tensor(v) for v in (x, y, sample_weight))
+        if reset_metrics:
+            self.reset_metrics()
+        was_training = self.training
+        self.train()
+        try:
+            if not self.built:
+                self(xb, training=True)
+            xb, yb, swb = self._prepare(xb, yb, swb, self._device(), class_weight)
+            params = [p for p in self.parameters() if p.requires_grad]
+            self._train_batch(compiled, params, self._constraints(), xb, yb, swb)
+        finally:
+            self.train(was_training)
+        return _batch_result(self._logs(), return_dict)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      reset_metrics: bool = True, return_dict: bool = False) -> Any:
+        compiled = self._require_compiled("test_on_batch")
+        if reset_metrics:
+            self.reset_metrics()
+        was_training = self.training
+        self.train(False)
+        try:
+            xb, yb, swb = self._prepare(*(data_mod.to_tensor(v) for v in (x, y, sample_weight)),
+                                        self._device())
+            self._test_batch(compiled, xb, yb, swb)
+        finally:
+            self.train(was_training)
+        return _batch_result(self._logs(), return_dict)
+
+    def predict_on_batch(self, x: Any) -> np.ndarray:
+        was_training = self.training
+        self.train(False)
+        try:
+            with torch.no_grad():
+                xb = data_mod.to_device(self._to_tensor(x), self._device())
+                return _to_numpy(self(xb, training=False))
+        finally:
+            self.train(was_training)
+
+
+# ---------------------------------------------------------------------- helpers
+def _update_metric(metric, y, y_pred, sample_weight, mask) -> None:
+    if isinstance(metric, (metrics_mod.MeanMetricWrapper, metrics_mod.RootMeanSquaredError,
+                           metrics_mod._Confusion)):
+        metric.update_state(y, y_pred, sample_weight=sample_weight, mask=mask)
+    else:
+        metric.update_state(y, y_pred, sample_weight=sample_weight)
+
+
+def _batch_len(x: Any) -> int:
+    return int(x[0].shape[0]) if isinstance(x, (list, tuple)) else int(x.shape[0])
+
+
+def _to_numpy(out: Any) -> Any:
+    if isinstance(out, (list, tuple)):
+        return [o.detach().cpu().numpy() for o in out]
+    return out.detach().cpu().numpy()
+
+
+def _batch_result(logs: dict, return_dict: bool) -> Any:
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _should_validate(epoch: int, freq: Any) -> bool:
+    if isinstance(freq, int):
+        if freq < 1:
+            raise ValueError(f"validation_freq must be a positive int, got {freq}.")
+        return (epoch + 1) % freq == 0
+    return epoch + 1 in freq  # a list of epochs (1-based), as Keras takes
+
+
+def _class_weights(class_weight: dict, y: torch.Tensor) -> torch.Tensor:
+    """Per-sample weights from ``{class: weight}``; one-hot targets are argmax-ed."""
+    if not isinstance(class_weight, dict):
+        raise ValueError(f"`class_weight` must be a dict mapping class indices to weights, "
+                         f"got {type(class_weight).__name__}.")
+    labels = y.argmax(-1) if y.dim() > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0]
+    labels = labels.to(torch.long)
+    size = max(int(max(class_weight)) + 1, int(labels.max()) + 1 if labels.numel() else 0)
+    table = torch.ones(size, dtype=torch.float32, device=y.device)
+    for cls, w in class_weight.items():
+        table[int(cls)] = float(w)
+    return table[labels]

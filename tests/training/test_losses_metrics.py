@@ -1,0 +1,83 @@
+"""Loss and metric behaviour the recorded values do not cover: names, shapes, masks, errors."""
+import numpy as np
+import pytest
+import torch
+
+from rnnkit import losses, metrics
+
+
+def test_loss_names_resolve_to_keras_functions():
+    for name in ["mse", "mae", "mape", "msle", "huber", "log_cosh", "binary_crossentropy",
+                 "categorical_crossentropy", "sparse_categorical_crossentropy",
+                 "kl_divergence", "poisson", "hinge", "cosine_similarity"]:
+        assert callable(losses.get(name))
+    with pytest.raises(ValueError, match="Unknown loss function: 'msee'"):
+        losses.get("msee")
+
+
+def test_targets_of_rank_one_against_one_unit_output_do_not_broadcast():
+    y = torch.tensor([1.0, 2.0, 3.0])
+    pred = torch.tensor([[1.0], [2.0], [5.0]])
+    assert float(losses.MeanSquaredError()(y, pred)) == pytest.approx(4 / 3)
+
+
+def test_mask_counts_only_valid_steps():
+    y = torch.zeros(2, 3, 1)
+    pred = torch.ones(2, 3, 1)
+    mask = torch.tensor([[True, True, False], [True, False, False]])
+    assert float(losses.MeanSquaredError()(y, pred, mask=mask)) == pytest.approx(1.0)
+    pred[0, 2] = 100.0  # a masked step changes nothing
+    assert float(losses.MeanSquaredError()(y, pred, mask=mask)) == pytest.approx(1.0)
+
+
+def test_bad_reduction_and_bad_argument():
+    with pytest.raises(ValueError, match="Invalid Reduction Key: mean"):
+        losses.MeanSquaredError(reduction="mean")
+    with pytest.raises(TypeError, match="BinaryCrossentropy: unexpected keyword argument "
+                                        "'from_logit'"):
+        losses.BinaryCrossentropy(from_logit=True)
+
+
+def test_categorical_crossentropy_shape_error_suggests_sparse():
+    with pytest.raises(ValueError, match="use sparse_categorical_crossentropy"):
+        losses.categorical_crossentropy(torch.tensor([0, 1]), torch.full((2, 3), 1 / 3))
+
+
+def test_sparse_crossentropy_ignore_class():
+    probs = torch.tensor([[0.7, 0.3], [0.2, 0.8]])
+    loss = losses.sparse_categorical_crossentropy(torch.tensor([0, 1]), probs, ignore_class=1)
+    assert loss[1] == 0 and loss[0] == pytest.approx(-np.log(0.7), rel=1e-5)
+
+
+@pytest.mark.parametrize("y_shape,p_shape,expected", [
+    ((4, 1), (4, 1), "binary_accuracy"),
+    ((4,), (4, 3), "sparse_categorical_accuracy"),
+    ((4, 1), (4, 3), "sparse_categorical_accuracy"),
+    ((4, 3), (4, 3), "categorical_accuracy"),
+])
+def test_accuracy_resolved_from_shapes_as_keras_compile_does(y_shape, p_shape, expected):
+    metric = metrics.get("accuracy", torch.zeros(y_shape), torch.zeros(p_shape))
+    assert metric._fn.__name__ == expected and metric.name == "accuracy"
+    assert metrics.get("acc", torch.zeros(y_shape), torch.zeros(p_shape)).name == "acc"
+
+
+def test_metric_is_a_mean_over_samples_not_over_batches():
+    m = metrics.BinaryAccuracy()
+    m.update_state([[1.0]], [[0.9]])                         # 1 sample, right
+    m.update_state([[1.0], [1.0], [1.0]], [[0.1], [0.2], [0.3]])  # 3 samples, wrong
+    assert m.result() == pytest.approx(0.25)  # the mean of batch means would be 0.5
+    m.reset_state()
+    assert m.result() == 0.0
+
+
+def test_unknown_metric_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown metric function: 'acuracy'"):
+        metrics.get("acuracy")
+
+
+def test_rmse_auc_precision_recall_by_name():
+    assert isinstance(metrics.get("rmse"), metrics.RootMeanSquaredError)
+    assert isinstance(metrics.get("AUC"), metrics.AUC)
+    p = metrics.get("Precision")
+    p.update_state([1, 0, 1], [0.9, 0.8, 0.1])
+    assert p.result() == pytest.approx(0.5)
