@@ -1,7 +1,7 @@
 """The fused path through PyTorch's own RNN kernels: ``torch._VF.lstm / gru / rnn_tanh / rnn_relu``.
 
 These are the kernels behind ``nn.LSTM`` and friends: oneDNN for LSTM on the CPU, cuDNN on
-CUDA. The Keras weights are mapped to torch layout by ``layout.keras_to_torch``, which
+CUDA. The Keras weights are mapped to torch layout by ``rnnkit.io.weight_maps``, which
 keeps them differentiable. Without autograd (inference) the mapped weights are cached and
 rebuilt only when a parameter changes (its version counter moves), so repeated calls don't
 re-lay-out the weights.
@@ -16,7 +16,6 @@ from typing import Sequence
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .layout import keras_to_torch
 from .reference import LoopResult
 
 _VF_FUNCTIONS = {"lstm": "lstm", "gru": "gru", "tanh": "rnn_tanh", "relu": "rnn_relu"}
@@ -24,20 +23,29 @@ _VF_FUNCTIONS = {"lstm": "lstm", "gru": "gru", "tanh": "rnn_tanh", "relu": "rnn_
 
 def torch_weights(cell, kind: str) -> list[torch.Tensor]:
     """The cell's weights in torch layout; cached while autograd is off and nothing changed."""
-    kind = "simple_rnn" if kind in ("tanh", "relu") else kind
     bias = cell.bias if cell.use_bias else None
     params = [cell.kernel, cell.recurrent_kernel] + ([bias] if bias is not None else [])
     if torch.is_grad_enabled() and any(p.requires_grad for p in params):
-        return keras_to_torch(kind, cell.kernel, cell.recurrent_kernel, bias, cell.units)
+        return _to_torch_layout(kind, cell.kernel, cell.recurrent_kernel, bias)
     key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
     cached = cell.__dict__.get("_torch_layout_cache")
     if cached is None or cached[0] != key:
         with torch.no_grad():
             weights = [w.contiguous() for w in
-                       keras_to_torch(kind, cell.kernel, cell.recurrent_kernel, bias, cell.units)]
+                       _to_torch_layout(kind, cell.kernel, cell.recurrent_kernel, bias)]
         cached = (key, weights)
         cell.__dict__["_torch_layout_cache"] = cached
     return cached[1]
+
+
+def _to_torch_layout(kind: str, kernel, recurrent_kernel, bias) -> list[torch.Tensor]:
+    # The one place that knows the layouts (imported here: io imports the layers).
+    from ..io import weight_maps
+
+    convert = {"lstm": weight_maps.keras_to_torch_lstm, "gru": weight_maps.keras_to_torch_gru,
+               "tanh": weight_maps.keras_to_torch_simple_rnn,
+               "relu": weight_maps.keras_to_torch_simple_rnn}[kind]
+    return [w for w in convert(kernel, recurrent_kernel, bias) if w is not None]
 
 
 def right_padded_lengths(mask: torch.Tensor) -> torch.Tensor | None:
