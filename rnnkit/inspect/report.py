@@ -1,0 +1,199 @@
+"""``rnnkit explain``: the learning aids run on the seed notebook's example.
+
+1. The notebook's models with ``summary(explain=True)``: where 42 comes from.
+2. A shape trace of the notebook's ``SimpleRNN`` and ``LSTM`` on its 1 × 4 × 5 ``train_X``.
+3. Gates and states of an LSTM and a GRU over the four steps, hidden states of the SimpleRNN
+   (``gates_lstm.png``, ``gates_gru.png``, ``hidden_states_simple_rnn.png``).
+4. Memory over time of an untrained SimpleRNN, LSTM and GRU on long random sequences
+   (``memory.png``): the notebook's "old memories fade", measured.
+5. A short training run (plain torch, Adam) of a SimpleRNN and an LSTM asked to recall the
+   first input of the sequence at the end, its curves (``training.png``) and the memory
+   of the trained models (``memory_trained.png``).
+
+Every step prints what it found; the PNGs go to ``out``.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+TRAIN_X = np.array([[[0.1, 4.2, 1.5, 1.1, 2.8],
+                     [1.0, 3.1, 2.5, 0.7, 1.1],
+                     [0.3, 2.1, 1.5, 2.1, 0.1],
+                     [2.2, 1.4, 0.5, 0.9, 1.1]]], dtype=np.float32)
+
+FILES = ("gates_lstm.png", "gates_gru.png", "hidden_states_simple_rnn.png", "memory.png",
+         "training.png", "memory_trained.png")
+
+
+def _section(write: Callable[[str], Any], title: str) -> None:
+    write(f"\n== {title} ==\n")
+
+
+def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
+        epochs: int = 100, seed: int = 0,
+        write: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """Run everything, write the PNGs into ``out``; returns the numbers it printed.
+
+    ``steps``: length of the random sequences of the memory comparison; ``recall_steps``
+    and ``epochs``: the recall task's length and training time (100 epochs of 4 batches
+    of 32 take about half a minute on two CPU cores)."""
+    from .. import backend, utils
+    from ..layers import GRU, LSTM, Dense, SimpleRNN
+    from ..models import Sequential
+    from . import gates, memory, trace
+    from . import plots
+
+    write = write or (lambda text: print(text, end=""))
+    for name, value in (("steps", steps), ("recall-steps", recall_steps)):
+        if value < 3:
+            raise ValueError(f"rnnkit explain: --{name} must be at least 3, got {value}.")
+    if epochs < 1:
+        raise ValueError(f"rnnkit explain: --epochs must be at least 1, got {epochs}.")
+    os.makedirs(out, exist_ok=True)
+    backend.clear_session()
+    utils.set_random_seed(seed)
+    found: dict[str, Any] = {}
+
+    _section(write, "1. Where the parameter counts come from (summary(explain=True))")
+    for model in (Sequential([SimpleRNN(3, input_shape=(2, 10))]),
+                  Sequential([SimpleRNN(3, input_length=10, input_dim=5, return_sequences=True),
+                              SimpleRNN(3, return_sequences=True)]),
+                  Sequential([LSTM(3, input_shape=(4, 5))]),
+                  Sequential([GRU(3, input_shape=(4, 5))])):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            model.summary(explain=True)
+        write(buffer.getvalue() + "\n")
+
+    _section(write, "2. Shapes through the layers, train_X of shape (1, 4, 5)")
+    rnn = SimpleRNN(3, return_sequences=True, return_state=True)
+    lstm = LSTM(3, return_sequences=True, return_state=True)
+    gru = GRU(3, return_sequences=True)
+    for layer in (rnn, lstm, SimpleRNN(3), gru):
+        write(str(trace(layer, TRAIN_X)) + "\n")
+
+    _section(write, "3. Gates and states at every step")
+    lstm_trace = gates(lstm, TRAIN_X)
+    write(f"{lstm_trace}\n")
+    for name in ("f", "i", "o"):
+        write(f"  LSTM {name} gate, step by step (unit 0): "
+              f"{[round(float(v), 3) for v in lstm_trace[name][0, :, 0]]}\n")
+    plots.plot_gates(lstm_trace, path=os.path.join(out, "gates_lstm.png"))
+    plots.plot_gates(gates(gru, TRAIN_X), path=os.path.join(out, "gates_gru.png"))
+    rnn_trace = gates(rnn, TRAIN_X)
+    plots.plot_hidden_states(rnn_trace, path=os.path.join(out, "hidden_states_simple_rnn.png"))
+    last_equal = torch.equal(rnn_trace.h[:, -1], rnn_trace.final_states[0])
+    write(f"  SimpleRNN: the last hidden state equals last_states: {last_equal}\n")
+
+    _section(write, f"4. Memory over time: {steps} random steps, untrained, 16 sequences")
+    utils.set_random_seed(seed)
+    x = torch.randn(16, steps, 4)
+    curves = [memory(make(8), x, ablation=True, label=label)
+              for label, make in (("SimpleRNN(8)", SimpleRNN), ("LSTM(8)", LSTM),
+                                  ("GRU(8)", GRU))]
+    found["memory"] = _report_curves(write, curves, steps)
+    plots.plot_memory(curves, path=os.path.join(out, "memory.png"),
+                      title=f"Untrained, {steps} random steps: influence of each input")
+
+    _section(write, f"5. Training to recall the first of {recall_steps} inputs "
+                    f"({epochs} epochs)")
+    history: dict[str, list[float]] = {}
+    trained = []
+    for label, make in (("SimpleRNN", SimpleRNN), ("LSTM", LSTM)):
+        utils.set_random_seed(seed)
+        model = Sequential([make(8, input_shape=(recall_steps, 2)), Dense(1)],
+                           name=label.lower())
+        losses, val_losses = _train_recall(model, recall_steps, epochs, seed)
+        history[f"loss: {label}"] = losses
+        history[f"val_loss: {label}"] = val_losses
+        write(f"  {label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}, "
+              f"val_loss {val_losses[-1]:.3f} (predicting 0 scores about 1.0)\n")
+        trained.append(memory(model, _recall_batch(recall_steps, 64, seed + 1000)[0],
+                              label=label))
+    plots.plot_history(SimpleNamespace(history=history), path=os.path.join(out, "training.png"),
+                       title=f"Recall the first of {recall_steps} inputs (mean squared error)")
+    found["trained_memory"] = _report_curves(write, trained, recall_steps)
+    found["history"] = history
+    plots.plot_memory(trained, path=os.path.join(out, "memory_trained.png"),
+                      title=f"After training to recall the first of {recall_steps} inputs")
+    write(f"\nWrote {', '.join(FILES)} to {os.path.abspath(out)}\n")
+    return found
+
+
+def _report_curves(write: Callable[[str], Any], curves: list, steps: int) -> dict:
+    numbers = {}
+    far = min(20, steps - 1)
+    for curve in curves:
+        numbers[curve.label] = {
+            "decay_per_step": curve.decay_per_step(),
+            "retention_10": curve.retention(min(10, steps - 1)),
+            f"retention_{far}": curve.retention(far)}
+        write(f"  {curve.label:13s} influence shrinks ×{curve.decay_per_step():.3f} per step; "
+              f"10 steps back: {curve.retention(min(10, steps - 1)):.2e}, "
+              f"{far} back: {curve.retention(far):.2e} of the newest input's\n")
+    return numbers
+
+
+def _recall_batch(steps: int, batch: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, steps, 2, generator=gen)
+    return x, x[:, 0, :1].clone()  # the target is the first step's first feature
+
+
+def _train_recall(model: Any, steps: int, epochs: int, seed: int,
+                  batches: int = 4) -> tuple[list[float], list[float]]:
+    """Plain torch training, the loop every PyTorch tutorial writes."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    x_val, y_val = _recall_batch(steps, 128, seed + 500)
+    losses, val_losses = [], []
+    for epoch in range(epochs):
+        total = 0.0
+        for b in range(batches):
+            x, y = _recall_batch(steps, 32, seed * 10_000 + epoch * batches + b)
+            loss = torch.nn.functional.mse_loss(model(x, training=True), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach())
+        losses.append(total / batches)
+        with torch.no_grad():
+            val_losses.append(float(torch.nn.functional.mse_loss(model(x_val), y_val)))
+    return losses, val_losses
+
+
+# ------------------------------------------------------------------------ the command line
+def add_parser(commands: Any) -> None:
+    """Register ``rnnkit explain`` on the CLI's subparsers."""
+    parser = commands.add_parser(
+        "explain", help="learning aids on the seed notebook's example: parameter formulas, "
+                        "shape traces, gates, memory over time; writes PNGs")
+    parser.add_argument("--out", default="rnnkit-explain",
+                        help="folder for the PNGs (default ./rnnkit-explain)")
+    parser.add_argument("--steps", type=int, default=40,
+                        help="length of the random sequences of the memory comparison (40)")
+    parser.add_argument("--recall-steps", type=int, default=20,
+                        help="length of the sequences of the recall task (20)")
+    parser.add_argument("--epochs", type=int, default=100,
+                        help="training epochs of the recall task (100; about half a minute)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def main(args: Any) -> int:
+    try:
+        run(args.out, steps=args.steps, recall_steps=args.recall_steps, epochs=args.epochs,
+            seed=args.seed)
+    except ImportError as error:  # matplotlib missing: say how to get it
+        print(f"rnnkit explain: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"{error}", file=sys.stderr)
+        return 2
+    return 0
