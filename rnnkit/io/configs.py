@@ -118,7 +118,8 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
         config["ragged"] = False
     else:
         for key in _K3_DROP & set(config):
-            config.pop(key)
+            if not (key == "input_dim" and class_name == "Embedding"):  # the vocabulary size
+                config.pop(key)
     for key, value in list(config.items()):
         if key in ("layer", "backward_layer") and isinstance(value, dict):
             config[key] = to_keras3_layer(value)

@@ -59,18 +59,24 @@ def open_h5(source: Any, label: str) -> Any:
     except Exception as error:  # h5py raises OSError, ValueError, RuntimeError, ...
         raise FileFormatError(f"{label} is not a readable HDF5 file (truncated or corrupt): "
                               f"{error}") from None
-    handle._rnnkit_size = len(source) if isinstance(source, (bytes, bytearray)) \
-        else os.path.getsize(source)
-    handle._rnnkit_label = label
+    size = len(source) if isinstance(source, (bytes, bytearray)) else os.path.getsize(source)
+    _OPEN[handle.id.fileno] = (label, size)  # h5py makes a new File object per `obj.file`
     return handle
 
 
-def _file_of(obj: Any) -> Any:
-    return obj.file
+# What the loaders know about each open file, by HDF5 file number: (label, size in bytes).
+_OPEN: dict[int, tuple[str, int]] = {}
+
+
+def _info(obj: Any) -> tuple[str, int | None]:
+    try:
+        return _OPEN.get(obj.file.id.fileno, ("file", None))
+    except Exception:
+        return ("file", None)
 
 
 def _label(obj: Any) -> str:
-    return getattr(_file_of(obj), "_rnnkit_label", "file")
+    return _info(obj)[0]
 
 
 def get_child(group: Any, key: str, what: str) -> Any:
@@ -103,8 +109,12 @@ def read_attribute(obj: Any, name: str) -> Any:
     try:
         if name not in obj.attrs:
             return None
-        size = obj.attrs.get_id(name).get_storage_size()
-        if size > MAX_ATTRIBUTE_BYTES or size > getattr(_file_of(obj), "_rnnkit_size", size):
+        try:
+            size = obj.attrs.get_id(name).get_storage_size()
+        except Exception:  # HDF5 reports an empty attribute's size of 0 as an error
+            size = 0
+        file_size = _info(obj)[1]
+        if size > MAX_ATTRIBUTE_BYTES or (file_size is not None and size > file_size):
             raise FileFormatError(f"{_label(obj)}: attribute {name!r} of {obj.name!r} declares "
                                   f"{size} bytes, more than the file holds.")
         return obj.attrs[name]
