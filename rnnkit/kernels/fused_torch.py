@@ -23,16 +23,17 @@ _VF_FUNCTIONS = {"lstm": "lstm", "gru": "gru", "tanh": "rnn_tanh", "relu": "rnn_
 
 def torch_weights(cell, kind: str) -> list[torch.Tensor]:
     """The cell's weights in torch layout; cached while autograd is off and nothing changed."""
-    bias = cell.bias if cell.use_bias else None
-    params = [cell.kernel, cell.recurrent_kernel] + ([bias] if bias is not None else [])
+    found = cell._parameters  # direct: nn.Module attribute lookup costs µs per weight
+    kernel, recurrent_kernel, bias = found["kernel"], found["recurrent_kernel"], found.get("bias")
+    params = [kernel, recurrent_kernel] + ([bias] if bias is not None else [])
     if torch.is_grad_enabled() and any(p.requires_grad for p in params):
-        return _to_torch_layout(kind, cell.kernel, cell.recurrent_kernel, bias)
+        return _to_torch_layout(kind, kernel, recurrent_kernel, bias)
     key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
     cached = cell.__dict__.get("_torch_layout_cache")
     if cached is None or cached[0] != key:
         with torch.no_grad():
             weights = [w.contiguous() for w in
-                       _to_torch_layout(kind, cell.kernel, cell.recurrent_kernel, bias)]
+                       _to_torch_layout(kind, kernel, recurrent_kernel, bias)]
         cached = (key, weights)
         cell.__dict__["_torch_layout_cache"] = cached
     return cached[1]
@@ -57,23 +58,29 @@ def right_padded_lengths(mask: torch.Tensor) -> torch.Tensor | None:
     return lengths
 
 
-def run_torch(cell, kind: str, inputs: torch.Tensor, states: Sequence[torch.Tensor],
+def run_torch(cell, kind: str, inputs: torch.Tensor, states: Sequence[torch.Tensor] | None,
               mask: torch.Tensor | None = None, go_backwards: bool = False,
               zero_output_for_mask: bool = False, return_sequences: bool = True,
               input_masks=None) -> LoopResult:
-    """Run the whole sequence in one fused torch call (``kind``: lstm, gru, tanh or relu)."""
+    """Run the whole sequence in one fused torch call (``kind``: lstm, gru, tanh or relu).
+
+    ``states`` None means zero initial states."""
     if input_masks is not None:
         inputs = inputs * input_masks[0].unsqueeze(1)
     if go_backwards:
         inputs = inputs.flip(1)
     weights = torch_weights(cell, kind)
     has_biases = len(weights) == 4
-    hx = tuple(s.unsqueeze(0) for s in states)
-    hx = hx if kind == "lstm" else hx[0]
+    if states is None:  # zeros, made directly in torch's (layers, batch, units) shape
+        zeros = inputs.new_zeros(1, inputs.shape[0], cell.units)
+        hx = (zeros, zeros) if kind == "lstm" else zeros
+    else:
+        hx = tuple(s.unsqueeze(0) for s in states)
+        hx = hx if kind == "lstm" else hx[0]
     function = getattr(torch._VF, _VF_FUNCTIONS[kind])
     if mask is None:
         result = function(inputs, hx, weights, has_biases, 1, 0.0, False, False, True)
-        outputs, new_states = result[0], [s.squeeze(0) for s in result[1:]]
+        outputs, new_states = result[0], [s[0] for s in result[1:]]
         return LoopResult(outputs[:, -1], outputs if return_sequences else None, new_states)
 
     lengths = right_padded_lengths(mask)

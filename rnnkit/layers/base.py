@@ -123,10 +123,17 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ weights
     def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
                    regularizer: Any = None, constraint: Any = None,
-                   trainable: bool = True) -> nn.Parameter:
-        """Create, initialise and register a weight as ``self.<name>`` (Keras order = call order)."""
+                   trainable: bool = True, torch_layout: bool = False) -> nn.Parameter:
+        """Create, initialise and register a weight as ``self.<name>`` (Keras order = call order).
+
+        ``torch_layout=True`` keeps a 2-D weight in memory as the transpose of a contiguous
+        ``(out, in)`` matrix, torch's layout: the Keras-shaped parameter is a view, and
+        ``weight.T`` hands fused torch kernels a contiguous matrix without a copy.
+        """
         init = initializers.get(initializer)
         value = init(tuple(shape), dtype=_DTYPES.get(self._dtype_name, torch.float32))
+        if torch_layout:
+            value = value.T.contiguous().T
         param = nn.Parameter(value, requires_grad=trainable and self._trainable)
         param._keras_trainable = trainable
         self.register_parameter(name, param)

@@ -37,6 +37,7 @@ class RecurrentCell(Layer):
     """What the three cells share: weights, dropout masks and the gate-blocked products."""
 
     n_gates = 1
+    _torch_layout = False
     # Names of the states, in Keras order; the first one is the output.
     state_names: tuple[str, ...] = ("h",)
     _config_keys = ("units", "activation", "use_bias", "kernel_initializer",
@@ -96,10 +97,13 @@ class RecurrentCell(Layer):
             raise ValueError(f"{type(self).__name__} {self.name!r}: the last dimension of the "
                              f"input (features) must be known, got shape {tuple(input_shape)}.")
         width = self.n_gates * self.units
+        # LSTM and SimpleRNN share torch's gate order: store them as torch lays them out.
+        torch_layout = self._torch_layout
         self.add_weight("kernel", (input_dim, width), self.kernel_initializer,
-                        self.kernel_regularizer, self.kernel_constraint)
+                        self.kernel_regularizer, self.kernel_constraint, torch_layout=torch_layout)
         self.add_weight("recurrent_kernel", (self.units, width), self.recurrent_initializer,
-                        self.recurrent_regularizer, self.recurrent_constraint)
+                        self.recurrent_regularizer, self.recurrent_constraint,
+                        torch_layout=torch_layout)
         if self.use_bias:
             self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
                             self.bias_regularizer, self.bias_constraint)
@@ -227,6 +231,8 @@ class SimpleRNNCell(RecurrentCell):
     ``h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)``; the output is ``h_t``.
     """
 
+    _torch_layout = True
+
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any) -> None:
         super().__init__(units, activation=activation, **kwargs)
         self.implementation = 2  # SimpleRNN has one gate: one mask either way
@@ -250,6 +256,7 @@ class LSTMCell(RecurrentCell):
 
     n_gates = 4
     state_names = ("h", "c")
+    _torch_layout = True
     _config_keys = ("units", "activation", "recurrent_activation", "use_bias",
                     "kernel_initializer", "recurrent_initializer", "bias_initializer",
                     "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",

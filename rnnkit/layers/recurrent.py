@@ -42,6 +42,7 @@ class RNN(Layer):
             raise ValueError(f"RNN {self.name!r}: argument `cell` should have a `call` method "
                              f"and a `state_size` attribute; received {cell!r}.")
         self.cell = cell
+        self.__dict__["_cell"] = cell  # a plain attribute: nn.Module's lookup is slow in hot paths
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
@@ -94,9 +95,10 @@ class RNN(Layer):
 
     def _check_input(self, x: torch.Tensor) -> None:
         super()._check_input(x)
-        if isinstance(self.cell, RecurrentCell) and self.cell.built \
-                and x.shape[-1] != self.cell.input_dim:
-            expected = (None, None, self.cell.input_dim)
+        cell = self._cell
+        kernel = cell._parameters.get("kernel") if isinstance(cell, RecurrentCell) else None
+        if kernel is not None and x.shape[-1] != kernel.shape[0]:
+            expected = (None, None, kernel.shape[0])
             raise ValueError(
                 f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
                 f"shape={expected}, found shape={tuple(x.shape)}")
@@ -153,10 +155,7 @@ class RNN(Layer):
             if initial_state is None or any(bool(s.any()) for s in stored):
                 return stored
         if initial_state is None:
-            if hasattr(self.cell, "get_initial_state"):
-                return self.cell.get_initial_state(batch, like.dtype, like.device)
-            return [torch.zeros(batch, size, dtype=like.dtype, device=like.device)
-                    for size in self._state_sizes]
+            return None  # zeros: each kernel makes them in the shape it wants
         return self._as_state_list(initial_state, batch, "initial states")
 
     # ------------------------------------------------------------------ call
@@ -176,9 +175,11 @@ class RNN(Layer):
                                  f"(batch, timesteps) = {(batch, steps)}, got {tuple(mask.shape)}.")
         states = self._initial_states(initial_state, batch, inputs)
         training = bool(training)
-        if isinstance(self.cell, RecurrentCell):
+        if isinstance(self._cell, RecurrentCell):
             result = self._run_cell(inputs, states, mask, training)
         else:
+            if states is None:
+                states = [inputs.new_zeros(batch, size) for size in self._state_sizes]
             result = run_reference(_GenericCell(self.cell, training), inputs, states, mask=mask,
                                    go_backwards=self.go_backwards,
                                    zero_output_for_mask=self.zero_output_for_mask,
@@ -194,22 +195,43 @@ class RNN(Layer):
 
     def _run_cell(self, inputs, states, mask, training):
         """Run one of rnnkit's cells with the kernel ``select_kernel`` picks."""
-        choice = select_kernel(self, inputs, mask, training)
-        input_masks = self.cell.dropout_masks(inputs[:, 0], training)
+        cell = self._cell
+        choice = self._kernel_for(inputs, mask, training)
+        input_masks = cell.dropout_masks(inputs[:, 0], training) if training else None
+        if states is None and training and cell.recurrent_dropout:
+            states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
+        if states is None and choice.name != "torch":
+            states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
         if choice.name == "torch":
-            return run_torch(self.cell, choice.kind, inputs, states, mask=mask,
+            return run_torch(cell, choice.kind, inputs, states, mask=mask,
                              go_backwards=self.go_backwards,
                              zero_output_for_mask=self.zero_output_for_mask,
                              return_sequences=self.return_sequences, input_masks=input_masks)
         if choice.name == "rnnkit":
-            return run_fused_loop(self.cell, choice.kind, inputs, states,
+            return run_fused_loop(cell, choice.kind, inputs, states,
                                   go_backwards=self.go_backwards,
                                   return_sequences=self.return_sequences, input_masks=input_masks)
         return run_reference(
-            self.cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
+            cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
             zero_output_for_mask=self.zero_output_for_mask,
             return_sequences=self.return_sequences, input_masks=input_masks,
-            recurrent_masks=self.cell.recurrent_dropout_masks(states[0], training))
+            recurrent_masks=cell.recurrent_dropout_masks(states[0], training) if training else None)
+
+    def _kernel_for(self, inputs, mask, training):
+        """``select_kernel``, remembered for unmasked calls (its answer then depends on the
+        configuration alone, and calls on small inputs are dominated by such overheads)."""
+        if mask is not None:
+            return select_kernel(self, inputs, mask, training)
+        found = self._cell.__dict__  # plain attributes, read directly: this runs every call
+        key = (inputs.device.type, inputs.shape[0] == 0, training, self.rnn_kernel,
+               self.go_backwards, found["dropout"], found["recurrent_dropout"],
+               found["implementation"], found["activation"], found.get("recurrent_activation"),
+               found.get("reset_after"), found["use_bias"])
+        cached = self.__dict__.get("_kernel_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, select_kernel(self, inputs, None, training))
+            self.__dict__["_kernel_cache"] = cached
+        return cached[1]
 
     @property
     def rnn_kernel(self) -> str:
