@@ -67,60 +67,65 @@ class GRUSequence(torch.autograd.Function):
     def backward(ctx, d_out):
         hs, recurrent_kernel, rec, cand = ctx.saved_tensors
         steps, batch, units = cand.shape
-        previous, z, r, n = hs[:-1], rec[..., :units], rec[..., units:2 * units], cand
-        d_out = d_out.transpose(0, 1).contiguous()
-        d_n = (1 - z) * (1 - n * n)                  # d(pre-activation of n) / dh_t
-        d_z = (previous - n) * z * (1 - z)            # d(pre-activation of z) / dh_t
-        if ctx.reset_after:
-            d_r = d_n * rec[..., 2 * units:] * r * (1 - r)
-            # dh_t times these give the gradients of the recurrent and the input pre-activations
-            to_rec = torch.cat([d_z, d_r, d_n * r], dim=-1).view(steps, batch, 3, units)
-            to_x = torch.cat([d_z, d_r, d_n], dim=-1).view(steps, batch, 3, units)
-        else:
-            to_rec = torch.cat([d_z, d_n], dim=-1).view(steps, batch, 2, units)
-            r_slope = previous * r * (1 - r)
-            u_h_t = recurrent_kernel[:, 2 * units:].t()
-        u_t = recurrent_kernel.t() if ctx.reset_after else recurrent_kernel[:, :2 * units].t()
-        d_rec = torch.empty_like(rec)
+        d_out = d_out.transpose(0, 1)
         d_xw = torch.empty_like(rec)
+        d_kernel = torch.zeros_like(recurrent_kernel)
+        d_bias = rec.new_zeros(3 * units) if ctx.has_bias else None
+        u_t = recurrent_kernel.t() if ctx.reset_after else recurrent_kernel[:, :2 * units].t()
+        u_h_t = recurrent_kernel[:, 2 * units:].t()
         dh = torch.zeros_like(hs[0])
-        d_out_all, z_all = d_out.unbind(0), z.unbind(0)
-        to_rec_all = to_rec.unbind(0)
-        if ctx.reset_after:
-            to_x_all = to_x.unbind(0)
-            d_rec_all = d_rec.view(steps, batch, 3, units).unbind(0)
-            d_rec_flat = d_rec.unbind(0)
-            d_xw_all = d_xw.view(steps, batch, 3, units).unbind(0)
-            for t in range(steps - 1, -1, -1):
-                dh = dh + d_out_all[t]
-                dh_3 = dh.unsqueeze(1)
-                torch.mul(dh_3, to_rec_all[t], out=d_rec_all[t])
-                torch.mul(dh_3, to_x_all[t], out=d_xw_all[t])
-                dh = torch.addmm(dh * z_all[t], d_rec_flat[t], u_t)
-        else:
-            r_all, r_slope_all = r.unbind(0), r_slope.unbind(0)
-            d_zh_all = d_xw.view(steps, batch, 3, units)[:, :, ::2].unbind(0)
-            d_zr_all = d_xw[..., :2 * units].unbind(0)
-            d_r_all = d_xw[..., units:2 * units].unbind(0)
-            d_h_all = d_xw[..., 2 * units:].unbind(0)
-            for t in range(steps - 1, -1, -1):
-                dh = dh + d_out_all[t]
-                torch.mul(dh.unsqueeze(1), to_rec_all[t], out=d_zh_all[t])
-                d_reset_h = d_h_all[t].mm(u_h_t)
-                torch.mul(d_reset_h, r_slope_all[t], out=d_r_all[t])
-                dh = torch.addmm(torch.addcmul(dh * z_all[t], d_reset_h, r_all[t]),
-                                 d_zr_all[t], u_t)
-        flat_prev = previous.reshape(-1, units)
-        if ctx.reset_after:
-            d_kernel = flat_prev.t().mm(d_rec.view(-1, 3 * units))
-            d_bias = d_rec.view(-1, 3 * units).sum(0) if ctx.has_bias else None
-        else:
-            flat_dx = d_xw.view(-1, 3 * units)
-            d_kernel = torch.cat([flat_prev.t().mm(flat_dx[:, :2 * units]),
-                                  rec[..., 2 * units:].reshape(-1, units).t().mm(flat_dx[:, 2 * units:])],
-                                 dim=1)
-            d_bias = None
+        for start, stop in _chunks_backwards(steps, batch * 3 * units * rec.element_size()):
+            # Factors that don't depend on the incoming gradient, for a cache-sized chunk.
+            previous, n = hs[start:stop], cand[start:stop]
+            z, r = rec[start:stop, :, :units], rec[start:stop, :, units:2 * units]
+            one_minus_z = 1 - z
+            d_n = one_minus_z * (1 - n * n)             # d(pre-activation of n) / dh_t
+            d_z = (previous - n) * z * one_minus_z      # d(pre-activation of z) / dh_t
+            r_slope = r * (1 - r)
+            d_rec = torch.empty_like(rec[start:stop])   # d(recurrent pre-activations)
+            if ctx.reset_after:
+                # dh_t times these give the recurrent pre-activations' gradients
+                to_rec = torch.cat([d_z, d_n * rec[start:stop, :, 2 * units:] * r_slope, d_n * r],
+                                   dim=-1).view(stop - start, batch, 3, units)
+                for k in range(stop - start - 1, -1, -1):
+                    dh = dh + d_out[start + k]
+                    torch.mul(dh.unsqueeze(1), to_rec[k], out=d_rec[k].view(batch, 3, units))
+                    torch.mul(dh, d_n[k], out=d_xw[start + k, :, 2 * units:])
+                    dh = torch.addmm(dh * z[k], d_rec[k], u_t)
+                d_kernel.addmm_(previous.reshape(-1, units).t(), d_rec.view(-1, 3 * units))
+            else:
+                to_rec = torch.cat([d_z, d_n], dim=-1).view(stop - start, batch, 2, units)
+                r_slope = r_slope * previous
+                for k in range(stop - start - 1, -1, -1):
+                    dh = dh + d_out[start + k]
+                    torch.mul(dh.unsqueeze(1), to_rec[k], out=d_rec[k].view(batch, 3, units)[:, ::2])
+                    d_reset_h = d_rec[k, :, 2 * units:].mm(u_h_t)
+                    torch.mul(d_reset_h, r_slope[k], out=d_rec[k, :, units:2 * units])
+                    dh = torch.addmm(torch.addcmul(dh * z[k], d_reset_h, r[k]),
+                                     d_rec[k, :, :2 * units], u_t)
+                flat = d_rec.view(-1, 3 * units)
+                d_kernel[:, :2 * units].addmm_(previous.reshape(-1, units).t(), flat[:, :2 * units])
+                # rec's third block holds r * h_{t-1} here (see forward)
+                d_kernel[:, 2 * units:].addmm_(rec[start:stop, :, 2 * units:].reshape(-1, units).t(),
+                                               flat[:, 2 * units:])
+                d_xw[start:stop, :, 2 * units:] = d_rec[..., 2 * units:]
+            d_xw[start:stop, :, :2 * units] = d_rec[..., :2 * units]
+            if d_bias is not None:
+                d_bias += d_rec.sum((0, 1))
         return d_xw.transpose(0, 1), dh, d_kernel, d_bias, None
+
+
+def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = 256 * 1024):
+    """``(start, stop)`` spans of time from the end, each about ``budget`` bytes of one buffer.
+
+    The backward computes its per-step factors a chunk at a time, so that they are still in
+    cache when the step loop reads them (all at once, long sequences spill to memory).
+    """
+    size = max(1, min(steps, budget // max(bytes_per_step, 1)))
+    stop = steps
+    while stop > 0:
+        yield max(0, stop - size), stop
+        stop -= size
 
 
 class SimpleRNNSequence(torch.autograd.Function):
@@ -144,19 +149,21 @@ class SimpleRNNSequence(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, d_out):
         hs, recurrent_kernel = ctx.saved_tensors
-        out = hs[1:]
-        # The activation's derivative from its output, for every step at once.
-        slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
-        d_out = d_out.transpose(0, 1).contiguous()
-        d_pre = torch.empty_like(out)
+        steps, units = hs.shape[0] - 1, hs.shape[2]
+        d_out = d_out.transpose(0, 1)
+        d_pre = torch.empty_like(hs[1:])
+        d_kernel = torch.zeros_like(recurrent_kernel)
         u_t = recurrent_kernel.t()
         dh = torch.zeros_like(hs[0])
-        d_out_all, slope_all, d_pre_all = d_out.unbind(0), slope.unbind(0), d_pre.unbind(0)
-        for t in range(out.shape[0] - 1, -1, -1):
-            torch.mul(dh.add_(d_out_all[t]), slope_all[t], out=d_pre_all[t])
-            dh = d_pre_all[t].mm(u_t)
-        units = hs.shape[2]
-        d_kernel = hs[:-1].reshape(-1, units).t().mm(d_pre.view(-1, units))
+        for start, stop in _chunks_backwards(steps, hs[0].numel() * hs.element_size()):
+            out = hs[start + 1:stop + 1]
+            # The activation's derivative from its output, for the chunk at once.
+            slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
+            for k in range(stop - start - 1, -1, -1):
+                torch.mul(dh.add_(d_out[start + k]), slope[k], out=d_pre[start + k])
+                dh = d_pre[start + k].mm(u_t)
+            d_kernel.addmm_(hs[start:stop].reshape(-1, units).t(),
+                            d_pre[start:stop].reshape(-1, units))
         return d_pre.transpose(0, 1), dh, d_kernel, None
 
 
