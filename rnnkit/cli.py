@@ -6,18 +6,27 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the benchmark suite has its own options
+        from .bench import main as bench_main
+        return bench_main(argv[1:])
     parser = argparse.ArgumentParser(prog="rnnkit", description="Keras 2 style RNNs on PyTorch.")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("bench", help="time rnnkit against torch (and Keras): rnnkit bench --help")
     demo = commands.add_parser("demo", help="run the seed notebook's cells and print what they print")
     demo.add_argument("--seed", type=int, default=0, help="random seed for the weights (default 0)")
     from .inspect import report as explain_command
     explain_command.add_parser(commands)
+    from .training import cli_train
+    cli_train.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "demo":
         from . import demo as demo_module
         demo_module.run(seed=args.seed)
     elif args.command == "explain":
         return explain_command.main(args)
+    elif args.command == "train":
+        cli_train.run(args)
     return 0
 
 

@@ -1,0 +1,256 @@
+"""Side-by-side speed of rnnkit's layers against plain PyTorch (and Keras when installed).
+
+Every row times rnnkit and its peers in the same run, interleaved (A, B, A, B, ...), and
+reports medians and the ratio rnnkit / peer: the machines are shared and noisy, so only
+ratios measured together mean anything. Workloads are (batch, timesteps, features, units):
+
+    W1 (1, 4, 5, 3)        the seed's tiny case: one layer call (autograd on)
+    W2 (32, 64, 8, 64)     forecasting: a training step (forward, backward, Adam)
+    W3 (64, 200, 128, 128) text classification: a training step
+    W4 (64, 100, 512, 512) a training step
+    W5 (16, 1024, 768, 768) GPU only: a training step
+    W6 (1, 2000, 256, 256) streaming inference: forward without autograd
+
+Usage: ``rnnkit bench [--workloads W1 W2] [--cells lstm gru simple_rnn] [--repeats 7]
+[--threads N] [--json out.json] [--device cpu|cuda] [--peer LABEL=PYTHON[:BACKEND]]``
+(or ``python benchmarks/run.py ...`` from a checkout).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ..layers import GRU, LSTM, Dense, SimpleRNN
+
+WORKLOADS = {
+    "W1": ((1, 4, 5, 3), "call"),
+    "W2": ((32, 64, 8, 64), "train"),
+    "W3": ((64, 200, 128, 128), "train"),
+    "W4": ((64, 100, 512, 512), "train"),
+    "W5": ((16, 1024, 768, 768), "train"),
+    "W6": ((1, 2000, 256, 256), "infer"),
+}
+GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+RNNKIT = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
+TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "simple_rnn": torch.nn.RNN}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def forward_flops(cell: str, shape: tuple[int, int, int, int]) -> float:
+    batch, steps, features, units = shape
+    return 2.0 * GATES[cell] * units * (features + units) * batch * steps
+
+
+def matmul_peak(device: torch.device, size: int = 1024, repeats: int = 5) -> float:
+    """The machine's measured float32 matrix-product rate (FLOP/s), the yardstick for shares."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    best = float("inf")
+    for _ in range(repeats + 1):
+        _sync(device)
+        start = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size ** 3 / best
+
+
+class Contender:
+    """One way of running a workload: ``step()`` does one timed unit of work."""
+
+    def __init__(self, name: str, step: Callable[[], None]) -> None:
+        self.name, self.step, self.times = name, step, []
+
+
+def _rnnkit_contender(cell: str, shape, mode: str, device) -> Contender:
+    batch, steps, features, units = shape
+    layer = RNNKIT[cell](units).to(device)
+    head = Dense(1).to(device)
+    x = torch.randn(batch, steps, features, device=device)
+    y = torch.randn(batch, 1, device=device)
+    layer(x)
+    head(layer(x))
+    return _contender("rnnkit", lambda: layer(x), lambda: head(layer(x)), layer, head, y, mode)
+
+
+def _torch_contender(cell: str, shape, mode: str, device) -> Contender:
+    batch, steps, features, units = shape
+    module = TORCH[cell](features, units, batch_first=True).to(device)
+    head = torch.nn.Linear(units, 1).to(device)
+    x = torch.randn(batch, steps, features, device=device)
+    y = torch.randn(batch, 1, device=device)
+
+    def forward():
+        return head(module(x)[0][:, -1])
+    return _contender("torch", lambda: module(x), forward, module, head, y, mode)
+
+
+def _contender(name, call, forward, body, head, y, mode) -> Contender:
+    if mode == "call":
+        return Contender(name, call)
+    if mode == "infer":
+        def infer():
+            with torch.no_grad():
+                call()
+        return Contender(name, infer)
+    optimizer = torch.optim.Adam(list(body.parameters()) + list(head.parameters()), lr=1e-3)
+
+    def train():
+        optimizer.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.mse_loss(forward(), y)
+        loss.backward()
+        optimizer.step()
+    return Contender(name, train)
+
+
+def time_interleaved(contenders: list[Contender], repeats: int, device: torch.device,
+                     min_sample_s: float = 0.05) -> None:
+    """Time the contenders in turn, ``repeats`` rounds; each sample lasts ``min_sample_s``+."""
+    for c in contenders:  # warm up: first calls allocate, pick algorithms, fill caches
+        c.step()
+        c.step()
+    inner = 1
+    while True:  # calibrate on the first contender so that one sample is long enough
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(inner):
+            contenders[0].step()
+        _sync(device)
+        if time.perf_counter() - start >= min_sample_s or inner >= 4096:
+            break
+        inner *= 2
+    for _ in range(repeats):
+        for c in contenders:
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(inner):
+                c.step()
+            _sync(device)
+            c.times.append((time.perf_counter() - start) / inner)
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    """Median of the per-round ratios: robust to load that drifts between rounds."""
+    return statistics.median(x / y for x, y in zip(a, b))
+
+
+def time_peer(python: str, backend: str | None, cell: str, shape, mode: str, repeats: int,
+              threads: int) -> dict:
+    """Run ``keras_peer.py`` in another interpreter (one that has Keras) for the same work."""
+    env = dict(__import__("os").environ)
+    if backend:
+        env["KERAS_BACKEND"] = backend
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    command = [python, str(Path(__file__).with_name("keras_peer.py")), "--cell", cell,
+               "--shape", *map(str, shape), "--mode", mode, "--repeats", str(repeats),
+               "--threads", str(threads)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
+    except OSError as error:
+        raise RuntimeError(f"cannot run peer interpreter {python!r}: {error}") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"peer {python} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(workloads: list[str], cells: list[str], repeats: int, device: torch.device,
+        peers: dict[str, tuple[str, str | None]] | None = None) -> dict:
+    peak = matmul_peak(device)
+    rows = []
+    for workload in workloads:
+        shape, mode = WORKLOADS[workload]
+        if workload == "W5" and device.type != "cuda":
+            continue
+        for cell in cells:
+            contenders = [_rnnkit_contender(cell, shape, mode, device),
+                          _torch_contender(cell, shape, mode, device)]
+            time_interleaved(contenders, repeats, device)
+            medians = {c.name: statistics.median(c.times) for c in contenders}
+            flops = forward_flops(cell, shape) * (3 if mode == "train" else 1)
+            peer_columns = {}
+            for label, (python, backend) in (peers or {}).items():
+                # A separate process, timed right after its rnnkit row: not interleaved.
+                peer = time_peer(python, backend, cell, shape, mode, repeats,
+                                 torch.get_num_threads())
+                peer_ms = statistics.median(peer["times"]) * 1e3
+                peer_columns[label] = {"ms": peer_ms, "keras": peer["keras"],
+                                       "backend": peer["backend"],
+                                       "ratio": medians["rnnkit"] * 1e3 / peer_ms}
+            rows.append({
+                "workload": workload, "cell": cell, "mode": mode, "shape": list(shape),
+                "rnnkit_ms": medians["rnnkit"] * 1e3, "torch_ms": medians["torch"] * 1e3,
+                "ratio_vs_torch": median_ratio(contenders[0].times, contenders[1].times),
+                "rnnkit_gflops": flops / medians["rnnkit"] / 1e9,
+                "share_of_peak": flops / medians["rnnkit"] / peak,
+                "peers": peer_columns,
+            })
+            print(_format_row(rows[-1]), flush=True)
+    return {"device": _device_name(device), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "matmul_peak_gflops": peak / 1e9,
+            "python": platform.python_version(), "rows": rows}
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} CPU"
+
+
+HEADER = (f"{'work':4} {'cell':10} {'mode':5} {'rnnkit ms':>10} {'torch ms':>10} "
+          f"{'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
+
+
+def _format_row(row: dict) -> str:
+    text = (f"{row['workload']:4} {row['cell']:10} {row['mode']:5} {row['rnnkit_ms']:10.3f} "
+            f"{row['torch_ms']:10.3f} {row['ratio_vs_torch']:6.2f} {row['rnnkit_gflops']:8.2f} "
+            f"{100 * row['share_of_peak']:6.1f}%")
+    for label, peer in row.get("peers", {}).items():
+        text += f"  {label} {peer['ms']:.3f} ms (rnnkit/{label} {peer['ratio']:.3f})"
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workloads", nargs="+", default=["W1", "W2", "W3", "W6"],
+                        choices=sorted(WORKLOADS))
+    parser.add_argument("--cells", nargs="+", default=list(GATES), choices=list(GATES))
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--peer", action="append", default=[], metavar="LABEL=PYTHON[:BACKEND]",
+                        help="also time real Keras in another interpreter, e.g. "
+                             "tf-keras=/venvs/tf212/bin/python or keras3-torch=/venvs/k3/bin/python:torch")
+    parser.add_argument("--json", help="write the results to this JSON file")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    print(HEADER)
+    peers = {}
+    for spec in args.peer:
+        label, _, target = spec.partition("=")
+        python, _, backend = target.partition(":")
+        peers[label] = (python, backend or None)
+    result = run(args.workloads, args.cells, args.repeats, device, peers)
+    print(f"device: {result['device']}; torch {result['torch']}; {result['threads']} threads; "
+          f"matmul peak {result['matmul_peak_gflops']:.1f} GFLOP/s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
