@@ -152,6 +152,30 @@ CELLS: list[tuple[str, str, str]] = [
         print(last_cell_state)
         """, "return_sequences=True: all hidden states; the cell state c is returned only "
              "for the last step."),
+    # Not in the notebook: the next step a learner takes, on data that ships with rnnkit.
+    ("Training", """
+        import numpy as np
+        from rnnkit import datasets, utils
+        from rnnkit.layers import Dense
+
+        passengers = datasets.airline_passengers().values   # monthly, 1949-1960
+        change = np.diff(np.log(passengers))                 # month-on-month change
+        z = ((change - change[:-24].mean()) / change[:-24].std()).astype('float32')[:, None]
+        windows = utils.timeseries_dataset_from_array(z[:-1], z[12:], sequence_length=12,
+                                                      batch_size=1000)
+        x, y = next(iter(windows))                           # 12 months in, the next one out
+        model = Sequential([LSTM(16, input_shape=(12, 1)), Dense(1)])
+        model.compile(optimizer='adam', loss='mse')
+        history = model.fit(x[:-24], y[:-24], epochs=40, batch_size=16, verbose=0)
+        print(f"loss: {history.history['loss'][0]:.3f} -> {history.history['loss'][-1]:.3f}")
+        model.evaluate(x[-24:], y[-24:], verbose=2)          # the last two years, held out
+        forecast = passengers[-25:-1] * np.exp(model.predict(x[-24:], verbose=0)[:, 0]
+                                               * change[:-24].std() + change[:-24].mean())
+        rmse = lambda f: np.sqrt(np.mean((f - passengers[-24:]) ** 2))
+        print(f'test RMSE {rmse(forecast):.1f}, naive last-value forecast '
+              f'{rmse(passengers[-25:-1]):.1f} (thousand passengers)')
+        """, "compile/fit/evaluate as in Keras; `rnnkit train` does this with plots and a "
+             "saved model."),
 ]
 
 

@@ -29,6 +29,9 @@ def atomic_write(path: str, write: Callable[[str], None]) -> None:
     os.close(handle)
     try:
         write(temp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; the result is an ordinary file
         os.replace(temp, path)
     except BaseException:
         if os.path.exists(temp):
@@ -81,10 +84,16 @@ def load_weights(model: Any, path: str) -> None:
             stored = {k: f[k] for k in f.files if k != CONFIG_KEY}
     names = model.weight_names()
     missing = [n for n in names if n not in stored]
-    if missing:
+    if not missing:
+        model.set_weights([stored[n] for n in names])
+    elif len(stored) == len(names) and not path.endswith(".safetensors"):
+        # Same topology, other auto-names (a rebuilt model's `lstm_cell_1`): by position
+        # (an .npz keeps the write order), as Keras loads by topological order;
+        # set_weights checks every shape.
+        model.set_weights(list(stored.values()))
+    else:
         raise ValueError(f"{path!r} has no weights for {missing} (it holds "
-                         f"{sorted(stored)}).")
-    model.set_weights([stored[n] for n in names])
+                         f"{list(stored)}).")
 
 
 def read_config(path: str) -> dict:
