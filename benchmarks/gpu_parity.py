@@ -1,6 +1,6 @@
 """Kernel parity on CUDA, without pytest (the GPU machine may not have it).
 
-For each cell and flag combination the CUDA kernels (cuDNN through torch, rnnkit's loop)
+``python benchmarks/gpu_parity.py [cuda|cpu]``. For each cell and flag combination the kernels (cuDNN through torch, rnnkit's loop)
 must equal the reference loop run in float64 on the CPU: float32 within 1e-4 (TF32 off),
 bf16 / fp16 under autocast within 2e-2. Exits non-zero on the first mismatch.
 """
@@ -18,28 +18,30 @@ LAYERS = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
 
 
 def reference(layer, x, mask):
-    cpu = type(layer).from_config(layer.get_config()).double()
-    cpu(x.double().cpu()[:1])
-    cpu.set_weights([w.double().numpy() for w in layer.cpu().get_weights()])
-    layer.cuda()
+    """The same layer in float64 on the CPU, run by the reference loop."""
+    config = dict(layer.get_config(), dtype="float64")
+    cpu = type(layer).from_config(config)
+    cpu.build(tuple(x.shape))
+    cpu.set_weights([w.astype("float64") for w in layer.get_weights()])
     cpu.rnn_kernel = "reference"
     return cpu(x.double().cpu(), mask=None if mask is None else mask.cpu())
 
 
-def main() -> int:
+def main(device: str = "cuda") -> int:
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    low_precision = [(torch.bfloat16, 2e-2), (torch.float16, 2e-2)] if device == "cuda" else []
     checked = 0
     for name, go_backwards, sequences, masked in itertools.product(
             LAYERS, [False, True], [False, True], [False, True]):
         torch.manual_seed(0)
-        layer = LAYERS[name](32, go_backwards=go_backwards, return_sequences=sequences).cuda()
-        x = torch.randn(8, 50, 16, device="cuda")
+        layer = LAYERS[name](32, go_backwards=go_backwards, return_sequences=sequences).to(device)
+        x = torch.randn(8, 50, 16, device=device)
         layer(x)
         mask = None
         if masked and not go_backwards:
-            lengths = torch.randint(1, 51, (8,), device="cuda")
-            mask = torch.arange(50, device="cuda")[None] < lengths[:, None]
+            lengths = torch.randint(1, 51, (8,), device=device)
+            mask = torch.arange(50, device=device)[None] < lengths[:, None]
         want = reference(layer, x, mask)
         for kernel in ["torch", "rnnkit", "reference"]:
             layer.rnn_kernel = kernel
@@ -49,9 +51,9 @@ def main() -> int:
                 continue
             got = layer(x, mask=mask).double().cpu()
             error = (got - want).abs().max().item()
-            for dtype, tolerance in [(None, 1e-4), (torch.bfloat16, 2e-2), (torch.float16, 2e-2)]:
+            for dtype, tolerance in [(None, 1e-4)] + low_precision:
                 if dtype is not None:
-                    with torch.autocast("cuda", dtype=dtype):
+                    with torch.autocast(device, dtype=dtype):
                         error = (layer(x, mask=mask).double().cpu() - want).abs().max().item()
                 ok = error <= tolerance
                 print(f"{name:10} {kernel:9} backwards={go_backwards!s:5} seq={sequences!s:5} "
@@ -60,9 +62,10 @@ def main() -> int:
                 checked += 1
                 if not ok:
                     return 1
-    print(f"{checked} CUDA parity checks passed on {torch.cuda.get_device_name()}")
+    where = torch.cuda.get_device_name() if device == "cuda" else "the CPU"
+    print(f"{checked} parity checks passed on {where}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "cuda"))

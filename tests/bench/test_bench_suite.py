@@ -39,3 +39,16 @@ def test_a_peer_without_keras_or_python_is_reported_clearly(tmp_path):
         suite.time_peer(sys.executable, None, "lstm", (1, 2, 3, 4), "call", 1, 1)  # no Keras here
     with pytest.raises(RuntimeError, match="cannot run peer"):
         suite.time_peer(str(tmp_path / "no-python"), None, "lstm", (1, 2, 3, 4), "call", 1, 1)
+
+
+def test_gpu_parity_script_runs_on_the_cpu():
+    """The CUDA parity script's own logic, exercised on the CPU (CI has no GPU)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_parity.py"
+    done = subprocess.run([sys.executable, str(script), "cpu"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "parity checks passed on the CPU" in done.stdout
