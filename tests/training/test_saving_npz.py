@@ -11,6 +11,7 @@ from rnnkit.training import saving
 
 
 def _model():
+    backend.clear_session()  # names start at lstm / lstm_cell whatever ran before
     utils.set_random_seed(0)
     return Sequential([LSTM(3, input_shape=(4, 2)), Dense(1)], name="m")
 
