@@ -5,10 +5,12 @@
 """
 from . import activations, backend, constraints, initializers, layers, models, regularizers, utils
 from . import inspect
+from . import callbacks, datasets, losses, metrics, optimizers, preprocessing
 from .inspect import explain
 from .layers import Input
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
-           "regularizers", "utils", "Input", "inspect", "explain", "__version__"]
+           "regularizers", "utils", "Input", "inspect", "explain", "callbacks", "datasets",
+           "losses", "metrics", "optimizers", "preprocessing", "__version__"]
