@@ -121,15 +121,25 @@ class Optimizer:
         grads = self._clip([torch.as_tensor(g, dtype=v.dtype, device=v.device)
                             for g, v in pairs])
         lr = self._current_lr()
-        for g, (_, var) in zip(grads, pairs):
+        variables = [var for _, var in pairs]
+        all_slots = []
+        for var in variables:
             if self.weight_decay:
                 var.sub_(var * (self.weight_decay * lr))
             slots = self._slots.get(id(var))
             if slots is None:
                 slots = self._slots[id(var)] = self._create_slots(var)
-            self._update(var, g, slots, lr)
+            all_slots.append(slots)
+        if not self._update_group(variables, grads, all_slots, lr):
+            for var, g, slots in zip(variables, grads, all_slots):
+                self._update(var, g, slots, lr)
         self.iterations += 1
         return self.iterations
+
+    def _update_group(self, variables, grads, slots, lr) -> bool:
+        """The same update for all variables at once (torch ``_foreach`` ops, a few kernel
+        launches instead of a few per variable); False where a subclass has none."""
+        return False
 
     def _clip(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
         if self.clipnorm is not None:
@@ -266,6 +276,19 @@ class Adam(Optimizer):
             torch.maximum(s["vhat"], v, out=s["vhat"])
             v = s["vhat"]
         var.sub_((m * alpha) / (torch.sqrt(v) + self.epsilon))
+
+    def _update_group(self, variables, grads, slots, lr):
+        if self.amsgrad or len({(v.device, v.dtype) for v in variables}) != 1:
+            return False
+        t = self.iterations + 1
+        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        ms, vs = [s["m"] for s in slots], [s["v"] for s in slots]
+        torch._foreach_lerp_(ms, grads, 1 - self.beta_1)       # m += (g - m) * (1 - b1)
+        torch._foreach_lerp_(vs, torch._foreach_mul(grads, grads), 1 - self.beta_2)
+        denominators = torch._foreach_sqrt(vs)
+        torch._foreach_add_(denominators, self.epsilon)
+        torch._foreach_addcdiv_(variables, ms, denominators, value=-alpha)
+        return True
 
 
 class AdamW(Adam):
