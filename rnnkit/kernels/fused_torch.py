@@ -58,6 +58,38 @@ def right_padded_lengths(mask: torch.Tensor) -> torch.Tensor | None:
     return lengths
 
 
+def _initial_hx(kind: str, states, inputs: torch.Tensor, units: int, directions: int = 1):
+    """torch's ``hx``: (directions, B, H) per state; ``states`` None means zeros."""
+    if states is None:  # zeros, made directly in torch's shape
+        zeros = inputs.new_zeros(directions, inputs.shape[0], units)
+        return (zeros, zeros) if kind == "lstm" else zeros
+    per_state = [torch.stack(list(group)) for group in zip(*states)] if directions > 1 \
+        else [s.unsqueeze(0) for s in states[0]]
+    return tuple(per_state) if kind == "lstm" else per_state[0]
+
+
+def _fused_call(kind: str, inputs: torch.Tensor, hx, weights: list, mask, bidirectional: bool):
+    """One ``torch._VF`` call; a right-padded ``mask`` runs as a packed sequence.
+
+    Returns the outputs (B, T, directions·H; zeros at padded steps) and the final states,
+    each (directions, B, H), taken after each row's last valid step.
+    """
+    function = getattr(torch._VF, _VF_FUNCTIONS[kind])
+    has_biases = len(weights) in (4, 8)
+    if mask is None:
+        result = function(inputs, hx, weights, has_biases, 1, 0.0, False, bidirectional, True)
+        return result[0], list(result[1:]), None
+    lengths = right_padded_lengths(mask)
+    packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    order, restore = packed.sorted_indices, packed.unsorted_indices
+    hx = tuple(h[:, order] for h in hx) if kind == "lstm" else hx[:, order]
+    result = function(packed.data, packed.batch_sizes, hx, weights, has_biases, 1, 0.0, False,
+                      bidirectional)
+    outputs, _ = pad_packed_sequence(packed._replace(data=result[0]), batch_first=True,
+                                     total_length=inputs.shape[1])
+    return outputs, [s[:, restore] for s in result[1:]], lengths
+
+
 def run_torch(cell, kind: str, inputs: torch.Tensor, states: Sequence[torch.Tensor] | None,
               mask: torch.Tensor | None = None, go_backwards: bool = False,
               zero_output_for_mask: bool = False, return_sequences: bool = True,
@@ -69,29 +101,12 @@ def run_torch(cell, kind: str, inputs: torch.Tensor, states: Sequence[torch.Tens
         inputs = inputs * input_masks[0].unsqueeze(1)
     if go_backwards:
         inputs = inputs.flip(1)
-    weights = torch_weights(cell, kind)
-    has_biases = len(weights) == 4
-    if states is None:  # zeros, made directly in torch's (layers, batch, units) shape
-        zeros = inputs.new_zeros(1, inputs.shape[0], cell.units)
-        hx = (zeros, zeros) if kind == "lstm" else zeros
-    else:
-        hx = tuple(s.unsqueeze(0) for s in states)
-        hx = hx if kind == "lstm" else hx[0]
-    function = getattr(torch._VF, _VF_FUNCTIONS[kind])
-    if mask is None:
-        result = function(inputs, hx, weights, has_biases, 1, 0.0, False, False, True)
-        outputs, new_states = result[0], [s[0] for s in result[1:]]
+    hx = _initial_hx(kind, None if states is None else [states], inputs, cell.units)
+    outputs, finals, lengths = _fused_call(kind, inputs, hx, torch_weights(cell, kind), mask,
+                                           bidirectional=False)
+    new_states = [s[0] for s in finals]
+    if lengths is None:
         return LoopResult(outputs[:, -1], outputs if return_sequences else None, new_states)
-
-    lengths = right_padded_lengths(mask)
-    packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    order, restore = packed.sorted_indices, packed.unsorted_indices
-    hx = tuple(h[:, order] for h in hx) if kind == "lstm" else hx[:, order]
-    result = function(packed.data, packed.batch_sizes, hx, weights, has_biases, 1, 0.0, False,
-                      False)
-    new_states = [s.squeeze(0)[restore] for s in result[1:]]
-    packed_out = packed._replace(data=result[0])
-    outputs, _ = pad_packed_sequence(packed_out, batch_first=True, total_length=inputs.shape[1])
     last_valid = outputs[torch.arange(outputs.shape[0], device=outputs.device), lengths - 1]
     if zero_output_for_mask:
         full = lengths == inputs.shape[1]
@@ -101,3 +116,30 @@ def run_torch(cell, kind: str, inputs: torch.Tensor, states: Sequence[torch.Tens
         outputs = torch.where(mask[..., None], outputs, last_valid[:, None, :])
         last_output = last_valid
     return LoopResult(last_output, outputs if return_sequences else None, new_states)
+
+
+def run_torch_bidirectional(forward_cell, backward_cell, kind: str, inputs: torch.Tensor,
+                            forward_states=None, backward_states=None, mask=None,
+                            return_sequences: bool = True):
+    """Keras ``Bidirectional`` (forward layer + ``go_backwards`` copy) as one fused call.
+
+    Returns ``(forward_output, backward_output, forward_states, backward_states)`` with the
+    backward sequence already re-aligned to input time, as ``Bidirectional`` merges it. With
+    a mask, padded steps output zeros in both directions (Keras's Bidirectional sets
+    ``zero_output_for_mask = return_sequences``), and the backward direction starts at each
+    row's last valid step, as a reversed, now left-padded sequence does in Keras.
+    """
+    units = forward_cell.units
+    states = None
+    if forward_states is not None or backward_states is not None:
+        zeros = [inputs.new_zeros(inputs.shape[0], units)] * (2 if kind == "lstm" else 1)
+        states = [forward_states or zeros, backward_states or zeros]
+    hx = _initial_hx(kind, states, inputs, units, directions=2)
+    weights = torch_weights(forward_cell, kind) + torch_weights(backward_cell, kind)
+    outputs, finals, _ = _fused_call(kind, inputs, hx, weights, mask, bidirectional=True)
+    forward_final = [s[0] for s in finals]
+    backward_final = [s[1] for s in finals]
+    if return_sequences:
+        return outputs[..., :units], outputs[..., units:], forward_final, backward_final
+    # The last output of each direction is its final hidden state.
+    return forward_final[0], backward_final[0], forward_final, backward_final

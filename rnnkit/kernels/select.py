@@ -72,8 +72,11 @@ def _cached_cell_kind(cell) -> tuple[str, list[str]]:
 
 
 def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
-                device: torch.device) -> list[str]:
-    """Why ``kernel`` cannot run ``layer`` on this input (empty: it can)."""
+                device: torch.device, go_backwards: bool | None = None) -> list[str]:
+    """Why ``kernel`` cannot run ``layer`` on this input (empty: it can).
+
+    ``go_backwards`` overrides the layer's own (a fused Bidirectional reverses by itself)."""
+    go_backwards = layer.go_backwards if go_backwards is None else go_backwards
     if kernel == "reference":
         return []
     cell = layer.cell
@@ -87,7 +90,7 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
         if kind == "gru" and not cell.reset_after:
             problems.append("GRU reset_after=False has no torch twin")
         if mask is not None:
-            if layer.go_backwards:
+            if go_backwards:
                 problems.append("a mask with go_backwards needs the per-step loop")
             elif right_padded_lengths(mask) is None:
                 problems.append("the mask is not right-padded with a valid step in every row")

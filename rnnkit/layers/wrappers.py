@@ -187,17 +187,22 @@ class Bidirectional(Layer):
                     f"{len(initial_state)} tensor(s).")
             half = len(initial_state) // 2
             forward_state, backward_state = initial_state[:half], initial_state[half:]
-        y = self.forward_layer(inputs, mask=mask, training=training,
-                               initial_state=forward_state)
-        y_rev = self.backward_layer(inputs, mask=mask, training=training,
-                                    initial_state=backward_state)
-        states: list = []
-        if self.return_state:
-            states = list(y[1:]) + list(y_rev[1:])
-            y, y_rev = y[0], y_rev[0]
-        if self.return_sequences:
-            time_dim = 0 if getattr(self.forward_layer, "time_major", False) else 1
-            y_rev = y_rev.flip(time_dim)
+        fused = self._fused_directions(inputs, mask, training, forward_state, backward_state)
+        if fused is not None:
+            y, y_rev, forward_states, backward_states = fused
+            states = forward_states + backward_states
+        else:
+            y = self.forward_layer(inputs, mask=mask, training=training,
+                                   initial_state=forward_state)
+            y_rev = self.backward_layer(inputs, mask=mask, training=training,
+                                        initial_state=backward_state)
+            states = []
+            if self.return_state:
+                states = list(y[1:]) + list(y_rev[1:])
+                y, y_rev = y[0], y_rev[0]
+            if self.return_sequences:
+                time_dim = 0 if getattr(self.forward_layer, "time_major", False) else 1
+                y_rev = y_rev.flip(time_dim)
         if self.merge_mode == "concat":
             output = torch.cat([y, y_rev], dim=-1)
         elif self.merge_mode == "sum":
@@ -211,6 +216,50 @@ class Bidirectional(Layer):
         if self.return_state:
             return (output if self.merge_mode is None else [output]) + states
         return output
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        # Inputs go to the wrapped layers: cast them to what those compute in.
+        return self.forward_layer.compute_dtype
+
+    def _fused_directions(self, inputs, mask, training, forward_state, backward_state):
+        """Both directions in one bidirectional torch call, when each would run torch's fused
+        kernel anyway (same cell kind, no dropout in training, not stateful); else None."""
+        from ..kernels.fused_torch import run_torch_bidirectional
+        from ..kernels.select import _cached_cell_kind, unsupported
+        from .cells import RecurrentCell
+        from .recurrent import RNN
+
+        forward, backward = self.forward_layer, self.backward_layer
+        if not (isinstance(forward, RNN) and isinstance(backward, RNN)) \
+                or not isinstance(forward.cell, RecurrentCell) \
+                or type(forward.cell) is not type(backward.cell) \
+                or forward.go_backwards or not backward.go_backwards \
+                or forward.stateful or forward.time_major \
+                or "auto" != forward.rnn_kernel or "auto" != backward.rnn_kernel:
+            return None
+        if training and (forward.cell.dropout or backward.cell.dropout):
+            return None  # each direction draws its own dropout mask
+        if mask is not None:
+            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
+                                   else mask, device=inputs.device).to(torch.bool)
+        device = inputs.device
+        kind, _ = _cached_cell_kind(forward.cell)
+        if device.type == "cpu" and (kind != "lstm" or inputs.dtype != torch.float32):
+            # rnnkit's own GRU/SimpleRNN loops beat torch's on the CPU, per direction; and
+            # torch 2.13 sends a bidirectional float64 LSTM to oneDNN, which refuses it.
+            return None
+        if kind != _cached_cell_kind(backward.cell)[0] or any(
+                unsupported(layer, "torch", mask, bool(training), device, go_backwards=False)
+                for layer in (forward, backward)):
+            return None
+        return run_torch_bidirectional(
+            forward.cell, backward.cell, kind, inputs,
+            forward_states=None if forward_state is None else forward._as_state_list(
+                forward_state, inputs.shape[0], "initial states"),
+            backward_states=None if backward_state is None else backward._as_state_list(
+                backward_state, inputs.shape[0], "initial states"),
+            mask=mask, return_sequences=self.return_sequences)
 
     # ------------------------------------------------------------------ states
     @property
@@ -279,6 +328,10 @@ class TimeDistributed(Layer):
         if not self.trainable:
             self.trainable = False
 
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        return self.layer.compute_dtype  # inputs go to the wrapped layer
     def _to_tensor(self, x: Any) -> torch.Tensor:
         # The inner layer decides the dtype (ids stay integers for an Embedding).
         return self.layer._to_tensor(x)

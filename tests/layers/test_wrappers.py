@@ -331,3 +331,12 @@ def test_time_distributed_errors():
         TimeDistributed(Dense(2))(np.ones((2, 3), dtype="float32"))
     with pytest.raises(ValueError, match=r"at least 3 dimensions"):
         TimeDistributed(Dense(2)).build((None, 3))
+
+
+def test_wrappers_compute_in_the_wrapped_layers_dtype():
+    from rnnkit.layers import LSTM, Bidirectional, Dense, TimeDistributed
+    x = np.random.default_rng(0).normal(size=(2, 5, 3))
+    out = Bidirectional(LSTM(4, dtype="float64"))(x)
+    assert out.dtype == torch.float64
+    out = TimeDistributed(Dense(2, dtype="float64"))(x)
+    assert out.dtype == torch.float64

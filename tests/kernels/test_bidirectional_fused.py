@@ -1,0 +1,73 @@
+"""Bidirectional run as one fused bidirectional torch call equals the two layers run apart."""
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.layers import GRU, LSTM, Bidirectional, SimpleRNN
+
+
+def _pair(make, merge_mode, return_sequences, return_state):
+    torch.manual_seed(0)
+    layer = Bidirectional(make(return_sequences=return_sequences, return_state=return_state),
+                          merge_mode=merge_mode)
+    return layer
+
+
+def _outputs(layer, x, mask, initial_state, separate):
+    for sub in (layer.forward_layer, layer.backward_layer):
+        sub.rnn_kernel = "reference" if separate else "auto"
+    x = x.clone().requires_grad_(True)
+    states = None if initial_state is None else [s.clone().requires_grad_(True) for s in initial_state]
+    out = layer(x, mask=mask, initial_state=states)
+    outs = out if isinstance(out, list) else [out]
+    torch.manual_seed(1)
+    loss = sum((o * torch.randn(o.shape, dtype=o.dtype)).sum() for o in outs)
+    layer.zero_grad()
+    loss.backward()
+    return [o.detach() for o in outs] + [x.grad] + [w.grad.clone() for w in layer.weights] \
+        + ([s.grad for s in states] if states else [])
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul", None])
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_fused_bidirectional_lstm_equals_separate_layers(merge_mode, return_sequences, masked):
+    layer = _pair(lambda **kw: LSTM(4, **kw), merge_mode, return_sequences, True)
+    x = torch.randn(3, 6, 2)
+    layer(x)
+    with torch.no_grad():
+        for w in layer.weights:
+            w.add_(0.1 * torch.randn_like(w))
+    mask = None
+    if masked:
+        mask = torch.arange(6)[None] < torch.tensor([6, 2, 4])[:, None]
+    initial = [torch.randn(3, 4) for _ in range(4)]
+    assert layer._fused_directions(x, mask, False, None, None) is not None
+    fused = _outputs(layer, x, mask, initial, separate=False)
+    separate = _outputs(layer, x, mask, initial, separate=True)
+    assert len(fused) == len(separate)
+    for a, b in zip(fused, separate):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=2e-6)
+
+
+def test_float64_on_the_cpu_runs_the_directions_apart():
+    layer = Bidirectional(LSTM(4, dtype="float64"))
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    layer(x)
+    assert layer._fused_directions(x, None, False, None, None) is None
+
+
+def test_cpu_gru_and_simple_rnn_stay_on_rnnkit_loops():
+    x = torch.randn(2, 5, 3)
+    for make in (lambda: GRU(4, return_sequences=True), lambda: SimpleRNN(4)):
+        layer = Bidirectional(make())
+        layer(x)
+        assert layer._fused_directions(x, None, False, None, None) is None
+
+
+def test_dropout_in_training_runs_the_directions_apart():
+    layer = Bidirectional(LSTM(4, dropout=0.5))
+    x = torch.randn(2, 5, 3)
+    layer(x)
+    assert layer._fused_directions(x, None, True, None, None) is None
+    assert layer._fused_directions(x, None, False, None, None) is not None
