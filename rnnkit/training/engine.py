@@ -306,6 +306,13 @@ class TrainingMixin:
                 else:
                     if trainable is None:
                         raise ValueError("fit: the training data is empty (no batches).")
+                    if step == 0 and compiled.loss_tracker._count == 0:
+                        # a one-shot generator used up in an earlier epoch (Keras: same)
+                        warnings.warn(
+                            "Your input ran out of data; interrupting training. Make sure "
+                            "that your dataset or generator can generate at least "
+                            "`steps_per_epoch * epochs` batches.")
+                        break
                 if isinstance(train, data_mod.IterableBatches):
                     train.on_epoch_end()
                 epoch_logs = self._logs()

@@ -228,3 +228,16 @@ def test_float64_model_trains():
     model = _model().double()
     h = model.fit(x.astype("float64"), y.astype("float64"), epochs=2, verbose=0)
     assert model.layers[0].cell.kernel.dtype == torch.float64 and len(h.epoch) == 2
+
+
+def test_one_shot_generator_runs_out_with_a_warning_and_unknown_step_count(capsys):
+    x, y = _regression(n=16)
+    model = _model()
+
+    def gen():
+        for i in range(0, 16, 8):
+            yield x[i:i + 8], y[i:i + 8]
+    with pytest.warns(UserWarning, match="Your input ran out of data"):
+        h = model.fit(gen(), epochs=3, verbose=2)
+    assert h.epoch == [0]
+    assert capsys.readouterr().out.splitlines()[1].startswith("2/2 - ")
