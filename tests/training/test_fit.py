@@ -241,3 +241,19 @@ def test_one_shot_generator_runs_out_with_a_warning_and_unknown_step_count(capsy
         h = model.fit(gen(), epochs=3, verbose=2)
     assert h.epoch == [0]
     assert capsys.readouterr().out.splitlines()[1].startswith("2/2 - ")
+
+
+def test_initial_epoch_and_validation_freq(capsys):
+    x, y = _regression(n=16)
+    model = _model()
+    h = model.fit(x, y, epochs=5, initial_epoch=2, validation_data=(x, y), validation_freq=2,
+                  verbose=2)
+    assert h.epoch == [2, 3, 4] and len(h.history["loss"]) == 3
+    assert len(h.history["val_loss"]) == 1  # only after epoch 4 (1-based), as Keras does
+    assert capsys.readouterr().out.splitlines()[0] == "Epoch 3/5"
+
+
+def test_validation_data_needs_two_or_three_items():
+    x, y = _regression(n=8)
+    with pytest.raises(ValueError, match="must contain either 2 items"):
+        _model().fit(x, y, validation_data=(x,), verbose=0)
