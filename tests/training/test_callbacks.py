@@ -157,3 +157,17 @@ def test_callbacks_must_be_callback_instances():
     x, y = _data()
     with pytest.raises(TypeError, match="callbacks must be rnnkit.callbacks.Callback"):
         _model().fit(x, y, verbose=0, callbacks=[lambda: None])
+
+
+def test_model_checkpoint_keras_formats_use_the_models_savers(tmp_path):
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        callbacks.ModelCheckpoint(str(tmp_path / "w-{epoch}.h5"), save_weights_only=True),
+        callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), monitor="loss",
+                                  save_best_only=True)])
+    assert sorted(os.listdir(tmp_path)) == ["best.keras", "w-1.h5", "w-2.h5"]
+    clone = _model()
+    clone.load_weights(str(tmp_path / "w-2.h5"))
+    for a, b in zip(clone.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
