@@ -50,6 +50,23 @@ def dtype_name(dtype: Any) -> str:
     raise ValueError(f"Unsupported dtype {dtype!r}; expected one of {sorted(_DTYPES)}.")
 
 
+_MIXED = {"mixed_float16": torch.float16, "mixed_bfloat16": torch.bfloat16}
+
+
+def _policy_name(dtype: Any) -> Any:
+    if isinstance(dtype, dict):
+        return dtype.get("config", {}).get("name")
+    return dtype if isinstance(dtype, str) else None
+
+
+def _cast_floating(outputs: Any, dtype: torch.dtype) -> Any:
+    if isinstance(outputs, (list, tuple)):
+        return type(outputs)(_cast_floating(o, dtype) for o in outputs)
+    if isinstance(outputs, torch.Tensor) and outputs.is_floating_point():
+        return outputs.to(dtype)
+    return outputs
+
+
 def shape_tuple(shape: Iterable[Any] | None) -> tuple | None:
     """A shape as a tuple of ints and ``None`` (lists from JSON configs become tuples)."""
     if shape is None:
@@ -79,6 +96,8 @@ class Layer(nn.Module):
                             f"(passed to {type(self).__name__}).")
         self.name = name or backend.unique_object_name(backend.to_snake_case(type(self).__name__))
         self._dtype_name = dtype_name(dtype)
+        # A mixed policy: float32 weights, half-precision compute (torch.autocast in __call__).
+        self._autocast_dtype = _MIXED.get(_policy_name(dtype))
         self._trainable = bool(trainable)
         self.autocast = autocast
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -103,6 +122,14 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ dtype
     @property
     def dtype(self) -> str:
+        return self._dtype_name
+
+    @property
+    def dtype_policy(self) -> str:
+        """The Keras dtype policy's name: the variables' dtype, or a ``mixed_*`` policy."""
+        for name, value in _MIXED.items():
+            if value == self._autocast_dtype:
+                return name
         return self._dtype_name
 
     @property
@@ -311,7 +338,12 @@ class Layer(nn.Module):
         input_mask = kwargs.get("mask") if "mask" in params else getattr(x, "_keras_mask", None)
         if not self.built:
             self._maybe_build(tuple(x.shape))
-        outputs = super().__call__(x, *args, **kwargs)
+        if self._autocast_dtype is not None and not torch.is_autocast_enabled(x.device.type):
+            with torch.autocast(x.device.type, dtype=self._autocast_dtype):
+                outputs = super().__call__(x, *args, **kwargs)
+            outputs = _cast_floating(outputs, self._autocast_dtype)  # Keras: outputs in compute dtype
+        else:
+            outputs = super().__call__(x, *args, **kwargs)
         self._attach_mask(outputs, self.compute_mask(x, input_mask))
         if self.activity_regularizer is not None:
             first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
@@ -340,7 +372,7 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = self._batch_input_shape
         for key in self._config_keys:
