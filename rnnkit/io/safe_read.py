@@ -9,11 +9,13 @@ here unpickles: h5py is asked for numeric datasets only, and JSON is plain data.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import mmap
 import os
 import zipfile
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -51,17 +53,67 @@ def open_h5(source: Any, label: str) -> Any:
 
     if file_kind(source) != "hdf5":
         raise FileFormatError(f"{label} is not an HDF5 file (no HDF5 signature at its start).")
+    if isinstance(source, (bytes, bytearray)):
+        check_global_heaps(bytes(source), label)
+    else:
+        with open(source, "rb") as raw, mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            check_global_heaps(data, label)
     try:
         if isinstance(source, (bytes, bytearray)):
             handle = h5py.File(io.BytesIO(bytes(source)), "r")
         else:
             handle = h5py.File(source, "r")
+        size = len(source) if isinstance(source, (bytes, bytearray)) else os.path.getsize(source)
+        _OPEN[handle.id.fileno] = (label, size)  # h5py makes a new File object per `obj.file`
     except Exception as error:  # h5py raises OSError, ValueError, RuntimeError, ...
         raise FileFormatError(f"{label} is not a readable HDF5 file (truncated or corrupt): "
                               f"{error}") from None
-    size = len(source) if isinstance(source, (bytes, bytearray)) else os.path.getsize(source)
-    _OPEN[handle.id.fileno] = (label, size)  # h5py makes a new File object per `obj.file`
     return handle
+
+
+@contextlib.contextmanager
+def library_errors(label: str) -> Iterator[None]:
+    """Turn what h5py/libhdf5 raise on a corrupt file (RuntimeError, OSError, KeyError, ...)
+    into a FileFormatError naming the file; rnnkit's own errors pass through."""
+    try:
+        yield
+    except (FileFormatError, MemoryError):
+        raise
+    except Exception as error:
+        raise FileFormatError(f"{label} is corrupt or not a Keras file: "
+                              f"{type(error).__name__}: {error}") from None
+
+
+def check_global_heaps(data: Any, label: str) -> None:
+    """Walk every HDF5 global heap collection (where variable-length strings live) first.
+
+    libhdf5 can loop forever on a collection whose object sizes were corrupted; a file whose
+    collections do not add up exactly is refused before libhdf5 reads it.
+    """
+    start = data.find(b"GCOL")
+    while start != -1:
+        if start + 16 <= len(data) and data[start + 4] == 1:
+            size = int.from_bytes(data[start + 8:start + 16], "little")
+            end = start + size
+            if size < 4096 or end > len(data):
+                raise FileFormatError(f"{label}: corrupt HDF5 global heap at byte {start} "
+                                      f"(size {size}, file {len(data)} bytes).")
+            pos, seen = start + 16, set()
+            while pos + 16 <= end:
+                index = int.from_bytes(data[pos:pos + 2], "little")
+                obj_size = int.from_bytes(data[pos + 8:pos + 16], "little")
+                if index == 0:  # free space: the rest of the collection
+                    if obj_size != end - pos:
+                        raise FileFormatError(f"{label}: corrupt HDF5 global heap at byte {start} "
+                                              "(free space does not fill the collection).")
+                    break
+                step = 16 + (obj_size + 7) // 8 * 8
+                if index in seen or pos + step > end:
+                    raise FileFormatError(f"{label}: corrupt HDF5 global heap at byte {start} "
+                                          f"(object {index} at byte {pos}).")
+                seen.add(index)
+                pos += step
+        start = data.find(b"GCOL", start + 4)
 
 
 # What the loaders know about each open file, by HDF5 file number: (label, size in bytes).

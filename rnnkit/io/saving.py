@@ -146,15 +146,16 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False,
         raise ValueError(f"Model {model.name!r} has not been built yet: build it "
                          "(model.build(input_shape)) before load_weights, so its weights exist.")
     kind = safe_read.file_kind(filepath)
-    if kind == "zip":
-        _, weights = keras_v3.read_archive(filepath, label)
-        with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
-            plan = _weights_plan(model, handle, label)
-    elif kind == "hdf5":
-        with safe_read.open_h5(filepath, label) as handle:
-            plan = _weights_plan(model, handle, label, by_name, skip_mismatch)
-    else:
-        raise FileFormatError(f"{label} is neither an HDF5 weights file nor a .keras archive.")
+    with safe_read.library_errors(label):
+        if kind == "zip":
+            _, weights = keras_v3.read_archive(filepath, label)
+            with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
+                plan = _weights_plan(model, handle, label)
+        elif kind == "hdf5":
+            with safe_read.open_h5(filepath, label) as handle:
+                plan = _weights_plan(model, handle, label, by_name, skip_mismatch)
+        else:
+            raise FileFormatError(f"{label} is neither an HDF5 weights file nor a .keras archive.")
     apply_plan(plan, label)
 
 
@@ -174,10 +175,11 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     kind = safe_read.file_kind(filepath)
     if kind == "zip":
         config, weights = keras_v3.read_archive(filepath, label)
-        with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
+        with safe_read.library_errors(label), \
+                safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
             return _build_and_load(config, handle, label, custom_objects)
     if kind == "hdf5":
-        with safe_read.open_h5(filepath, label) as handle:
+        with safe_read.library_errors(label), safe_read.open_h5(filepath, label) as handle:
             text = safe_read.read_text_attribute(handle, "model_config")
             if text is None:
                 raise FileFormatError(f"{label} has no model config: it holds weights only. "
@@ -195,7 +197,7 @@ def read_config(filepath: Any) -> dict:
     if kind == "zip":
         config, _ = keras_v3.read_archive(filepath, label)
     elif kind == "hdf5":
-        with safe_read.open_h5(filepath, label) as handle:
+        with safe_read.library_errors(label), safe_read.open_h5(filepath, label) as handle:
             text = safe_read.read_text_attribute(handle, "model_config")
         if text is None:
             raise FileFormatError(f"{label} holds weights only (no model config).")
