@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     explain_command.add_parser(commands)
     from .training import cli_train
     cli_train.add_parser(commands)
+    from .io import cli_commands as file_commands
+    file_commands.add_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "demo":
         from . import demo as demo_module
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         return explain_command.main(args)
     elif args.command == "train":
         cli_train.run(args)
+    elif args.command in ("summary", "convert"):
+        return file_commands.run(args)
     return 0
 
 
