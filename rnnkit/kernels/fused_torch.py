@@ -22,18 +22,25 @@ _VF_FUNCTIONS = {"lstm": "lstm", "gru": "gru", "tanh": "rnn_tanh", "relu": "rnn_
 
 
 def torch_weights(cell, kind: str) -> list[torch.Tensor]:
-    """The cell's weights in torch layout; cached while autograd is off and nothing changed."""
+    """The cell's weights in torch layout, remembered until a parameter changes.
+
+    With autograd on they are views of the parameters (differentiable; a training step's
+    update bumps the parameters' versions, which makes new ones). With autograd off they
+    are contiguous copies, re-laid-out once, not on every call.
+    """
     found = cell._parameters  # direct: nn.Module attribute lookup costs µs per weight
     kernel, recurrent_kernel, bias = found["kernel"], found["recurrent_kernel"], found.get("bias")
-    params = [kernel, recurrent_kernel] + ([bias] if bias is not None else [])
-    if torch.is_grad_enabled() and any(p.requires_grad for p in params):
-        return _to_torch_layout(kind, kernel, recurrent_kernel, bias)
-    key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
+    params = (kernel, recurrent_kernel) if bias is None else (kernel, recurrent_kernel, bias)
+    with_grad = torch.is_grad_enabled() and any(p.requires_grad for p in params)
+    key = (kind, with_grad) + tuple((id(p), p._version, p.device, p.dtype) for p in params)
     cached = cell.__dict__.get("_torch_layout_cache")
     if cached is None or cached[0] != key:
-        with torch.no_grad():
-            weights = [w.contiguous() for w in
-                       _to_torch_layout(kind, kernel, recurrent_kernel, bias)]
+        if with_grad:
+            weights = _to_torch_layout(kind, kernel, recurrent_kernel, bias)
+        else:
+            with torch.no_grad():
+                weights = [w.contiguous() for w in
+                           _to_torch_layout(kind, kernel, recurrent_kernel, bias)]
         cached = (key, weights)
         cell.__dict__["_torch_layout_cache"] = cached
     return cached[1]

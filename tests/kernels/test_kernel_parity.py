@@ -181,3 +181,27 @@ def test_chunked_backward_equals_reference(name, monkeypatch):
         got, want = (got, want) if isinstance(got, list) else ([got], [want])
         for g, w in zip(got, want):
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_training_steps_see_updated_weights_through_the_layout_cache():
+    """Views cached with autograd on follow optimizer updates: training still matches."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 6, 3)
+    target = torch.randn(4, 5)
+    results = []
+    for kernel in ["reference", "torch"]:
+        torch.manual_seed(0)
+        layer = GRU(5)
+        layer.build((4, 6, 3))
+        layer.rnn_kernel = kernel
+        optimizer = torch.optim.SGD(layer.parameters(), lr=0.5)
+        losses = []
+        for _ in range(4):
+            optimizer.zero_grad()
+            loss = ((layer(x) - target) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        results.append(losses)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
+    assert results[0][-1] < results[0][0]
