@@ -7,8 +7,8 @@ the backward needs, and the backward sweeps time in reverse, leaving the weight 
 to one large matrix product over all steps at the end (as cuDNN and oneDNN do).
 
 The input projection ``x @ kernel + b_in`` stays outside, in ordinary autograd: the
-functions take the projected inputs ``xw`` (B, T, G·H) and return every step's output
-(B, T, H). The gate equations are those of ``rnnkit.layers.cells`` (standard activations:
+functions take the projected inputs ``xw`` time-major, (T, B, G·H), and return every
+step's output as (B, T, H). The gate equations are those of ``rnnkit.layers.cells`` (standard activations:
 tanh and sigmoid; relu too for SimpleRNN); ``tests/kernels`` holds the loops equal to the
 reference loop, forward and backward.
 """
@@ -28,8 +28,8 @@ class GRUSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, recurrent_kernel, b_rec, reset_after: bool):
-        batch, steps, units = xw.shape[0], xw.shape[1], h0.shape[1]
-        x = xw.transpose(0, 1).contiguous()                       # (T, B, 3H)
+        steps, batch, units = xw.shape[0], xw.shape[1], h0.shape[1]
+        x = xw.contiguous()                                       # (T, B, 3H)
         rec = x.new_empty(steps, batch, 3 * units)  # recurrent products; z, r overwrite theirs
         cand = x.new_empty(steps, batch, units)     # the candidate n
         hs = x.new_empty(steps + 1, batch, units)   # h_0 .. h_T
@@ -112,7 +112,7 @@ class GRUSequence(torch.autograd.Function):
             d_xw[start:stop, :, :2 * units] = d_rec[..., :2 * units]
             if d_bias is not None:
                 d_bias += d_rec.sum((0, 1))
-        return d_xw.transpose(0, 1), dh, d_kernel, d_bias, None
+        return d_xw, dh, d_kernel, d_bias, None
 
 
 def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = 256 * 1024):
@@ -133,8 +133,8 @@ class SimpleRNNSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, h0, recurrent_kernel, relu: bool):
-        batch, steps, units = xw.shape
-        x = xw.transpose(0, 1).contiguous()
+        steps, batch, units = xw.shape
+        x = xw.contiguous()
         hs = x.new_empty(steps + 1, batch, units)
         hs[0] = h0
         x_all, h_all = x.unbind(0), hs.unbind(0)
@@ -164,7 +164,7 @@ class SimpleRNNSequence(torch.autograd.Function):
                 dh = d_pre[start + k].mm(u_t)
             d_kernel.addmm_(hs[start:stop].reshape(-1, units).t(),
                             d_pre[start:stop].reshape(-1, units))
-        return d_pre.transpose(0, 1), dh, d_kernel, None
+        return d_pre, dh, d_kernel, None
 
 
 def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
@@ -172,9 +172,13 @@ def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``."""
     from .reference import LoopResult
 
-    xw = cell.project_inputs(inputs, input_masks)
+    if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
+        inputs = inputs * input_masks[0].unsqueeze(1)
+    # Project in time-major order: the loops read one step's rows contiguously, and the
+    # gradient of the projection comes back contiguous for its two large products.
+    xw = cell.project_inputs(inputs.transpose(0, 1))
     if go_backwards:
-        xw = xw.flip(1)
+        xw = xw.flip(0)
     h0 = states[0]
     if kind == "gru":
         b_rec = cell.bias[1] if cell.use_bias and cell.reset_after else None

@@ -101,7 +101,7 @@ def test_input_dropout_uses_the_same_mask_in_every_kernel():
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_gru_sequence_gradcheck(reset_after):
     torch.manual_seed(0)
-    xw = torch.randn(2, 4, 9, dtype=torch.float64, requires_grad=True)
+    xw = torch.randn(4, 2, 9, dtype=torch.float64, requires_grad=True)  # (T, B, 3H)
     h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
     kernel = torch.randn(3, 9, dtype=torch.float64, requires_grad=True)
     b_rec = torch.randn(9, dtype=torch.float64, requires_grad=True) if reset_after else None
@@ -113,7 +113,7 @@ def test_gru_sequence_gradcheck(reset_after):
 @pytest.mark.parametrize("relu", [False, True])
 def test_simple_rnn_sequence_gradcheck(relu):
     torch.manual_seed(0)
-    xw = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    xw = torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True)  # (T, B, H)
     h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
     kernel = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda a, b, c: SimpleRNNSequence.apply(a, b, c, relu),
