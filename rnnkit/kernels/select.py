@@ -118,9 +118,12 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
         return KernelChoice(forced, kind, "forced by rnn_kernel")
     if inputs is not None and inputs.shape[0] == 0:
         return KernelChoice("reference", "", "an empty batch: nothing to speed up")
-    # Fastest first: cuDNN on CUDA; on the CPU oneDNN for LSTM, rnnkit's loop for the others.
-    preference = ["torch", "rnnkit"] if device.type != "cpu" or kind == "lstm" \
-        else ["rnnkit", "torch"]
+    # Fastest first (measured with benchmarks/): cuDNN on CUDA; on the CPU oneDNN for LSTM,
+    # rnnkit's loop for GRU, and for SimpleRNN when a backward may follow (torch's one C++
+    # loop is quicker for a forward alone).
+    torch_first = device.type != "cpu" or kind == "lstm" or (
+        kind in ("tanh", "relu") and not torch.is_grad_enabled())
+    preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
     for kernel in preference:
         problems = unsupported(layer, kernel, mask, training, device)

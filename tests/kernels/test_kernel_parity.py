@@ -126,6 +126,9 @@ def test_auto_selection_and_reasons():
     assert GRU(4).select_kernel(x).name == "rnnkit"
     assert GRU(4, reset_after=False).select_kernel(x).name == "rnnkit"
     assert SimpleRNN(4).select_kernel(x).name == "rnnkit"
+    with torch.no_grad():  # a forward alone: torch's C++ loop
+        assert SimpleRNN(4).select_kernel(x).name == "torch"
+        assert GRU(4).select_kernel(x).name == "rnnkit"
     choice = LSTM(4, recurrent_activation="hard_sigmoid").select_kernel(x)
     assert choice.name == "reference" and "hard_sigmoid" in choice.reason
     holes = np.array([[1, 0, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=bool)
