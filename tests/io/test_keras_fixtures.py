@@ -115,3 +115,11 @@ def test_load_weights_needs_a_built_model():
 def test_weights_only_file_is_not_a_model():
     with pytest.raises(FileFormatError, match="holds weights only"):
         load_model(KERAS2 / "lstm_dense.weights.h5")
+
+
+@pytest.mark.parametrize("name", ["k3_embed_bigru", "k3_lstm_dense", "k3_stacked_simplernn"])
+def test_keras3_legacy_h5_files_load(name):
+    """Keras 3's own .h5 writer (recorded by tests/fixtures/rnnkit_saved/record_keras3_h5.py)."""
+    path = FIXTURES / "rnnkit_saved" / "keras3_h5" / f"{name}.h5"
+    x, y = _reference(KERAS3 / f"{name}.keras")
+    np.testing.assert_allclose(load_model(path).predict(x, verbose=0), y, atol=2e-5, rtol=0)
