@@ -21,6 +21,7 @@ from typing import Any, Callable
 import torch
 
 from . import configs, keras_h5, keras_v3, safe_read
+from .compile_config import compile_from_file
 from .errors import FileFormatError
 from .weight_plan import PlanEntry, apply_plan, check_plan
 
@@ -165,8 +166,9 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
 
     Only layer classes rnnkit knows (or that are passed in ``custom_objects`` / registered)
     are built; ``Lambda`` layers and references to Python functions are refused. The
-    optimizer state and training config in the file are ignored (``compile`` and
-    ``safe_mode`` are accepted for Keras compatibility; loading is always safe).
+    model is compiled from the file's training config when ``compile=True`` and rnnkit can
+    apply it (else it loads uncompiled, with a warning); the optimizer's saved state is not
+    restored. ``safe_mode`` is accepted for Keras compatibility: loading is always safe.
     """
     label = _label(filepath)
     if os.path.isdir(filepath):
@@ -177,7 +179,10 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         config, weights = keras_v3.read_archive(filepath, label)
         with safe_read.library_errors(label), \
                 safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
-            return _build_and_load(config, handle, label, custom_objects)
+            model = _build_and_load(config, handle, label, custom_objects)
+        if compile and isinstance(config, dict):
+            compile_from_file(model, config.get("compile_config"), label)
+        return model
     if kind == "hdf5":
         with safe_read.library_errors(label), safe_read.open_h5(filepath, label) as handle:
             text = safe_read.read_text_attribute(handle, "model_config")
@@ -185,7 +190,17 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                 raise FileFormatError(f"{label} has no model config: it holds weights only. "
                                       "Build the model in code and call model.load_weights.")
             config = safe_read.parse_json(text, f"{label}: model_config")
-            return _build_and_load(config, handle, label, custom_objects)
+            model = _build_and_load(config, handle, label, custom_objects)
+            training = safe_read.read_text_attribute(handle, "training_config") if compile else None
+        if training is not None:
+            try:
+                training_config = safe_read.parse_json(training, f"{label}: training_config")
+            except FileFormatError as error:
+                training_config = None
+                import warnings
+                warnings.warn(f"{error}; the model was loaded uncompiled.", stacklevel=2)
+            compile_from_file(model, training_config, label)
+        return model
     raise FileFormatError(f"{label} is not a Keras model file (neither a .keras ZIP archive "
                           "nor an HDF5 file).")
 
