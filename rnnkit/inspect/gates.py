@@ -127,6 +127,8 @@ def gates(layer: Any, x: Any, mask: Any = None, initial_state: Any = None) -> Ga
     recorder = _Recorder(layer.cell)
     with torch.no_grad():
         states = layer._initial_states(initial_state, batch, x)
+        if states is None:  # zeros, as the layer starts without an initial state
+            states = layer.cell.get_initial_state(batch, x.dtype, x.device)
         result = run_reference(recorder, x, states, mask=mask, go_backwards=layer.go_backwards,
                                zero_output_for_mask=layer.zero_output_for_mask,
                                return_sequences=True)

@@ -50,6 +50,9 @@ def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 100) -> str:
     try:
         with os.fdopen(fd, "wb") as handle:
             fig.savefig(handle, format="png", dpi=dpi, bbox_inches="tight")
+        umask = os.umask(0)  # mkstemp makes the file private; give it the usual mode
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -62,36 +62,38 @@ def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
     utils.set_random_seed(seed)
     found: dict[str, Any] = {}
 
+    # The layers are made in the order docs/learning-aids.md makes them, so that with the
+    # same seed the tutorial's code draws the same weights and the same figures.
     _section(write, "1. Where the parameter counts come from (summary(explain=True))")
     for model in (Sequential([SimpleRNN(3, input_shape=(2, 10))]),
                   Sequential([SimpleRNN(3, input_length=10, input_dim=5, return_sequences=True),
                               SimpleRNN(3, return_sequences=True)]),
-                  Sequential([LSTM(3, input_shape=(4, 5))]),
-                  Sequential([GRU(3, input_shape=(4, 5))])):
+                  Sequential([LSTM(3, input_shape=(4, 5), return_sequences=True), GRU(3),
+                              Dense(1)])):
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             model.summary(explain=True)
         write(buffer.getvalue() + "\n")
 
     _section(write, "2. Shapes through the layers, train_X of shape (1, 4, 5)")
+    write(str(trace(SimpleRNN(3), TRAIN_X)) + "\n")
     rnn = SimpleRNN(3, return_sequences=True, return_state=True)
-    lstm = LSTM(3, return_sequences=True, return_state=True)
-    gru = GRU(3, return_sequences=True)
-    for layer in (rnn, lstm, SimpleRNN(3), gru):
-        write(str(trace(layer, TRAIN_X)) + "\n")
+    write(str(trace(rnn, TRAIN_X)) + "\n")
 
     _section(write, "3. Gates and states at every step")
-    lstm_trace = gates(lstm, TRAIN_X)
-    write(f"{lstm_trace}\n")
-    for name in ("f", "i", "o"):
-        write(f"  LSTM {name} gate, step by step (unit 0): "
-              f"{[round(float(v), 3) for v in lstm_trace[name][0, :, 0]]}\n")
-    plots.plot_gates(lstm_trace, path=os.path.join(out, "gates_lstm.png"))
-    plots.plot_gates(gates(gru, TRAIN_X), path=os.path.join(out, "gates_gru.png"))
     rnn_trace = gates(rnn, TRAIN_X)
     plots.plot_hidden_states(rnn_trace, path=os.path.join(out, "hidden_states_simple_rnn.png"))
     last_equal = torch.equal(rnn_trace.h[:, -1], rnn_trace.final_states[0])
     write(f"  SimpleRNN: the last hidden state equals last_states: {last_equal}\n")
+    lstm = LSTM(3, return_sequences=True, return_state=True)
+    lstm_trace = gates(lstm, TRAIN_X)
+    write(f"{lstm_trace}\n")
+    for name in ("f", "i", "o", "c"):
+        write(f"  LSTM {name}, step by step (unit 0): "
+              f"{[round(float(v), 3) for v in lstm_trace[name][0, :, 0]]}\n")
+    plots.plot_gates(lstm_trace, path=os.path.join(out, "gates_lstm.png"))
+    gru = GRU(3, return_sequences=True)
+    plots.plot_gates(gates(gru, TRAIN_X), path=os.path.join(out, "gates_gru.png"))
 
     _section(write, f"4. Memory over time: {steps} random steps, untrained, 16 sequences")
     utils.set_random_seed(seed)

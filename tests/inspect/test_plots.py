@@ -1,4 +1,5 @@
 """The figures: returned, labelled, not empty, written as PNGs; matplotlib only on demand."""
+import os
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -116,3 +117,6 @@ def test_save_figure_is_atomic_and_leaves_no_temporary_files(tmp_path):
     target = tmp_path / "sub" / "fig.png"
     assert plots.save_figure(fig, target) == str(target)
     assert [p.name for p in target.parent.iterdir()] == ["fig.png"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
