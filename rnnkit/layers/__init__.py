@@ -5,11 +5,20 @@ from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer, Mask
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .serialization import deserialize, register, serialize
 from .wrappers import Bidirectional, TimeDistributed
+from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .reshaping import Flatten, RepeatVector, Reshape
+from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+from .attention import AdditiveAttention, Attention
 
 __all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Dense,
                          Embedding, Masking, Dropout, Activation, InputLayer, Bidirectional,
-                         TimeDistributed)
+                         TimeDistributed, Add, Average, Concatenate, Dot, Maximum, Minimum,
+                         Multiply, Subtract, Flatten, RepeatVector, Reshape,
+                         GlobalAveragePooling1D, GlobalMaxPooling1D, AdditiveAttention, Attention)
 
 __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Dense", "Embedding", "Masking", "Dropout", "Activation", "Input", "InputLayer",
-           "Bidirectional", "TimeDistributed", "deserialize", "serialize", "register"]
+           "Bidirectional", "TimeDistributed", "deserialize", "serialize", "register",
+           "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
+           "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
+           "GlobalMaxPooling1D", "AdditiveAttention", "Attention"]

@@ -326,6 +326,9 @@ class Layer(nn.Module):
         return names
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if _is_symbolic(inputs, kwargs):  # building a functional graph (rnnkit.Input)
+            from ..models.keras_tensor import symbolic_call
+            return symbolic_call(self, inputs, args, kwargs)
         x = self._to_tensor(inputs)
         self._check_input(x)
         params = self._call_parameters()
@@ -385,6 +388,17 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}"
+
+
+def _is_symbolic(inputs: Any, kwargs: dict) -> bool:
+    """Whether a call gets KerasTensors (cheap: a class flag, checked before anything else)."""
+    if getattr(type(inputs), "_keras_symbolic", False):
+        return True
+    if type(inputs) in (list, tuple):
+        return any(getattr(type(t), "_keras_symbolic", False) for t in inputs)
+    state = kwargs.get("initial_state") if kwargs else None
+    return state is not None and any(getattr(type(t), "_keras_symbolic", False)
+                                     for t in (state if type(state) in (list, tuple) else [state]))
 
 
 def serialize_value(value: Any) -> Any:

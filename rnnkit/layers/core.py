@@ -14,8 +14,9 @@
 * ``Masking`` masks the steps whose features all equal ``mask_value`` and zeroes them.
 * ``Dropout`` is inverted dropout, active only in training (``training=True`` in the call
   or ``layer.train()``).
-* ``InputLayer`` / ``Input`` hold the model's batch input shape; ``Input()`` returns an
-  ``InputLayer`` for now, so ``Sequential([Input((T, D)), LSTM(8)])`` works.
+* ``InputLayer`` holds the model's batch input shape; ``Input()`` returns the symbolic
+  tensor (``KerasTensor``) an ``InputLayer`` makes, as tf.keras 2 does: layers called on it
+  build a functional graph, and ``Sequential([Input((T, D)), LSTM(8)])`` takes its layer.
 """
 from __future__ import annotations
 
@@ -418,11 +419,12 @@ class InputLayer(Layer):
 def Input(shape: Sequence | int | None = None, batch_size: int | None = None,
           name: str | None = None, dtype: Any = None, sparse: bool | None = None,
           tensor: Any = None, ragged: bool | None = None, type_spec: Any = None,
-          batch_shape: Sequence | None = None, **kwargs: Any) -> InputLayer:
+          batch_shape: Sequence | None = None, **kwargs: Any) -> Any:
     """``Input(shape=(T, D))``: the input of a model, without the batch dimension.
 
-    For now it returns the ``InputLayer`` itself (tf.keras 2 returns a symbolic tensor made
-    by one), which is what ``Sequential([Input((T, D)), LSTM(8)])`` needs.
+    Returns a ``KerasTensor`` (``rnnkit.models.keras_tensor``) whose ``_keras_history``
+    points at a new ``InputLayer``: call layers on it and pass it to
+    ``rnnkit.models.Model(inputs, outputs)``, or put it first in a ``Sequential``.
     ``batch_shape=(B, T, D)`` (or the tf.keras 2 ``batch_input_shape``) fixes the batch size,
     as a stateful RNN needs.
     """
@@ -450,5 +452,6 @@ def Input(shape: Sequence | int | None = None, batch_size: int | None = None,
     else:
         config["input_shape"] = shape
         config["batch_size"] = batch_size
-    return InputLayer(**config)
+    from ..models.keras_tensor import input_tensor
+    return input_tensor(InputLayer(**config))
 

@@ -32,6 +32,11 @@ def _registry() -> dict[str, type]:
         from . import __all_layer_classes__
         for cls in __all_layer_classes__:
             register(cls)
+        # Models are layers too (a Sequential inside a functional model); tf.keras 2 calls
+        # `Model(inputs, outputs)` "Functional" in configs.
+        from ..models import Model, Sequential
+        for cls, name in ((Sequential, None), (Model, None), (Model, "Functional")):
+            _REGISTRY.setdefault(name or cls.__name__, cls)
     return _REGISTRY
 
 

@@ -1,5 +1,7 @@
-"""Models: ``Sequential`` (a functional ``Model`` comes with the functional-API work)."""
+"""Models: ``Sequential`` and the functional ``Model(inputs, outputs)``."""
+from .functional import Model
+from .keras_tensor import KerasTensor
 from .sequential import Sequential
 from ..io.saving import load_model
 
-__all__ = ["Sequential", "load_model"]
+__all__ = ["Sequential", "Model", "KerasTensor", "load_model"]

@@ -39,6 +39,13 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
         return [m for m in self._modules.values() if isinstance(m, Layer)]
 
     def add(self, layer: Layer) -> None:
+        if getattr(type(layer), "_keras_symbolic", False):  # an Input() tensor
+            history = layer._keras_history
+            if history is None or not isinstance(history.layer, InputLayer):
+                raise TypeError(f"Sequential {self.name!r} can take only the tensor of an "
+                                f"Input(); {layer!r} was made by a layer. Use the functional "
+                                "API (rnnkit.models.Model) for graphs.")
+            layer = history.layer
         if isinstance(layer, InputLayer):
             if self.layers or self._input_layer is not None:
                 raise ValueError(f"Sequential {self.name!r}: an InputLayer can only be the "

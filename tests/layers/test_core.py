@@ -320,15 +320,21 @@ def test_input_layer_names_are_one_based(fresh_names):
     assert Input(shape=(1,)).name == "input_1"
 
 
+def _layer_of(tensor):
+    return tensor._keras_history.layer
+
+
 def test_input_layer_shapes_and_config():
-    layer = Input((7, 3), name="seq")
+    tensor = Input((7, 3), name="seq")  # tf.keras 2: a symbolic tensor made by an InputLayer
+    assert tensor.shape == (None, 7, 3) and tensor.dtype == "float32"
+    layer = _layer_of(tensor)
     assert isinstance(layer, InputLayer)
     assert layer._batch_input_shape == (None, 7, 3)
     assert layer.get_config() == {"batch_input_shape": (None, 7, 3), "dtype": "float32",
                                   "sparse": False, "ragged": False, "name": "seq"}
-    assert Input((7, 3), batch_size=4)._batch_input_shape == (4, 7, 3)
-    assert Input(batch_shape=(2, 7, 3))._batch_input_shape == (2, 7, 3)
-    assert Input(8)._batch_input_shape == (None, 8)
+    assert Input((7, 3), batch_size=4).shape == (4, 7, 3)
+    assert _layer_of(Input(batch_shape=(2, 7, 3)))._batch_input_shape == (2, 7, 3)
+    assert Input(8).shape == (None, 8)
     assert InputLayer(batch_input_shape=(1, 4))._batch_input_shape == (1, 4)
     assert InputLayer(shape=(4,))._batch_input_shape == (None, 4)
     clone = InputLayer.from_config(layer.get_config())

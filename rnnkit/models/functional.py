@@ -1,0 +1,673 @@
+"""``Model(inputs, outputs)``: the Keras functional API on PyTorch.
+
+``Model`` walks the nodes that layer calls on KerasTensors recorded (``keras_tensor.py``)
+back from ``outputs`` to ``inputs``, orders them by depth as tf.keras 2's
+``_map_graph_network`` does (that order is ``model.layers``, the summary's rows and the
+weights' order), and runs the same calls on real tensors: a tensor, a list or a dict of
+them in, the structure of ``outputs`` out. A layer called twice is one module: its weights
+are shared. Masks travel on the tensors (``_keras_mask``), so an ``Embedding(mask_zero=True)``
+masks the RNN two layers later. A model is itself a layer: it can be called on
+KerasTensors inside another model, and ``get_config``/``from_config`` use Keras's
+functional format (``layers`` with ``inbound_nodes``, ``input_layers``, ``output_layers``).
+
+``Model()`` without inputs is a subclassable container: override ``call``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from ..layers.serialization import deserialize, serialize
+from ..training.engine import TrainingMixin
+from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
+                           inbound_nodes, map_structure)
+from .summary import format_shape, format_summary
+
+
+class Model(TrainingMixin, Layer):
+    """A graph of layers from ``inputs`` (``rnnkit.Input`` tensors) to ``outputs``."""
+
+    supports_masking = True
+
+    def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
+                 trainable: bool = True, **kwargs: Any) -> None:
+        if "input" in kwargs or "output" in kwargs:  # Keras 1 spelling
+            inputs = kwargs.pop("input", inputs)
+            outputs = kwargs.pop("output", outputs)
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self.__dict__["_is_graph_network"] = inputs is not None or outputs is not None
+        if not self._is_graph_network:
+            return
+        if inputs is None or outputs is None:
+            raise ValueError(f"Model {self.name!r}: pass both `inputs` and `outputs` (or "
+                             "neither, to subclass Model and write `call`).")
+        self._init_graph(inputs, outputs)
+
+    # ------------------------------------------------------------------ the graph
+    def _init_graph(self, inputs: Any, outputs: Any) -> None:
+        if isinstance(inputs, tuple):
+            inputs = list(inputs)
+        if isinstance(outputs, tuple):
+            outputs = list(outputs)
+        flat_in, flat_out = flatten(inputs), flatten(outputs)
+        for t in flat_in:
+            if not isinstance(t, KerasTensor) or not isinstance(t._keras_history.layer,
+                                                                InputLayer):
+                raise ValueError(
+                    f"Model {self.name!r}: input tensors to a functional model must come from "
+                    f"`rnnkit.Input`. Received: {t!r} (missing previous layer metadata).")
+        for t in flat_out:
+            if not isinstance(t, KerasTensor):
+                raise ValueError(f"Model {self.name!r}: output tensors of a functional model "
+                                 f"must be the outputs of rnnkit layers. Received: {t!r}")
+        d = self.__dict__
+        d["_nested_inputs"], d["_nested_outputs"] = inputs, outputs
+        d["inputs"], d["outputs"] = flat_in, flat_out
+        network_nodes, nodes_by_depth, layers = _map_graph(flat_in, flat_out, self.name)
+        d["_network_nodes"] = network_nodes
+        d["_nodes_by_depth"] = nodes_by_depth
+        d["_layers"] = layers
+        d["_input_layers"] = [t._keras_history.layer for t in flat_in]
+        d["_output_layers"] = [t._keras_history.layer for t in flat_out]
+        # Execution order: deepest nodes first (inputs have the greatest depth).
+        d["_nodes_in_order"] = [node for depth in sorted(nodes_by_depth, reverse=True)
+                                for node in nodes_by_depth[depth] if not node.is_input]
+        names = [layer.name for layer in layers]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f'The name "{name}" is used {names.count(name)} times in the '
+                                 "model. All layer names should be unique.")
+        for layer in layers:
+            self.add_module(layer.name.replace(".", "_"), layer)
+        # The model's own node (tf.keras 2: node 0); its calls elsewhere are nodes 1, 2, ...
+        inbound_nodes(self).append(Node(self, inputs, {}, outputs, is_input=True))
+        self._batch_input_shape = None
+        self._build_input_shape = map_structure(lambda t: t.shape, inputs)
+        self._output_shape = map_structure(lambda t: t.shape, outputs)
+        self.built = True
+
+    @property
+    def layers(self) -> list[Layer]:
+        if not self._is_graph_network:
+            return [m for m in self._modules.values() if isinstance(m, Layer)]
+        return list(self._layers)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [layer.name for layer in self._input_layers]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [layer.name for layer in self._output_layers]
+
+    @property
+    def input(self) -> Any:
+        return self._nested_inputs
+
+    @property
+    def output(self) -> Any:
+        return self._nested_outputs
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            if index >= len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[layer.name for layer in self.layers]}.")
+
+    # ------------------------------------------------------------------ calling
+    def _input_list(self, inputs: Any) -> list:
+        """Inputs as a list in ``self.inputs`` order (a dict is matched by input names)."""
+        expected = self.inputs
+        if isinstance(inputs, dict):
+            missing = [n for n in self.input_names if n not in inputs]
+            if missing:
+                raise ValueError(f"Model {self.name!r}: missing data for input(s) {missing}; "
+                                 f"the dict has keys {sorted(inputs)}, the model's inputs are "
+                                 f"{self.input_names}.")
+            return [inputs[n] for n in self.input_names]
+        if isinstance(inputs, (list, tuple)) and not _is_number_list(inputs):
+            values = list(inputs)
+        else:
+            values = [inputs]
+        if len(values) != len(expected):
+            raise ValueError(f'Layer "{self.name}" expects {len(expected)} input(s), but it '
+                             f"received {len(values)} input tensors.")
+        return values
+
+    def _to_tensor(self, x: Any) -> Any:
+        if not self._is_graph_network:
+            return super()._to_tensor(x)
+        values = self._input_list(x)
+        tensors = [layer._to_tensor(v) for layer, v in zip(self._input_layers, values)]
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._is_graph_network:
+            return super().__call__(inputs, *args, **kwargs)
+        if _contains_symbolic(inputs):
+            from .keras_tensor import symbolic_call
+            return symbolic_call(self, inputs, args, kwargs)
+        training = kwargs.pop("training", None)
+        mask = kwargs.pop("mask", None)
+        if args or kwargs:
+            raise TypeError(f"Model {self.name!r} was called with unexpected arguments "
+                            f"{list(kwargs) or args}; it takes inputs, `training` and `mask`.")
+        return self._run_graph(inputs, training, mask)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._is_graph_network:
+            return self.call(*args, **kwargs)  # reached through Layer.__call__
+        return self(*args, **kwargs)
+
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        if not self._is_graph_network:
+            raise NotImplementedError(f"Model {self.name!r} was created without inputs and "
+                                      "outputs: a subclass must implement `call`.")
+        return self._run_graph(inputs, training, mask)
+
+    def _run_graph(self, inputs: Any, training: bool | None, mask: Any) -> Any:
+        values = self._input_list(inputs)
+        masks = self._input_list(mask) if mask is not None else [None] * len(values)
+        computed: dict[int, torch.Tensor] = {}
+        for tensor, layer, value, m in zip(self.inputs, self._input_layers, values, masks):
+            value = layer._to_tensor(value)
+            if m is not None:
+                value._keras_mask = torch.as_tensor(np.asarray(m) if not isinstance(
+                    m, torch.Tensor) else m).to(torch.bool)
+            computed[id(tensor)] = value
+
+        def fetch(t: Any) -> Any:
+            return computed[id(t)] if isinstance(t, KerasTensor) else t
+
+        for node in self._nodes_in_order:
+            args = map_structure(fetch, node.inputs)
+            kwargs = map_structure(fetch, node.kwargs)
+            if training is not None:
+                kwargs["training"] = training
+            outputs = node.layer(args, **kwargs)
+            flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            for symbolic, value in zip(node.flat_outputs, flat):
+                computed[id(symbolic)] = value
+        return map_structure(fetch, self._nested_outputs)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if not self._is_graph_network:
+            return super().compute_output_shape(input_shape)
+        return map_structure(lambda t: t.shape, self._nested_outputs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None  # the output layers' masks are already on the outputs
+
+    def _attach_mask(self, outputs: Any, mask: Any) -> None:
+        pass
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            super()._maybe_build(input_shape)
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def weights(self) -> list[torch.nn.Parameter]:
+        # tf.keras 2: layer by layer in `model.layers` order, each layer's own weights.
+        seen, found = set(), []
+        for layer in self.layers:
+            for p in layer.weights:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    found.append(p)
+        return found
+
+    def weight_names(self) -> list[str]:
+        seen, names = set(), []
+        for layer in self.layers:
+            for p, name in zip(layer.weights, layer.weight_names()):
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    names.append(name)
+        return names
+
+    def count_params(self) -> int:
+        return int(sum(p.numel() for p in self.weights))
+
+    def reset_states(self) -> None:
+        for layer in self.layers:
+            if getattr(layer, "stateful", False) or isinstance(layer, (Model,)):
+                if hasattr(layer, "reset_states"):
+                    layer.reset_states()
+
+    # ------------------------------------------------------------------ training
+    # TrainingMixin trains one output; with several outputs Keras sums one loss per output
+    # (times `loss_weights`) and logs `loss`, `<output>_loss`, `<output>_<metric>`.
+    def _per_output(self, value: Any, what: str) -> list:
+        names = self.output_names
+        if isinstance(value, dict):
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError(f"Model {self.name!r}: unknown output name(s) {unknown} in "
+                                 f"`{what}`; the outputs are {names}.")
+            return [value.get(n) for n in names]
+        if isinstance(value, (list, tuple)) and what != "metrics":
+            if len(value) != len(names):
+                raise ValueError(f"Model {self.name!r} has {len(names)} outputs but `{what}` "
+                                 f"has {len(value)} entries.")
+            return list(value)
+        return [value] * len(names)
+
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, weighted_metrics: Any = None, **kwargs: Any) -> None:
+        if not self._is_graph_network or len(self.outputs) == 1:
+            self.__dict__["_heads"] = None
+            return super().compile(optimizer, loss, metrics, loss_weights=loss_weights,
+                                   weighted_metrics=weighted_metrics, **kwargs)
+        from ..training.engine import _Compiled, _as_list, _resolve_loss
+        from .. import metrics as metrics_mod
+        losses = self._per_output(loss, "loss")
+        weights = self._per_output(1.0 if loss_weights is None else loss_weights,
+                                   "loss_weights")
+        metric_lists = self._per_output(metrics, "metrics")
+        weighted_lists = self._per_output(weighted_metrics, "weighted_metrics")
+        super().compile(optimizer, next((l for l in losses if l is not None), None), None,
+                        **kwargs)
+        heads = []
+        for name, l, w, m, wm in zip(self.output_names, losses, weights, metric_lists,
+                                     weighted_lists):
+            head = _Compiled(_resolve_loss(l), _as_list(m), _as_list(wm),
+                             1.0 if w is None else float(w))
+            head.name = name
+            head.loss_tracker = metrics_mod.Mean(name=f"{name}_loss")
+            heads.append(head)
+        self.__dict__["_heads"] = heads
+
+    def _pairs(self, y: Any, y_pred: Any) -> list:
+        heads = self._heads
+        ys = [y[n] for n in self.output_names] if isinstance(y, dict) else list(y)
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else \
+            [y_pred[n] for n in self.output_names]
+        if len(ys) != len(heads):
+            raise ValueError(f"Model {self.name!r} has {len(heads)} outputs but {len(ys)} "
+                             "targets were given.")
+        return list(zip(heads, ys, preds))
+
+    def _compute_loss(self, compiled: Any, y: Any, y_pred: Any, sample_weight: Any):
+        if not getattr(self, "_heads", None):
+            return super()._compute_loss(compiled, y, y_pred, sample_weight)
+        from .. import losses as losses_mod
+        total, parts = 0.0, []
+        for head, target, pred in self._pairs(y, y_pred):
+            if head.loss is None:
+                parts.append(None)
+                continue
+            mask = getattr(pred, "_keras_mask", None)
+            value = head.loss(target, pred, sample_weight=sample_weight, mask=mask) \
+                if isinstance(head.loss, losses_mod.Loss) else head.loss(target, pred)
+            parts.append(value)
+            total = total + head.loss_weight * value
+        self.__dict__["_head_losses"] = parts
+        penalties = self.losses
+        if penalties:
+            total = total + torch.stack([p.to(total.dtype).reshape(()) for p in penalties]).sum()
+        return total
+
+    def _update_metrics(self, compiled: Any, loss: Any, y: Any, y_pred: Any,
+                        sample_weight: Any, batch_size: int) -> None:
+        if not getattr(self, "_heads", None):
+            return super()._update_metrics(compiled, loss, y, y_pred, sample_weight, batch_size)
+        from ..training.engine import _update_metric
+        size = torch.tensor(float(batch_size))
+        compiled.loss_tracker.update_state(loss.detach(), sample_weight=size)
+        for (head, target, pred), part in zip(self._pairs(y, y_pred), self._head_losses):
+            if part is not None:
+                head.loss_tracker.update_state(part.detach(), sample_weight=size)
+            if not (head.metric_specs or head.weighted_specs):
+                continue
+            if head.metrics is None:
+                self._build_metrics(head, target, pred)
+                for m in head.metrics + head.weighted:
+                    m.name = f"{head.name}_{m.name}"
+            mask = getattr(pred, "_keras_mask", None)
+            with torch.no_grad():
+                for m in head.metrics:
+                    _update_metric(m, target, pred.detach(), None, mask)
+                for m in head.weighted:
+                    _update_metric(m, target, pred.detach(), sample_weight, mask)
+
+    @property
+    def metrics(self) -> list:
+        found = super().metrics
+        for head in getattr(self, "_heads", None) or []:
+            found.append(head.loss_tracker)
+        for head in getattr(self, "_heads", None) or []:
+            found += list(head.metrics or []) + list(head.weighted or [])
+        return found
+
+    def _as_lists(self, x: Any, y: Any) -> tuple[Any, Any]:
+        """Dicts of inputs / targets keyed by input / output names -> lists in model order."""
+        if isinstance(x, dict) and self._is_graph_network:
+            x = self._input_list(x)
+        if isinstance(y, dict) and self._is_graph_network:
+            missing = [n for n in self.output_names if n not in y]
+            if missing:
+                raise ValueError(f"Model {self.name!r}: no targets for output(s) {missing}; "
+                                 f"the dict has keys {sorted(y)}.")
+            y = [y[n] for n in self.output_names]
+        if isinstance(x, list) and len(x) == 1:
+            x = x[0]
+        return x, y
+
+    def fit(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        x, y = self._as_lists(x, y)
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, tuple) and len(validation) >= 2:
+            vx, vy = self._as_lists(validation[0], validation[1])
+            kwargs["validation_data"] = (vx, vy) + tuple(validation[2:])
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x: Any = None, y: Any = None, *args: Any, **kwargs: Any) -> Any:
+        x, y = self._as_lists(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        x, _ = self._as_lists(x, None)
+        return super().predict(x, *args, **kwargs)
+
+    # ------------------------------------------------------------------ summary
+    def _relevant(self, layer: Layer) -> list[tuple[int, Node]]:
+        return [(i, node) for i, node in enumerate(inbound_nodes(layer))
+                if id(node) in self._network_nodes]
+
+    def _is_sequential_like(self) -> bool:
+        """tf.keras 2's test: one node per depth, each with at most one input, no sharing."""
+        nodes = []
+        for depth_nodes in self._nodes_by_depth.values():
+            if len(depth_nodes) > 1 or (len(depth_nodes) == 1
+                                        and len(depth_nodes[0].keras_inputs) > 1):
+                return False
+            nodes += depth_nodes
+        ids = {id(n) for n in nodes}
+        for layer in self.layers:
+            if sum(id(n) in ids for n in inbound_nodes(layer)) > 1:
+                return False
+        return True
+
+    def _output_shape_text(self, layer: Layer) -> str:
+        relevant = [node for _, node in self._relevant(layer)]
+        if isinstance(layer, InputLayer):
+            return format_shape([relevant[0].outputs.shape])  # Keras prints a list here
+        shapes = {format_shape(node.output_shapes) for node in relevant}
+        return shapes.pop() if len(shapes) == 1 else "multiple"
+
+    def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
+                print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Print the tf.keras 2.12 summary: the 98-column "Connected to" layout, or the
+        65-column one when the graph is a plain chain (as Keras decides)."""
+        if not self._is_graph_network:
+            raise ValueError("This model has not yet been built: a subclassed Model has no "
+                             "graph to summarise.")
+        sequential_like = self._is_sequential_like()
+        rows = []
+        for layer in self.layers:
+            params = layer.count_params() if layer.built else "0 (unused)"
+            row = [f"{layer.name} ({type(layer).__name__})", self._output_shape_text(layer),
+                   str(params)]
+            if not sequential_like:
+                connections = []
+                for _, node in self._relevant(layer):
+                    for t in _serialized_inputs(node):
+                        owner, index, tensor_index = t._keras_history
+                        connections.append(f"{owner.name}[{index}][{tensor_index}]")
+                row.append(str(connections))
+            if show_trainable:
+                row.append("Y" if layer.trainable else "N")
+            rows.append(tuple(row))
+        trainable = sum(p.numel() for p in self.trainable_weights)
+        non_trainable = sum(p.numel() for p in self.non_trainable_weights)
+        lines = format_summary(self.name, rows, trainable, non_trainable,
+                               line_length=line_length, positions=positions,
+                               sequential_like=sequential_like, show_trainable=show_trainable)
+        for line in lines:
+            (print_fn or print)(line)
+
+    # ------------------------------------------------------------------ config
+    def _node_index_map(self) -> dict[tuple[int, int], int]:
+        """(layer id, node index) -> the index Keras writes: this model's nodes renumbered."""
+        mapping = {}
+        for layer in self.layers:
+            kept = 1 if _skips_first_node(layer) else 0
+            for index, node in enumerate(inbound_nodes(layer)):
+                if id(node) in self._network_nodes:
+                    mapping[(id(layer), index)] = kept
+                    kept += 1
+        return mapping
+
+    def get_config(self) -> dict:
+        if not self._is_graph_network:
+            raise NotImplementedError(f"Model {self.name!r} is subclassed: it has no "
+                                      "functional config.")
+        mapping = self._node_index_map()
+
+        def ref(t: KerasTensor) -> list:
+            layer, index, tensor_index = t._keras_history
+            return [layer.name, mapping.get((id(layer), index), 0), tensor_index]
+
+        layer_configs = []
+        for layer in self.layers:
+            nodes = []
+            for _, node in self._relevant(layer):
+                if node.is_input:
+                    continue
+                kwargs = {k: map_structure(lambda v: ref(v) if isinstance(v, KerasTensor)
+                                           else v, v)
+                          for k, v in node.kwargs.items()
+                          if not (_is_recurrent(layer) and k in ("initial_state", "constants"))}
+                nodes.append([ref(t) + [kwargs] for t in _serialized_inputs(node)])
+            entry = serialize(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = nodes
+            layer_configs.append(entry)
+
+        def refs(structure: Any) -> Any:
+            found = map_structure(ref, structure)
+            return [found] if isinstance(structure, KerasTensor) else found
+
+        return {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
+                "input_layers": refs(self._nested_inputs),
+                "output_layers": refs(self._nested_outputs)}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
+        """Rebuild a functional model from tf.keras 2 (or Keras 3) ``get_config()`` output."""
+        created: dict[str, Layer] = {}
+        pending: dict[str, deque] = {}
+        for data in config["layers"]:
+            name = data.get("name") or data["config"]["name"]
+            layer = deserialize({"class_name": data["class_name"], "config": data["config"]},
+                                custom_objects)
+            created[name] = layer
+            if isinstance(layer, InputLayer):
+                from .keras_tensor import input_tensor
+                input_tensor(layer)
+            nodes = data.get("inbound_nodes") or []
+            if nodes:
+                pending[name] = deque(nodes)
+
+        def tensor(name: str, index: int, tensor_index: int) -> KerasTensor:
+            if name not in created:
+                raise ValueError(f"Model config: a node refers to layer {name!r}, which is not "
+                                 "in the config's list of layers.")
+            layer = created[name]
+            nodes = inbound_nodes(layer)
+            if isinstance(layer, InputLayer):
+                index = 0
+            if index >= len(nodes):
+                raise LookupError(name)  # that node is not made yet: try again later
+            return flatten(nodes[index].outputs)[tensor_index]
+
+        def convert(value: Any) -> Any:
+            if _is_ref(value):
+                return tensor(*value[:3])
+            if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+                return tensor(*value["config"]["keras_history"])  # Keras 3
+            if isinstance(value, list):
+                return [convert(v) for v in value]
+            if isinstance(value, dict):
+                return {k: convert(v) for k, v in value.items()}
+            return value
+
+        def call(layer: Layer, node_data: Any) -> None:
+            if isinstance(node_data, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+                args = convert(node_data.get("args", []))
+                kwargs = convert(node_data.get("kwargs", {}))
+                layer(*args, **kwargs)
+                return
+            tensors = [tensor(*entry[:3]) for entry in node_data]
+            kwargs = convert(node_data[0][3]) if node_data and len(node_data[0]) > 3 else {}
+            inputs = tensors[0] if len(tensors) == 1 else tensors
+            layer(inputs, **(kwargs or {}))
+
+        while pending:
+            progressed = False
+            for data in config["layers"]:
+                name = data.get("name") or data["config"]["name"]
+                queue = pending.get(name)
+                while queue:
+                    try:
+                        call(created[name], queue[0])
+                    except LookupError:
+                        break
+                    queue.popleft()
+                    progressed = True
+                if name in pending and not pending[name]:
+                    del pending[name]
+            if not progressed and pending:
+                raise ValueError(f"Model config: the nodes of layers {sorted(pending)} refer to "
+                                 "tensors no layer produces (a broken or cyclic config).")
+
+        def outputs_of(spec: Any) -> Any:
+            if _is_ref(spec):
+                return tensor(*spec[:3])
+            if isinstance(spec, dict):
+                return {k: outputs_of(v) for k, v in spec.items()}
+            found = [outputs_of(s) for s in spec]
+            return found
+
+        inputs = outputs_of(config["input_layers"])
+        outputs = outputs_of(config["output_layers"])
+        if isinstance(inputs, list) and len(inputs) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, list) and len(outputs) == 1:
+            outputs = outputs[0]
+        model = cls(inputs, outputs, name=config.get("name"))
+        if config.get("trainable") is False:
+            model.trainable = False
+        return model
+
+
+# ---------------------------------------------------------------------- helpers
+def _is_ref(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str)
+            and isinstance(value[1], int) and isinstance(value[2], int))
+
+
+def _is_number_list(values: Any) -> bool:
+    return bool(values) and all(isinstance(v, (int, float)) for v in flatten(list(values)))
+
+
+def _contains_symbolic(inputs: Any) -> bool:
+    return any(isinstance(t, KerasTensor) for t in flatten(inputs)) \
+        if isinstance(inputs, (list, tuple, dict)) else isinstance(inputs, KerasTensor)
+
+
+def _serialized_inputs(node: Node) -> list[KerasTensor]:
+    """The tensors Keras lists for a node: the first argument's, then (for RNNs, which fold
+    them into their inputs in tf.keras 2) the initial state's and constants'."""
+    found = [t for t in flatten(node.inputs) if isinstance(t, KerasTensor)]
+    if _is_recurrent(node.layer):
+        for key in ("initial_state", "constants"):
+            found += [t for t in flatten(node.kwargs.get(key)) if isinstance(t, KerasTensor)]
+    return found
+
+
+def _map_graph(inputs: list, outputs: list, name: str) -> tuple[set, dict, list]:
+    """tf.keras 2's ``_map_graph_network``: the nodes of the graph, by depth, and the layers
+    ordered by decreasing depth, then by the order a depth-first walk from the outputs met
+    them."""
+    finished: set[int] = set()
+    in_progress: set[int] = set()
+    ordered: list[Node] = []
+    layer_indices: dict[int, int] = {}
+    layer_by_id: dict[int, Layer] = {}
+    input_ids = {id(t) for t in inputs}
+
+    def visit(tensor: KerasTensor) -> None:
+        node = tensor.node
+        if id(node) in finished:
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"Model {name!r}: the graph has a cycle at layer "
+                             f"{node.layer.name!r}.")
+        layer = node.layer
+        if id(layer) not in layer_indices:
+            layer_indices[id(layer)] = len(layer_indices)
+            layer_by_id[id(layer)] = layer
+        in_progress.add(id(node))
+        if not node.is_input:
+            for t in node.keras_inputs:
+                visit(t)
+        elif id(tensor) not in input_ids and not isinstance(layer, InputLayer):
+            pass
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        ordered.append(node)
+
+    for t in outputs:
+        visit(t)
+
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    node_by_id = {id(n): n for n in ordered}
+    for node in reversed(ordered):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+            node_by_id[id(parent)] = parent
+    for t in inputs:  # an input no output depends on still belongs to the model
+        layer = t._keras_history.layer
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)] = 0
+            layer_indices[id(layer)] = -1
+            layer_by_id[id(layer)] = layer
+            node_depth[id(t.node)] = 0
+            node_by_id[id(t.node)] = t.node
+    # Every input layer reached must be one of the model's inputs.
+    for node in ordered:
+        if node.is_input and isinstance(node.layer, InputLayer) \
+                and not any(id(o) in input_ids for o in flatten(node.outputs)):
+            raise ValueError(
+                f"Model {name!r}: graph disconnected: cannot obtain value for tensor "
+                f"{node.outputs!r} at layer {node.layer.name!r}. It is not one of the "
+                "model's `inputs`.")
+    nodes_by_depth: dict[int, list[Node]] = defaultdict(list)
+    for node_id, depth in node_depth.items():
+        nodes_by_depth[depth].append(node_by_id[node_id])
+    layers_by_depth: dict[int, list[Layer]] = defaultdict(list)
+    for layer_id, depth in layer_depth.items():
+        layers_by_depth[depth].append(layer_by_id[layer_id])
+    layers = []
+    for depth in sorted(layers_by_depth, reverse=True):
+        layers += sorted(layers_by_depth[depth], key=lambda la: layer_indices[id(la)])
+    return set(node_depth), dict(nodes_by_depth), layers

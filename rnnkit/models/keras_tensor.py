@@ -1,0 +1,245 @@
+"""Symbolic tensors and graph nodes: what ``Input()`` returns and layers return on it.
+
+A ``KerasTensor`` has a Keras shape (``None`` for an unknown batch or time), a dtype and
+its ``_keras_history``: the ``(layer, node_index, tensor_index)`` that produced it, as in
+tf.keras 2. Calling a layer on KerasTensors records a ``Node`` in ``layer._inbound_nodes``
+(the call's arguments, KerasTensors included, and its outputs) and returns new
+KerasTensors whose shapes come from ``compute_output_shape``; no numbers are computed.
+``rnnkit.models.Model(inputs, outputs)`` walks these nodes back from the outputs and runs
+the same calls on real tensors.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from ..layers.base import shape_tuple
+
+
+class KerasHistory(NamedTuple):
+    layer: Any
+    node_index: int
+    tensor_index: int
+
+
+class KerasTensor:
+    """A placeholder for a tensor in a functional graph (see the module docstring)."""
+
+    _keras_symbolic = True  # what Layer.__call__ checks to take the symbolic path
+
+    def __init__(self, shape: Any, dtype: str = "float32", history: KerasHistory | None = None,
+                 name: str | None = None, has_mask: bool = False) -> None:
+        self.shape = shape_tuple(shape)
+        self.dtype = dtype
+        self._keras_history = history
+        self.name = name
+        self._has_mask = has_mask
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def node(self) -> "Node":
+        layer, node_index, _ = self._keras_history
+        return layer._inbound_nodes[node_index]
+
+    def __repr__(self) -> str:
+        layer = self._keras_history.layer.name if self._keras_history else "?"
+        return (f"<KerasTensor: shape={self.shape} dtype={self.dtype} "
+                f"(created by layer '{layer}')>")
+
+    def __len__(self) -> int:
+        raise TypeError("A KerasTensor is symbolic: it has no length. Build a model with "
+                        "rnnkit.models.Model(inputs, outputs) and call it on data.")
+
+    def __bool__(self) -> bool:
+        raise TypeError("A KerasTensor is symbolic and has no truth value; layers can be "
+                        "called on it, Python control flow cannot branch on it.")
+
+    def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("rnnkit KerasTensors support layer calls only, not arithmetic or "
+                        "torch functions (no Lambda in rnnkit models); use layers such as "
+                        "Add, Multiply, Concatenate, Reshape.")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _unsupported
+    __matmul__ = __getitem__ = __neg__ = __pow__ = _unsupported
+
+
+def is_keras_tensor(x: Any) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+def flatten(structure: Any) -> list:
+    """Leaves of nested lists, tuples and dicts (dicts in sorted key order, as ``tf.nest``)."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    return [structure]
+
+
+def map_structure(fn: Callable[[Any], Any], structure: Any) -> Any:
+    if isinstance(structure, list):
+        return [map_structure(fn, item) for item in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: map_structure(fn, value) for key, value in structure.items()}
+    return fn(structure)
+
+
+def contains_keras_tensor(*structures: Any) -> bool:
+    return any(isinstance(leaf, KerasTensor) for s in structures for leaf in flatten(s))
+
+
+class Node:
+    """One call of ``layer`` in a graph: its arguments (with KerasTensors) and outputs.
+
+    ``inputs`` is the first call argument (a tensor or a list of them); ``kwargs`` the
+    keyword arguments, where KerasTensors may appear too (an RNN's ``initial_state``).
+    ``keras_inputs`` are all the KerasTensors the call depends on, in the order Keras
+    serialises them: the first argument, then the keyword arguments.
+    """
+
+    def __init__(self, layer: Any, inputs: Any, kwargs: dict, outputs: Any,
+                 is_input: bool = False) -> None:
+        self.layer = layer
+        self.inputs = inputs
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.is_input = is_input
+        self.keras_inputs = [t for t in flatten(inputs) + flatten(kwargs)
+                             if isinstance(t, KerasTensor)]
+
+    @property
+    def parent_nodes(self) -> list["Node"]:
+        return [t.node for t in self.keras_inputs]
+
+    @property
+    def output_shapes(self) -> Any:
+        return map_structure(lambda t: t.shape, self.outputs)
+
+    @property
+    def flat_outputs(self) -> list:
+        return flatten(self.outputs)
+
+
+def inbound_nodes(layer: Any) -> list:
+    """The layer's list of nodes (created on first use; a plain attribute, not a module)."""
+    nodes = layer.__dict__.get("_inbound_nodes")
+    if nodes is None:
+        nodes = []
+        layer.__dict__["_inbound_nodes"] = nodes
+    return nodes
+
+
+# ------------------------------------------------------------------ symbolic calls
+class _ShapeProbe:
+    """Stands in for a tensor in a layer's ``_check_input``, so a wrong input rank or size
+    raises the layer's own Keras error while the graph is being built."""
+
+    def __init__(self, shape: tuple) -> None:
+        self.shape = shape
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+
+_RNN_STATE_KWARGS = ("initial_state", "constants")
+
+
+def _is_recurrent(layer: Any) -> bool:
+    from ..layers.recurrent import RNN
+    from ..layers.wrappers import Bidirectional
+    return isinstance(layer, (RNN, Bidirectional))
+
+
+def _shape_of(structure: Any) -> Any:
+    return map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, structure)
+
+
+def _output_has_mask(layer: Any, inputs: Any, n_outputs: int) -> list[bool]:
+    """Whether each output will carry a mask (informational: masks travel at run time)."""
+    from ..layers.core import Embedding, Masking
+    if isinstance(layer, Embedding):
+        return [layer.mask_zero] * n_outputs
+    if isinstance(layer, Masking):
+        return [True] * n_outputs
+    first = flatten(inputs)[0]
+    incoming = isinstance(first, KerasTensor) and first._has_mask
+    if not incoming or not getattr(layer, "supports_masking", False):
+        return [False] * n_outputs
+    if _is_recurrent(layer):
+        return [bool(layer.return_sequences)] + [False] * (n_outputs - 1)
+    return [incoming] * n_outputs
+
+
+def _skips_first_node(layer: Any) -> bool:
+    """tf.keras 2 gives a functional model (and a Sequential with a known input shape) a
+    node of its own, index 0; its calls in other graphs are nodes 1, 2, ..."""
+    from .functional import Model
+    from .sequential import Sequential
+    if isinstance(layer, Model):
+        return layer._is_graph_network
+    return isinstance(layer, Sequential) and layer._batch_input_shape is not None
+
+
+def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
+    """``layer(keras_tensors, ...)``: record a node, return KerasTensors (no numbers)."""
+    if args:
+        raise TypeError(f'Layer "{layer.name}" was called on symbolic inputs with extra '
+                        f"positional arguments {args!r}; pass them by keyword.")
+    kwargs = dict(kwargs)
+    if _is_recurrent(layer) and isinstance(inputs, (list, tuple)) and len(inputs) > 1 \
+            and kwargs.get("initial_state") is None:
+        # Keras 2 form `rnn([x, h, c])`: the tensors after the first are the initial state.
+        inputs, kwargs["initial_state"] = inputs[0], list(inputs[1:])
+    if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and _is_recurrent(layer):
+        inputs = inputs[0]
+    for leaf in flatten(inputs) + flatten(kwargs):
+        if isinstance(leaf, KerasTensor):
+            continue
+        if leaf is None or isinstance(leaf, (bool, int, float, str)):
+            continue
+        raise TypeError(f'Layer "{layer.name}" was called with a mix of symbolic inputs '
+                        f"(KerasTensors) and a {type(leaf).__name__}; in a functional model "
+                        "every tensor argument must come from rnnkit.Input or a layer.")
+    input_shape = _shape_of(inputs)
+    if isinstance(inputs, KerasTensor):
+        check = getattr(layer, "_check_input", None)
+        if check is not None:
+            try:
+                check(_ShapeProbe(input_shape))
+            except (AttributeError, TypeError):
+                pass  # a check that needs real data: the real call will make it
+    if not layer.built:
+        layer._maybe_build(input_shape)
+    output_shape = layer.compute_output_shape(input_shape)
+    if getattr(layer, "_output_shape", None) is None:
+        layer._output_shape = output_shape
+    nodes = inbound_nodes(layer)
+    if not nodes and _skips_first_node(layer):
+        nodes.append(Node(layer, None, {}, [], is_input=True))  # the model's own node 0
+    node_index = len(nodes)
+    multi = isinstance(output_shape, list)
+    shapes = output_shape if multi else [output_shape]
+    masks = _output_has_mask(layer, inputs, len(shapes))
+    dtype = layer.dtype if layer.dtype in ("float16", "bfloat16", "float32", "float64") \
+        else "float32"
+    outputs = [KerasTensor(shape, dtype, KerasHistory(layer, node_index, i),
+                           name=f"{layer.name}/output_{i}" if multi else layer.name,
+                           has_mask=has_mask)
+               for i, (shape, has_mask) in enumerate(zip(shapes, masks))]
+    outputs = outputs if multi else outputs[0]
+    nodes.append(Node(layer, inputs, kwargs, outputs))
+    return outputs
+
+
+def input_tensor(layer: Any) -> KerasTensor:
+    """The KerasTensor an ``InputLayer`` stands for (its node 0, made on first use)."""
+    nodes = inbound_nodes(layer)
+    if not nodes:
+        tensor = KerasTensor(layer._batch_input_shape, layer.dtype, KerasHistory(layer, 0, 0),
+                             name=layer.name)
+        nodes.append(Node(layer, None, {}, tensor, is_input=True))
+    return nodes[0].outputs
