@@ -177,13 +177,41 @@ def trace(model: Any, x: Any) -> Trace:
             for layer in layers:
                 if isinstance(layer, InputLayer):
                     continue
-                out = layer(h, training=False)
+                try:
+                    out = layer(h, training=False)
+                except Exception as error:
+                    if type(model).__name__ == "Sequential" or not hasattr(model, "layers"):
+                        raise
+                    raise ValueError(
+                        f"trace() follows a model's layers one after another; model "
+                        f"{model.name!r} is not such a chain (layer {layer.name!r} could not "
+                        f"take the previous layer's output: {error}). Trace its layers one "
+                        "by one instead.") from None
                 rows.append(_row(layer, h, out))
                 h = out
+        if hasattr(model, "layers") and type(model).__name__ != "Sequential":
+            _check_chain(model, x, h)
     finally:
         for layer, states in saved:
             layer._stored_states = states
     return Trace(model.name, rows, h)
+
+
+def _check_chain(model: Any, x: Any, chained: Any) -> None:
+    """A functional model is traced as a chain of its layers only if it is one."""
+    problem = None
+    try:
+        with torch.no_grad():
+            direct = model(x, training=False)
+        if not (isinstance(direct, torch.Tensor) and isinstance(chained, torch.Tensor)
+                and direct.shape == chained.shape and torch.allclose(direct, chained)):
+            problem = "its output differs from its layers applied one after another"
+    except Exception as error:  # the chain itself may not even run
+        problem = f"calling it failed ({error})"
+    if problem:
+        raise ValueError(f"trace() follows a model's layers one after another; model "
+                         f"{model.name!r} is not such a chain: {problem}. Trace its layers "
+                         "one by one instead.")
 
 
 def _stateful(layers: list[Layer]) -> list[RNN]:

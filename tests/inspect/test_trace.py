@@ -80,3 +80,17 @@ def test_trace_errors():
         trace({}, TRAIN_X)
     with pytest.raises(ValueError, match=r"trace\(\): model 'sequential.*' has no layers"):
         trace(Sequential(), TRAIN_X)
+
+
+def test_functional_models_chain_or_clear_error():
+    from rnnkit.layers import Concatenate, Input
+    from rnnkit.models import Model
+    inputs = Input((4, 5))
+    chain = Model(inputs, Dense(1)(LSTM(3)(inputs)))
+    t = trace(chain, TRAIN_X)
+    assert [r.class_name for r in t.rows] == ["LSTM", "Dense"]
+    torch.testing.assert_close(t.output, chain(TRAIN_X))
+    branches = Model(inputs, Concatenate()([LSTM(2)(inputs), GRU(2)(inputs)]))
+    with pytest.raises(ValueError, match=r"trace\(\) follows a model's layers one after "
+                                         r"another; model '.*' is not such a chain"):
+        trace(branches, TRAIN_X)
