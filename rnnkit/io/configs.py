@@ -64,9 +64,18 @@ def _name_of(value: dict) -> Any:
 _MODEL_CLASSES = {"Sequential"}
 
 
-def model_from_config(config: Any, label: str, custom_objects: dict | None = None) -> Any:
-    """Build a model from a tf.keras 2 or Keras 3 top-level config (``Sequential`` only)."""
+def model_from_config(config: Any, label: str, custom_objects: dict | None = None,
+                      meta: bool = False) -> Any:
+    """Build a model from a tf.keras 2 or Keras 3 top-level config (``Sequential`` only).
+
+    ``meta=True`` creates the weights on torch's ``meta`` device (shapes, no memory): the
+    loaders use it to check a config's sizes against the file before allocating anything.
+    Only the weights go there; the layers' constructors (regularisers, ...) run as usual.
+    """
     from ..models.sequential import Sequential
+
+    if meta:
+        Sequential = _meta_sequential()  # noqa: N806
 
     if not isinstance(config, dict) or "class_name" not in config:
         raise FileFormatError(f"{label}: the model config is not a {{'class_name', 'config'}} "
@@ -98,6 +107,19 @@ def model_from_config(config: Any, label: str, custom_objects: dict | None = Non
         raise FileFormatError(f"{label}: cannot build the model from its config: "
                               f"{type(error).__name__}: {error}") from None
     return model
+
+
+def _meta_sequential() -> type:
+    import torch
+
+    from ..models.sequential import Sequential
+
+    class MetaBuiltSequential(Sequential):
+        def _build_layers(self, batch_input_shape: Any) -> None:
+            with torch.device("meta"):
+                super()._build_layers(batch_input_shape)
+
+    return MetaBuiltSequential
 
 
 # ---------------------------------------------------------------------- Keras 3 form

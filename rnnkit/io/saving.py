@@ -225,8 +225,7 @@ def read_config(filepath: Any) -> dict:
 def _build_and_load(config: Any, handle: Any, label: str, custom_objects: dict | None) -> Any:
     # First on the meta device: the config's layer sizes are checked against the arrays the
     # file really stores before a single real weight is allocated.
-    with torch.device("meta"):
-        meta = configs.model_from_config(config, label, custom_objects)
+    meta = configs.model_from_config(config, label, custom_objects, meta=True)
     plan = _weights_plan(meta, handle, label)
     check_plan(plan, label)
     position = {id(p): i for i, p in enumerate(meta.weights)}

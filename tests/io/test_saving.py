@@ -234,3 +234,24 @@ def test_large_name_lists_are_written_in_chunks(tmp_path):
     with h5py.File(tmp_path / "w.h5") as f:
         assert "layer_names" not in f.attrs and "layer_names1" in f.attrs
     model.load_weights(tmp_path / "w.h5")
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_regularisers_and_constraints_survive_a_round_trip(tmp_path, suffix):
+    """The size check builds weights on the meta device; constructors must still run on CPU."""
+    backend.clear_session()
+    model = Sequential([
+        Embedding(10, 3, embeddings_regularizer="l2", input_length=5),
+        Bidirectional(LSTM(3, kernel_regularizer="l2", recurrent_constraint="max_norm",
+                           return_sequences=True)),
+        GRU(2, bias_regularizer={"class_name": "L1L2", "config": {"l1": 0.1, "l2": 0.2}}),
+        Dense(1, kernel_constraint="non_neg")])
+    rng = np.random.default_rng(4)
+    for layer in model.layers:
+        layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
+    model.save(tmp_path / f"m{suffix}")
+    loaded = load_model(tmp_path / f"m{suffix}")
+    assert all(p.device.type == "cpu" for p in loaded.weights)
+    expected = [float(loss.detach()) for loss in model.losses]
+    assert len(expected) == 4 and min(expected) > 0
+    np.testing.assert_allclose([float(loss.detach()) for loss in loaded.losses], expected, rtol=1e-6)
