@@ -245,3 +245,36 @@ def test_fuzzed_files_give_clear_errors_or_load(tmp_path, capsys):
         "\n".join(unexpected[:20])
     assert refused > tried // 2
     assert slowest < 20
+
+
+HOSTILE_VALUES = [None, -1, 0, 10 ** 12, 2.5, "zzz", True, [], {}, [None, -3],
+                  {"class_name": "Lambda", "config": {}}, {"class_name": "function", "config": "eval",
+                                                           "module": "builtins"}]
+
+
+def test_hostile_config_values_give_clear_errors(tmp_path, capsys):
+    """Every key of every layer config replaced by wrong types, sizes, negative numbers and
+    code references: each load either works or raises an rnnkit FileFormatError."""
+    base = _config()
+    tried, refused, unexpected = 0, 0, []
+    for index, layer in enumerate(base["config"]["layers"]):
+        for key in layer["config"]:
+            for value in HOSTILE_VALUES:
+                config = json.loads(json.dumps(base))
+                config["config"]["layers"][index]["config"][key] = value
+                path = tmp_path / "c.h5"
+                shutil.copy(LSTM_H5, path)
+                with h5py.File(path, "r+") as f:
+                    f.attrs["model_config"] = json.dumps(config).encode()
+                tried += 1
+                try:
+                    load_model(path)
+                except FileFormatError:
+                    refused += 1
+                except Exception as error:
+                    unexpected.append(f"{layer['class_name']}.{key}={value!r}: "
+                                      f"{type(error).__name__}: {error}")
+    with capsys.disabled():
+        print(f"\n[fuzz] {tried} hostile config values tried: {refused} refused with FileFormatError")
+    assert not unexpected, "\n".join(unexpected[:20])
+    assert refused > tried // 3
