@@ -258,8 +258,9 @@ def test_hostile_config_values_give_clear_errors(tmp_path, capsys):
     base = _config()
     tried, refused, unexpected = 0, 0, []
     for index, layer in enumerate(base["config"]["layers"]):
-        for key in layer["config"]:
-            for value in HOSTILE_VALUES:
+        for k, key in enumerate(layer["config"]):
+            # Half of the values per key, alternating, keeps the run short on CI.
+            for value in HOSTILE_VALUES[k % 2::2]:
                 config = json.loads(json.dumps(base))
                 config["config"]["layers"][index]["config"][key] = value
                 path = tmp_path / "c.h5"
