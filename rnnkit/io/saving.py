@@ -18,7 +18,6 @@ import os
 import tempfile
 from typing import Any, Callable
 
-import torch
 
 from . import configs, keras_h5, keras_v3, safe_read
 from .compile_config import compile_from_file

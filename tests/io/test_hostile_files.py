@@ -5,7 +5,6 @@ prints how many inputs it tried (run pytest with -s to see it; it is also in the
 assertion message on failure).
 """
 import base64
-import io
 import json
 import marshal
 import shutil

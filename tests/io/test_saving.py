@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnkit import backend
-from rnnkit.io import FileFormatError, keras_h5, saving, weight_maps
+from rnnkit.io import keras_h5, weight_maps
 from rnnkit.layers import GRU, LSTM, Bidirectional, Dense, Embedding, SimpleRNN
 from rnnkit.models import Sequential, load_model
 
