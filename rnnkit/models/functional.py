@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from ..io.saving import SavingMixin
 from ..layers.base import Layer
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
@@ -29,7 +30,7 @@ from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, 
 from .summary import format_shape, format_summary
 
 
-class Model(TrainingMixin, Layer):
+class Model(SavingMixin, TrainingMixin, Layer):
     """A graph of layers from ``inputs`` (``rnnkit.Input`` tensors) to ``outputs``."""
 
     supports_masking = True
@@ -103,7 +104,17 @@ class Model(TrainingMixin, Layer):
 
     @property
     def output_names(self) -> list[str]:
-        return [layer.name for layer in self._output_layers]
+        # tf.keras 2: a layer giving several outputs names them `lstm`, `lstm_1`, ...
+        names, taken, counts = [], set(), {}
+        for layer in self._output_layers:
+            proposal = layer.name
+            while proposal in taken:
+                count = counts.get(layer.name, 1)
+                proposal = f"{layer.name}_{count}"
+                counts[layer.name] = count + 1
+            taken.add(proposal)
+            names.append(proposal)
+        return names
 
     @property
     def input(self) -> Any:
@@ -380,6 +391,27 @@ class Model(TrainingMixin, Layer):
     def predict(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         x, _ = self._as_lists(x, None)
         return super().predict(x, *args, **kwargs)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath: Any, overwrite: bool = True, save_format: str | None = None,
+             include_optimizer: bool = True, **kwargs: Any) -> None:
+        """Write a tf.keras 2 ``.h5`` file: the ``Functional`` config and the weights in
+        tf.keras 2's layout (``save_weights``/``load_weights`` come from ``SavingMixin``)."""
+        import json
+        import os
+
+        from ..io import keras_h5, saving
+        if not self._is_graph_network:
+            raise NotImplementedError(f"Model {self.name!r} is subclassed: it has no config to "
+                                      "save; use save_weights.")
+        path = os.fspath(filepath)
+        if saving._model_format(path, save_format) != "h5":
+            raise NotImplementedError(
+                f"Model {self.name!r}: rnnkit writes functional models as tf.keras 2 '.h5' "
+                "files; the Keras 3 '.keras' archive is written for Sequential models only. "
+                "Save to a '.h5' path (or use save_weights).")
+        config_json = json.dumps({"class_name": "Functional", "config": self.get_config()})
+        saving._write_h5(path, lambda h: keras_h5.write_model(h, self, config_json), overwrite)
 
     # ------------------------------------------------------------------ summary
     def _relevant(self, layer: Layer) -> list[tuple[int, Node]]:
