@@ -268,7 +268,9 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 raise ValueError(f"Model {self.name!r}: unknown output name(s) {unknown} in "
                                  f"`{what}`; the outputs are {names}.")
             return [value.get(n) for n in names]
-        if isinstance(value, (list, tuple)) and what != "metrics":
+        nested = isinstance(value, (list, tuple)) and bool(value) and all(
+            v is None or isinstance(v, (list, tuple)) for v in value)
+        if isinstance(value, (list, tuple)) and (not what.endswith("metrics") or nested):
             if len(value) != len(names):
                 raise ValueError(f"Model {self.name!r} has {len(names)} outputs but `{what}` "
                                  f"has {len(value)} entries.")

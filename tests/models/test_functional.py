@@ -263,3 +263,19 @@ def test_save_h5_and_weights_round_trip(tmp_path):
     torch.testing.assert_close(other(xs), model(xs))
     with pytest.raises(NotImplementedError, match="functional models as tf.keras 2 '.h5'"):
         model.save(str(tmp_path / "s2s.keras"))
+
+
+def test_per_output_metric_lists_and_validation_split():
+    a = Input((5, 2))
+    h = L.GRU(4)(a)
+    model = Model(a, [L.Dense(1, name="r")(h), L.Dense(2, activation="softmax", name="c")(h)])
+    model.compile("adam", ["mse", "categorical_crossentropy"], metrics=[["mae"], ["accuracy"]])
+    x = np.random.rand(40, 5, 2).astype("f")
+    targets = [x.sum((1, 2))[:, None], np.eye(2, dtype="f")[np.random.randint(0, 2, 40)]]
+    history = model.fit(x, targets, epochs=1, verbose=0, validation_split=0.2)
+    assert list(history.history) == ["loss", "r_loss", "c_loss", "r_mae", "c_accuracy",
+                                     "val_loss", "val_r_loss", "val_c_loss", "val_r_mae",
+                                     "val_c_accuracy"]
+    model.compile("adam", ["mse", "categorical_crossentropy"], metrics=["mae"])  # for each
+    assert list(model.fit(x, targets, epochs=1, verbose=0).history) == \
+        ["loss", "r_loss", "c_loss", "r_mae", "c_mae"]
