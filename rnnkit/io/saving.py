@@ -254,6 +254,14 @@ class SavingMixin:
         """``.weights.h5`` (Keras 3 layout) or ``.h5`` (tf.keras 2 layout)."""
         save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
 
+    def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> str:
+        """``format="onnx"``: see :func:`rnnkit.export.onnx` (Keras 3's TF formats need TF)."""
+        if format != "onnx":
+            raise ValueError(f"Unrecognized format={format!r}: rnnkit exports 'onnx' "
+                             "(Keras's 'tf_saved_model' needs TensorFlow).")
+        from ..export import onnx
+        return onnx(self, filepath, **kwargs)
+
     def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False,
                      options: Any = None) -> None:
         """Load weights from any tf.keras 2 / Keras 3 weights or model file."""

@@ -90,3 +90,15 @@ def test_unsupported_exports_are_refused_clearly(tmp_path):
     x = _float_input(2, 5, 3)
     np.testing.assert_allclose(_run(tmp_path / "o.onnx", x), open_length.predict(x, verbose=0), atol=1e-5)
     assert not Path(tmp_path / "s.onnx").exists()
+
+
+def test_model_export_method(tmp_path):
+    backend.clear_session()
+    model = CASES["gru"]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.export(tmp_path / "m.onnx", format="onnx")
+    x = _float_input(2, 6, 3)
+    np.testing.assert_allclose(_run(tmp_path / "m.onnx", x), model.predict(x, verbose=0), atol=1e-5)
+    with pytest.raises(ValueError, match=r"Unrecognized format='tf_saved_model': rnnkit exports 'onnx'"):
+        model.export(tmp_path / "m", format="tf_saved_model")
