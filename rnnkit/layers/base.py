@@ -295,6 +295,26 @@ class Layer(nn.Module):
                                  "no defined output shape.")
         return self._output_shape
 
+    # ------------------------------------------------------------------ graph tensors
+    def _first_graph_node(self, what: str) -> Any:
+        nodes = [n for n in self.__dict__.get("_inbound_nodes", ())
+                 if not (n.is_input and isinstance(n.outputs, list) and not n.outputs)]
+        if not nodes:
+            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return "
+                                 "(it has not been called on rnnkit.Input tensors).")
+        return nodes[0]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call in a functional graph (Keras)."""
+        node = self._first_graph_node("input")
+        return node.outputs if node.inputs is None else node.inputs  # an InputLayer: its tensor
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s) of the layer's first call in a functional graph (Keras)."""
+        return self._first_graph_node("output").outputs
+
     # ------------------------------------------------------------------ calling
     def _to_tensor(self, x: Any) -> torch.Tensor:
         """NumPy arrays, lists and tensors -> a tensor in the layer's float dtype."""

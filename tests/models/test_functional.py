@@ -279,3 +279,16 @@ def test_per_output_metric_lists_and_validation_split():
     model.compile("adam", ["mse", "categorical_crossentropy"], metrics=["mae"])  # for each
     assert list(model.fit(x, targets, epochs=1, verbose=0).history) == \
         ["loss", "r_loss", "c_loss", "r_mae", "c_mae"]
+
+
+def test_layer_input_and_output_are_the_first_calls_tensors():
+    a = Input((5, 2))
+    lstm = L.LSTM(3, return_state=True)
+    seq, h, c = lstm(a)
+    lstm(Input((5, 2)))  # a second call: `output` stays the first call's
+    assert lstm.input is a and lstm.output == [seq, h, c]
+    assert a._keras_history.layer.input is a and a._keras_history.layer.output is a
+    model = Model(a, L.Dense(1)(seq))
+    assert model.input is a and model.layers[1].output[1] is h
+    with pytest.raises(AttributeError):
+        L.Dense(2).output

@@ -7,6 +7,7 @@ import pytest
 
 import rnnkit
 from rnnkit import layers as L
+from rnnkit.io.saving import read_config
 from rnnkit.models import Model
 
 LETTERS = "abcdef"
@@ -27,7 +28,7 @@ def one_hot(texts, index, steps):
     return data
 
 
-def test_char_seq2seq_trains_and_decodes_step_by_step():
+def test_char_seq2seq_trains_and_decodes_step_by_step(tmp_path):
     rnnkit.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     inputs, targets = make_pairs(260, rng)
@@ -63,7 +64,7 @@ def test_char_seq2seq_trains_and_decodes_step_by_step():
     assert decoder_model.count_params() == decoder_lstm.count_params() + \
         decoder_dense.count_params()  # shared layers, no new weights
 
-    def decode(sample):
+    def decode(sample, encoder_model=encoder_model, decoder_model=decoder_model):
         h_val, c_val = encoder_model.predict(sample, verbose=0)
         token = np.zeros((1, 1, len(out_chars)), dtype=np.float32)
         token[0, 0, out_index[START]] = 1.0
@@ -79,5 +80,20 @@ def test_char_seq2seq_trains_and_decodes_step_by_step():
         return decoded
 
     checked = range(0, len(inputs), 3)
-    correct = sum(decode(enc_x[i:i + 1]) == inputs[i][::-1] for i in checked)
+    decoded = {i: decode(enc_x[i:i + 1]) for i in checked}
+    correct = sum(decoded[i] == inputs[i][::-1] for i in checked)
     assert correct / len(checked) > 0.6, f"{correct}/{len(checked)} decoded correctly"
+
+    # The tutorial's other route: a model restored from its file, its layers looked up by
+    # position (`model.layers[2].output`, `model.input[1]`), decodes the same strings.
+    path = str(tmp_path / "s2s.h5")
+    model.save(path)
+    restored = rnnkit.layers.deserialize(read_config(path))
+    restored.load_weights(path)
+    _, state_h_enc, state_c_enc = restored.layers[2].output
+    encoder_model = Model(restored.input[0], [state_h_enc, state_c_enc])
+    h_in, c_in = rnnkit.Input(shape=(latent,)), rnnkit.Input(shape=(latent,))
+    out, h, c = restored.layers[3](restored.input[1], initial_state=[h_in, c_in])
+    decoder_model = Model([restored.input[1], h_in, c_in], [restored.layers[4](out), h, c])
+    for i in list(checked)[:12]:
+        assert decode(enc_x[i:i + 1], encoder_model, decoder_model) == decoded[i]
