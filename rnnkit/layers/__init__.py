@@ -6,6 +6,7 @@ from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .serialization import deserialize, register, serialize
 from .wrappers import Bidirectional, TimeDistributed
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
+from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 from .reshaping import Flatten, RepeatVector, Reshape
 from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .attention import AdditiveAttention, Attention
@@ -21,4 +22,5 @@ __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", 
            "Bidirectional", "TimeDistributed", "deserialize", "serialize", "register",
            "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
            "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
-           "GlobalMaxPooling1D", "AdditiveAttention", "Attention"]
+           "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "add", "average",
+           "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]

@@ -276,3 +276,38 @@ class Dot(Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return None
+
+
+# ------------------------------------------------------------------ functional helpers
+# tf.keras 2's lowercase forms, which tutorials use in functional models:
+# `concatenate([a, b])` is `Concatenate()([a, b])`.
+def concatenate(inputs: list, axis: int = -1, **kwargs: Any) -> Any:
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def add(inputs: list, **kwargs: Any) -> Any:
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs: list, **kwargs: Any) -> Any:
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs: list, **kwargs: Any) -> Any:
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs: list, **kwargs: Any) -> Any:
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs: list, **kwargs: Any) -> Any:
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs: list, **kwargs: Any) -> Any:
+    return Minimum(**kwargs)(inputs)
+
+
+def dot(inputs: list, axes: Any, normalize: bool = False, **kwargs: Any) -> Any:
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

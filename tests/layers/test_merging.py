@@ -118,3 +118,20 @@ def test_global_pooling_with_and_without_mask():
     np.testing.assert_allclose(first(torch.ones(2, 3, 5)).numpy(), np.ones((2, 3)))
     with pytest.raises(ValueError, match="`data_format` must be"):
         L.GlobalMaxPooling1D(data_format="nhwc")
+
+
+def test_lowercase_functional_helpers():
+    a, b = arr(2, 3), arr(2, 3)
+    np.testing.assert_array_equal(L.concatenate([a, b], axis=1).numpy(),
+                                  np.concatenate([a, b], 1))
+    np.testing.assert_allclose(L.add([a, b]).numpy(), a + b)
+    np.testing.assert_allclose(L.subtract([a, b]).numpy(), a - b)
+    np.testing.assert_allclose(L.multiply([a, b]).numpy(), a * b)
+    np.testing.assert_allclose(L.average([a, b]).numpy(), (a + b) / 2)
+    np.testing.assert_allclose(L.maximum([a, b]).numpy(), np.maximum(a, b))
+    np.testing.assert_allclose(L.minimum([a, b]).numpy(), np.minimum(a, b))
+    np.testing.assert_allclose(L.dot([a, b], axes=1).numpy(), (a * b).sum(1, keepdims=True),
+                               rtol=1e-5)
+    import rnnkit
+    x = rnnkit.Input((3,))
+    assert L.concatenate([x, x], name="joined").shape == (None, 6)
