@@ -520,8 +520,13 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 "output_layers": refs(self._nested_outputs)}
 
     @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Model":
-        """Rebuild a functional model from tf.keras 2 (or Keras 3) ``get_config()`` output."""
+    def from_config(cls, config: dict, custom_objects: dict | None = None, *,
+                    build_device: Any = None) -> "Model":
+        """Rebuild a functional model from tf.keras 2 (or Keras 3) ``get_config()`` output.
+
+        ``build_device="meta"``: the layers are constructed as usual but build their
+        weights on that device (a file loader can check sizes before allocating memory).
+        """
         created: dict[str, Layer] = {}
         pending: dict[str, deque] = {}
         for data in config["layers"]:
@@ -545,7 +550,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
             if isinstance(layer, InputLayer):
                 index = 0
             if index >= len(nodes):
-                raise LookupError(name)  # that node is not made yet: try again later
+                raise _NotReady(name)  # that node is not made yet: try again later
             return flatten(nodes[index].outputs)[tensor_index]
 
         def convert(value: Any) -> Any:
@@ -570,6 +575,15 @@ class Model(SavingMixin, TrainingMixin, Layer):
             inputs = tensors[0] if len(tensors) == 1 else tensors
             layer(inputs, **(kwargs or {}))
 
+        import contextlib
+        building = torch.device(build_device) if build_device is not None \
+            else contextlib.nullcontext()
+        with building:
+            cls._call_pending(config, created, pending, call)
+        return cls._finish_from_config(config, tensor)
+
+    @staticmethod
+    def _call_pending(config: dict, created: dict, pending: dict, call: Callable) -> None:
         while pending:
             progressed = False
             for data in config["layers"]:
@@ -578,7 +592,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 while queue:
                     try:
                         call(created[name], queue[0])
-                    except LookupError:
+                    except _NotReady:
                         break
                     queue.popleft()
                     progressed = True
@@ -588,6 +602,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 raise ValueError(f"Model config: the nodes of layers {sorted(pending)} refer to "
                                  "tensors no layer produces (a broken or cyclic config).")
 
+    @classmethod
+    def _finish_from_config(cls, config: dict, tensor: Callable) -> "Model":
         def outputs_of(spec: Any) -> Any:
             if _is_ref(spec):
                 return tensor(*spec[:3])
@@ -609,6 +625,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
 
 
 # ---------------------------------------------------------------------- helpers
+class _NotReady(Exception):
+    """A config node refers to a node of another layer that is not rebuilt yet."""
+
+
 def _is_ref(value: Any) -> bool:
     return (isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str)
             and isinstance(value[1], int) and isinstance(value[2], int))

@@ -292,3 +292,16 @@ def test_layer_input_and_output_are_the_first_calls_tensors():
     assert model.input is a and model.layers[1].output[1] is h
     with pytest.raises(AttributeError):
         L.Dense(2).output
+
+
+def test_from_config_can_build_the_weights_on_the_meta_device():
+    x = Input((4, 3))
+    model = Model(x, L.Dense(2)(L.GRU(5)(x)))
+    meta = Model.from_config(model.get_config(), build_device="meta")
+    assert all(p.device.type == "meta" for p in meta.weights)
+    assert [tuple(p.shape) for p in meta.weights] == [tuple(p.shape) for p in model.weights]
+    broken = model.get_config()
+    gru = broken["layers"][1]["name"]
+    broken["layers"][1]["inbound_nodes"] = [[[gru, 0, 0, {}]]]  # the GRU fed by itself
+    with pytest.raises(ValueError, match="a broken or cyclic config"):
+        Model.from_config(broken)
