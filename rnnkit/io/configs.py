@@ -61,12 +61,12 @@ def _name_of(value: dict) -> Any:
     return inner.get("name") if isinstance(inner, dict) else None
 
 
-_MODEL_CLASSES = {"Sequential"}
+_MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 
 
 def model_from_config(config: Any, label: str, custom_objects: dict | None = None,
                       meta: bool = False) -> Any:
-    """Build a model from a tf.keras 2 or Keras 3 top-level config (``Sequential`` only).
+    """Build a model from a tf.keras 2 or Keras 3 top-level config (Sequential or functional).
 
     ``meta=True`` creates the weights on torch's ``meta`` device (shapes, no memory): the
     loaders use it to check a config's sizes against the file before allocating anything.
@@ -84,8 +84,10 @@ def model_from_config(config: Any, label: str, custom_objects: dict | None = Non
     class_name = config["class_name"]
     if class_name not in _MODEL_CLASSES:
         raise FileFormatError(f"{label}: the model is a {class_name!r}; rnnkit loads "
-                              "Sequential models (functional models are not supported yet).")
+                              "Sequential and functional (Model) models.")
     inner = config.get("config")
+    if class_name != "Sequential":
+        return _functional_from_config(inner, label, custom_objects, meta)
     if isinstance(inner, list):
         inner = {"layers": inner}
     if not isinstance(inner, dict) or not isinstance(inner.get("layers", []), list):
@@ -107,6 +109,22 @@ def model_from_config(config: Any, label: str, custom_objects: dict | None = Non
         raise FileFormatError(f"{label}: cannot build the model from its config: "
                               f"{type(error).__name__}: {error}") from None
     return model
+
+
+def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
+                            meta: bool) -> Any:
+    from ..models.functional import Model
+
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
+        raise FileFormatError(f"{label}: the functional model config has no list of layers.")
+    try:
+        return Model.from_config(inner, custom_objects, build_device="meta" if meta else None)
+    except FileFormatError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
+            RuntimeError) as error:
+        raise FileFormatError(f"{label}: cannot build the functional model from its config: "
+                              f"{type(error).__name__}: {error}") from None
 
 
 def _meta_sequential() -> type:
