@@ -34,11 +34,20 @@ class KernelChoice:
         return f"{self.name}: {self.reason}"
 
 
+_TORCH_TWINS = {"tanh": (torch.tanh,), "sigmoid": (torch.sigmoid,),
+                "relu": (torch.relu, torch.nn.functional.relu)}
+
+
 def _name(fn) -> str:
+    """The activation's Keras name if it is that very function (a user function that merely
+    shares the name is not), else its repr: only known activations reach a fused kernel."""
     try:
-        return activations.serialize(fn)
+        name = activations.serialize(fn)
+        if activations.get(name) is fn or fn in _TORCH_TWINS.get(name, ()):
+            return name
     except Exception:  # an anonymous callable: no fused kernel knows it
-        return repr(fn)
+        pass
+    return repr(fn)
 
 
 def _cell_kind(cell) -> tuple[str, list[str]]:

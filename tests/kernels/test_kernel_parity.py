@@ -212,3 +212,13 @@ def test_training_steps_see_updated_weights_through_the_layout_cache():
         results.append(losses)
     np.testing.assert_allclose(results[0], results[1], rtol=1e-5)
     assert results[0][-1] < results[0][0]
+
+
+def test_a_user_function_named_like_an_activation_gets_the_reference_loop():
+    def tanh(x):  # not tanh at all
+        return torch.sin(x)
+
+    x = torch.randn(2, 3, 4)
+    assert SimpleRNN(3, activation=tanh).select_kernel(x).name == "reference"
+    assert SimpleRNN(3, activation=torch.tanh).select_kernel(x).name == "rnnkit"
+    assert SimpleRNN(3, activation="tanh").select_kernel(x).name == "rnnkit"
