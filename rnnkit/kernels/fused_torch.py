@@ -2,9 +2,8 @@
 
 These are the kernels behind ``nn.LSTM`` and friends: oneDNN for LSTM on the CPU, cuDNN on
 CUDA. The Keras weights are mapped to torch layout by ``rnnkit.io.weight_maps``, which
-keeps them differentiable. Without autograd (inference) the mapped weights are cached and
-rebuilt only when a parameter changes (its version counter moves), so repeated calls don't
-re-lay-out the weights.
+keeps them differentiable. The mapped weights are remembered and rebuilt only when a
+parameter changes (its version counter moves), so repeated calls don't re-lay-out them.
 
 A right-padded mask runs as a packed sequence; the outputs at padded steps are then filled
 in the Keras way (the last valid output, or zeros with ``zero_output_for_mask``).
