@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["Callback", "CallbackList", "History", "BaseLogger", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
-           "TerminateOnNaN", "LambdaCallback"]
+           "TerminateOnNaN", "LambdaCallback", "BackupAndRestore"]
 
 
 class Callback:
@@ -306,10 +306,16 @@ class ModelCheckpoint(Callback):
         from .training import saving
         keras_format = path.endswith((".h5", ".hdf5", ".keras"))
         method = getattr(self.model, "save_weights" if self.save_weights_only else "save", None)
-        if keras_format and method is not None:
-            method(path)  # rnnkit.io's savers write atomically
-        else:
-            saving.save_weights(self.model, path, include_config=not self.save_weights_only)
+        try:
+            if keras_format and method is not None:
+                method(path)  # rnnkit.io's savers write atomically
+            else:
+                saving.save_weights(self.model, path,
+                                    include_config=not self.save_weights_only)
+        except OSError as e:  # disk full, permission denied: say what was being saved
+            kept = " The previous file there is unchanged." if os.path.exists(path) else ""
+            raise OSError(e.errno, f"ModelCheckpoint: could not save epoch {epoch + 1} to "
+                                   f"{path!r}: {e.strerror or e}.{kept}") from e
 
     def _path(self, epoch, logs, batch):
         try:
@@ -444,13 +450,44 @@ class CSVLogger(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stop training when the loss becomes NaN or infinite."""
+    """Stop training when the loss becomes NaN or infinite.
+
+    Besides Keras's ``Batch 3: Invalid loss, terminating training`` line it reports where
+    the NaN first appeared: ``self.report`` holds the epoch and batch (0-based), the logged
+    values that were not finite, and the names of any weights that became non-finite.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.report: dict | None = None
+        self._epoch = 0
+
+    def on_train_begin(self, logs=None):
+        self.report = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
 
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is not None and (math.isnan(loss) or math.isinf(loss)):
-            print(f"Batch {batch}: Invalid loss, terminating training")
-            self.model.stop_training = True
+        if loss is None or not (math.isnan(loss) or math.isinf(loss)):
+            return
+        bad_logs = {k: v for k, v in (logs or {}).items()
+                    if isinstance(v, (int, float)) and not math.isfinite(v)}
+        bad_weights = []
+        names = getattr(self.model, "weight_names", None)
+        if names is not None:
+            for name, w in zip(names(), self.model.get_weights()):
+                if not np.all(np.isfinite(w)):
+                    bad_weights.append(name)
+        self.report = {"epoch": self._epoch, "batch": batch, "logs": bad_logs,
+                       "weights": bad_weights}
+        where = (f"first non-finite weights: {', '.join(bad_weights)}" if bad_weights
+                 else "the weights are still finite (the batch's data or loss gave it)")
+        print(f"Batch {batch}: Invalid loss, terminating training (epoch {self._epoch + 1}, "
+              f"batch {batch}: {', '.join(f'{k}={v}' for k, v in bad_logs.items())}; "
+              f"{where})")
+        self.model.stop_training = True
 
 
 class LambdaCallback(Callback):
@@ -468,3 +505,61 @@ class LambdaCallback(Callback):
                 if not hasattr(Callback, name):
                     raise TypeError(f"LambdaCallback: unknown hook {name!r}.")
                 setattr(self, name, fn)
+
+
+class BackupAndRestore(Callback):
+    """Back up the training state at the end of every epoch to ``backup_dir`` and, when
+    ``fit`` starts with a backup present (the previous run was killed), restore it and
+    resume from the epoch after the backed-up one (tf.keras 2's callback).
+
+    The state is the model weights, the optimiser's slots, step count and learning rate,
+    the epoch, the torch/NumPy/Python RNG states and the history so far: one ``.npz`` file
+    (the non-array parts as a JSON entry; no pickle), written atomically, so a process
+    killed at any moment leaves the previous backup whole. A run killed mid-epoch redoes
+    that epoch from its start with the same RNG state and ends where an uninterrupted run
+    ends. With ``delete_checkpoint`` the backup is removed when ``fit`` finishes.
+    """
+
+    FILE = "backup.npz"
+
+    def __init__(self, backup_dir: str, save_freq: Any = "epoch", delete_checkpoint: bool = True,
+                 save_before_preemption: bool = False) -> None:
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: `backup_dir` is required (a directory for the "
+                             "backup file).")
+        if save_freq != "epoch":
+            raise ValueError(f"BackupAndRestore: save_freq={save_freq!r} is not supported by "
+                             "rnnkit; backups are taken at the end of each epoch "
+                             "(save_freq='epoch').")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq, self.delete_checkpoint = save_freq, delete_checkpoint
+        self.save_before_preemption = save_before_preemption
+        self._history: dict[str, list] = {}
+        self._epochs: list[int] = []
+        self._completed = False
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.backup_dir, self.FILE)
+
+    def on_train_begin(self, logs=None):
+        from .training import backup
+        self._history, self._epochs, self._completed = {}, [], False
+        if os.path.exists(self.path):
+            state = backup.restore(self.model, self.path)
+            self._history, self._epochs = state["history"], state["epochs"]
+            # read by fit right after on_train_begin: the epoch to start at, the history
+            object.__setattr__(self.model, "_resume_state", state)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from .training import backup
+        for key, value in (logs or {}).items():
+            self._history.setdefault(key, []).append(float(value))
+        self._epochs.append(epoch)
+        if getattr(self.model, "_is_rank_zero", True):
+            backup.save(self.model, self.path, epoch + 1, self._history, self._epochs)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.exists(self.path):
+            os.unlink(self.path)

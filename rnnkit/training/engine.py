@@ -24,6 +24,7 @@ from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from . import data as data_mod
+from . import validation
 from .progress import Progbar, resolve_verbose
 
 
@@ -167,6 +168,11 @@ class TrainingMixin:
 
     def _compute_loss(self, compiled: _Compiled, y, y_pred, sample_weight) -> torch.Tensor:
         mask = getattr(y_pred, "_keras_mask", None)
+        sparse = validation.sparse_loss_kwargs(compiled.loss)
+        if sparse is not None and isinstance(y, torch.Tensor) and isinstance(y_pred, torch.Tensor):
+            validation.check_sparse_labels(y, int(y_pred.shape[-1]), "y",
+                                           "fit" if self.training else "evaluate",
+                                           sparse.get("ignore_class"))
         loss = compiled.loss(y, y_pred, sample_weight=sample_weight, mask=mask) \
             if isinstance(compiled.loss, losses_mod.Loss) else compiled.loss(y, y_pred)
         loss = loss * compiled.loss_weight if compiled.loss_weight != 1.0 else loss
@@ -199,6 +205,9 @@ class TrainingMixin:
         opt = self.optimizer
         for p in params:
             p.grad = None
+        if not params:  # everything frozen: Keras still runs the epoch (loss and metrics)
+            self._update_metrics(compiled, loss, y, y_pred, sw, _batch_len(x))
+            return
         loss.backward()
         if _is_torch_optimizer(opt):
             opt.step()
@@ -231,11 +240,28 @@ class TrainingMixin:
             steps_per_epoch: int | None = None, validation_steps: int | None = None,
             validation_batch_size: int | None = None, validation_freq: Any = 1,
             max_queue_size: int = 10, workers: int = 1,
-            use_multiprocessing: bool = False) -> callbacks_mod.History:
-        """Train for ``epochs`` epochs; returns a ``History`` (also ``model.history``)."""
+            use_multiprocessing: bool = False,
+            check_finite: bool = False) -> callbacks_mod.History:
+        """Train for ``epochs`` epochs; returns a ``History`` (also ``model.history``).
+
+        ``check_finite=True`` (rnnkit's) refuses NaN/inf in the data before any step.
+        A ``KeyboardInterrupt`` leaves the model usable and ``model.history`` holding the
+        finished epochs before it propagates."""
         compiled = self._require_compiled("fit")
         if x is None:
             raise ValueError("fit: `x` (the training inputs) is required.")
+        validation.check_fit_args("fit", batch_size, epochs, initial_epoch, validation_split,
+                                  steps_per_epoch, validation_steps, validation_batch_size)
+        if data_mod.is_array_like(x):
+            x, y, sample_weight = validation.check_arrays(self, compiled, x, y, sample_weight,
+                                                          "fit", check_finite)
+        if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data) \
+                and len(validation_data) in (2, 3):
+            validation_data = validation.check_arrays(
+                self, compiled, *validation_data, *([None] * (3 - len(validation_data))),
+                what="fit", finite=check_finite, prefix="val_")
+            validation_data = validation_data if validation_data[2] is not None else \
+                validation_data[:2]
         verbose = resolve_verbose(verbose)
         if validation_split and validation_data is None:
             if not data_mod.is_array_like(x):
@@ -277,6 +303,11 @@ class TrainingMixin:
         was_training = self.training
         self.stop_training = False
         cbs.on_train_begin(None)
+        resume = self.__dict__.pop("_resume_state", None)  # set by BackupAndRestore
+        if resume is not None:
+            initial_epoch = resume["epoch"]
+            history.history = {k: list(v) for k, v in resume["history"].items()}
+            history.epoch = list(resume["epochs"])
         trainable = None
         constraints = None
         epoch_logs: dict = {}
@@ -291,6 +322,9 @@ class TrainingMixin:
                     xb, yb, swb = self._prepare(xb, yb, swb, device, class_weight)
                     if yb is None:
                         raise ValueError("fit: no targets. Pass `y`, or batches of (x, y).")
+                    if check_finite and isinstance(train, data_mod.IterableBatches):
+                        for arg, v in (("x", xb), ("y", yb), ("sample_weight", swb)):
+                            validation.check_finite(v, f"{arg} (batch {step})", "fit")
                     if trainable is None:
                         if not self.built:
                             self(xb, training=True)  # build the weights before collecting them
@@ -324,6 +358,11 @@ class TrainingMixin:
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
+        except KeyboardInterrupt:
+            # Ctrl-C: keep what was learnt (the finished epochs' history) and let it propagate.
+            object.__setattr__(self, "history", history)
+            history.model, history.params = self, params
+            raise
         finally:
             self.train(was_training)
         cbs.on_train_end(epoch_logs)
@@ -373,10 +412,17 @@ class TrainingMixin:
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
                  callbacks: Any = None, max_queue_size: int = 10, workers: int = 1,
-                 use_multiprocessing: bool = False, return_dict: bool = False) -> Any:
+                 use_multiprocessing: bool = False, return_dict: bool = False,
+                 check_finite: bool = False) -> Any:
         """The loss (and metrics) in inference mode: a scalar, a list, or a dict."""
         compiled = self._require_compiled("evaluate")
         verbose = resolve_verbose(verbose)
+        validation.check_fit_args("evaluate", batch_size, steps=steps)
+        if x is None:
+            raise ValueError("evaluate: `x` (the inputs) is required.")
+        if data_mod.is_array_like(x):
+            x, y, sample_weight = validation.check_arrays(self, compiled, x, y, sample_weight,
+                                                          "evaluate", check_finite)
         batches = data_mod.adapt(x, y, sample_weight, batch_size=batch_size, steps=steps,
                                  what="evaluate")
         cbs = callbacks_mod.CallbackList(callbacks, model=self,
@@ -397,9 +443,16 @@ class TrainingMixin:
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: Any = None, max_queue_size: int = 10,
-                workers: int = 1, use_multiprocessing: bool = False) -> np.ndarray:
+                workers: int = 1, use_multiprocessing: bool = False,
+                check_finite: bool = False) -> np.ndarray:
         """Outputs as NumPy, computed in batches of ``batch_size`` (32) in inference mode."""
         verbose = resolve_verbose(verbose)
+        validation.check_fit_args("predict", batch_size, steps=steps)
+        if x is None:
+            raise ValueError("predict: `x` (the inputs) is required.")
+        if data_mod.is_array_like(x) or isinstance(x, str):
+            x, _, _ = validation.check_arrays(self, None, x, None, None, "predict",
+                                              check_finite)
         if data_mod.is_array_like(x):
             x = self._to_tensor(x) if not isinstance(x, list) else data_mod.to_tensor(x)
         batches = data_mod.adapt(x, batch_size=batch_size, steps=steps, what="predict")
