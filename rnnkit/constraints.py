@@ -7,12 +7,11 @@ why ``UnitNorm`` leaves norms a hair under 1).
 """
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable
 
 import torch
 
-from .initializers import _instantiate, _lookup, _split_keras_dict
+from ._keras_objects import KerasObjects, _instantiate
 
 __all__ = ["Constraint", "MaxNorm", "NonNeg", "UnitNorm", "MinMaxNorm",
            "max_norm", "non_neg", "unit_norm", "min_max_norm", "maxnorm", "nonneg", "unitnorm",
@@ -130,33 +129,5 @@ _REGISTRY: dict[str, Callable] = {
 }
 
 
-def deserialize(config: str | dict) -> Constraint:
-    """A constraint from a name (``"max_norm"``, ``"NonNeg"``) or a Keras 2/3 dict."""
-    if isinstance(config, str):
-        return _lookup(config, _REGISTRY, "constraint")()
-    class_name, params = _split_keras_dict(config, "constraint")
-    return _instantiate(_lookup(class_name, _REGISTRY, "constraint"), params, "constraint")
-
-
-def get(identifier: Any) -> Constraint | Callable | None:
-    """None, a name, a Keras dict, an instance, a class (instantiated) or a callable."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint function identifier: {identifier!r}")
-
-
-def serialize(constraint: Any) -> dict | str | None:
-    """The Keras 2 dict ``{"class_name": ..., "config": ...}`` (a plain function: its name)."""
-    if constraint is None:
-        return None
-    if hasattr(constraint, "get_config"):
-        return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
-    if callable(constraint) and hasattr(constraint, "__name__"):
-        return constraint.__name__
-    raise ValueError(f"Cannot serialize constraint {constraint!r}: it has no get_config().")
+_OBJECTS = KerasObjects("constraint", _REGISTRY, Constraint, identifier_kind="constraint function")
+deserialize, get, serialize = _OBJECTS.deserialize, _OBJECTS.get, _OBJECTS.serialize

@@ -20,15 +20,15 @@ values each time (the Keras 2 contract for seeded initialisers).
 """
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from . import backend
+from ._keras_objects import KerasObjects, _instantiate
 
 __all__ = [
     "Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUniform",
@@ -385,61 +385,7 @@ class Orthogonal(_RandomInitializer):
 
 
 # ---------------------------------------------------------------------------- (de)serialisation
-# Keys that newer Keras 3 writes into a config with the value None (for example
-# GlorotUniform's "input_axes"/"output_axes"); None means "Keras 2 behaviour", so they are
-# dropped. A non-None value asks for something rnnkit does not do, and is refused.
-_KERAS3_OPTIONAL_KEYS = frozenset({"input_axes", "output_axes"})
-
-
-def _split_keras_dict(identifier: dict, kind: str) -> tuple[str, dict]:
-    """``(class_name, config)`` of a Keras 2 ``{"class_name", "config"}`` dict or a Keras 3
-    one (which adds ``module``, ``registered_name``, ``shared_object_id``; those are ignored)."""
-    if "class_name" not in identifier:
-        raise ValueError(f"Could not interpret {kind} config {identifier!r}: "
-                         "it has no 'class_name' key.")
-    config = identifier.get("config")
-    if config is None:
-        config = {}
-    if not isinstance(config, dict):
-        raise ValueError(f"Could not interpret {kind} config {identifier!r}: "
-                         "'config' must be a dict.")
-    return identifier["class_name"], dict(config)
-
-
-def _lookup(name: Any, table: dict, kind: str) -> Any:
-    if isinstance(name, str) and name in table:
-        return table[name]
-    # The "...V2" compatibility aliases would only clutter the list.
-    known = ", ".join(sorted(n for n in table if not n.endswith("V2")))
-    raise ValueError(f"Unknown {kind}: {name!r}. Known {kind}s: {known}.")
-
-
-def _instantiate(factory: Callable, config: dict, kind: str) -> Any:
-    """``factory(**config)``, dropping what Keras writes but rnnkit does not take.
-
-    ``dtype`` is dropped as Keras's own ``from_config`` drops it; Keras 3's optional keys
-    are dropped when None. Any other unknown key is an error naming the key.
-    """
-    params = inspect.signature(factory).parameters
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    kwargs = {}
-    name = getattr(factory, "__name__", repr(factory))
-    for key, value in config.items():
-        if key in params or takes_any:
-            kwargs[key] = value
-        elif key == "dtype":
-            continue
-        elif key in _KERAS3_OPTIONAL_KEYS:
-            if value is not None:
-                raise ValueError(f"{name}: the Keras 3 option {key}={value!r} is not supported "
-                                 "by rnnkit (only None, the Keras 2 behaviour).")
-        else:
-            accepted = ", ".join(k for k, p in params.items() if p.kind is not p.VAR_KEYWORD)
-            raise TypeError(f"Unexpected key {key!r} in the config of {kind} {name} "
-                            f"(accepted: {accepted or 'none'}).")
-    return factory(**kwargs)
-
-
+# Reading configs is shared with regularizers and constraints (rnnkit/_keras_objects.py).
 _CLASSES = [Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform,
             LecunNormal, Orthogonal, Identity]
@@ -458,34 +404,5 @@ _REGISTRY.update({
 del _cls
 
 
-def deserialize(config: str | dict) -> Initializer:
-    """An initialiser from a name (``"glorot_uniform"``, ``"Orthogonal"``) or a Keras 2/3 dict."""
-    if isinstance(config, str):
-        return _lookup(config, _REGISTRY, "initializer")()
-    class_name, params = _split_keras_dict(config, "initializer")
-    return _instantiate(_lookup(class_name, _REGISTRY, "initializer"), params, "initializer")
-
-
-def get(identifier: Any) -> Initializer | Callable | None:
-    """Resolve what a layer was given: None, a name, a Keras dict, an instance, a class
-    (instantiated with defaults, as Keras does) or any ``(shape, dtype)`` callable."""
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
-
-
-def serialize(initializer: Any) -> dict | str | None:
-    """The Keras 2 dict ``{"class_name": ..., "config": ...}`` (a plain function: its name)."""
-    if initializer is None:
-        return None
-    if hasattr(initializer, "get_config"):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
-    if callable(initializer) and hasattr(initializer, "__name__"):
-        return initializer.__name__  # what Keras 2's legacy serialiser writes for a function
-    raise ValueError(f"Cannot serialize initializer {initializer!r}: it has no get_config().")
+_OBJECTS = KerasObjects("initializer", _REGISTRY, Initializer)
+deserialize, get, serialize = _OBJECTS.deserialize, _OBJECTS.get, _OBJECTS.serialize

@@ -7,7 +7,6 @@ layer adds to its losses. The factors are stored as Keras stores them, cast to f
 """
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from typing import Any, Callable
@@ -15,7 +14,7 @@ from typing import Any, Callable
 import torch
 
 from . import backend
-from .initializers import _instantiate, _lookup, _split_keras_dict
+from ._keras_objects import KerasObjects, _instantiate
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2",
            "get", "serialize", "deserialize"]
@@ -137,33 +136,5 @@ _REGISTRY: dict[str, Callable] = {
 }
 
 
-def deserialize(config: str | dict) -> Regularizer:
-    """A regulariser from a name (``"l2"``, ``"l1_l2"``, ``"L1L2"``) or a Keras 2/3 dict."""
-    if isinstance(config, str):
-        return _lookup(config, _REGISTRY, "regularizer")()
-    class_name, params = _split_keras_dict(config, "regularizer")
-    return _instantiate(_lookup(class_name, _REGISTRY, "regularizer"), params, "regularizer")
-
-
-def get(identifier: Any) -> Regularizer | Callable | None:
-    """None, a name, a Keras dict, an instance, a class (instantiated) or a callable."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
-
-
-def serialize(regularizer: Any) -> dict | str | None:
-    """The Keras 2 dict ``{"class_name": ..., "config": ...}`` (a plain function: its name)."""
-    if regularizer is None:
-        return None
-    if hasattr(regularizer, "get_config"):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    if callable(regularizer) and hasattr(regularizer, "__name__"):
-        return regularizer.__name__
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}: it has no get_config().")
+_OBJECTS = KerasObjects("regularizer", _REGISTRY, Regularizer)
+deserialize, get, serialize = _OBJECTS.deserialize, _OBJECTS.get, _OBJECTS.serialize

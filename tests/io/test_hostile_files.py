@@ -100,10 +100,13 @@ def test_unknown_classes_are_refused(tmp_path, layer, message):
         load_model(_with_config(tmp_path, config))
 
 
-def test_functional_models_are_refused_clearly(tmp_path):
-    config = {"class_name": "Functional", "config": {"name": "model", "layers": []}}
-    with pytest.raises(FileFormatError, match=r"the model is a 'Functional'; rnnkit loads "
-                                              r"Sequential models"):
+def test_other_model_classes_and_broken_functional_configs_are_refused_clearly(tmp_path):
+    config = {"class_name": "MyModel", "config": {"name": "model", "layers": []}}
+    with pytest.raises(FileFormatError, match=r"the model is a 'MyModel'; rnnkit loads "
+                                              r"Sequential and functional"):
+        load_model(_with_config(tmp_path, config))
+    config = {"class_name": "Functional", "config": {"name": "model", "layers": "lstm"}}
+    with pytest.raises(FileFormatError, match=r"functional model config has no list of layers"):
         load_model(_with_config(tmp_path, config))
 
 
