@@ -421,6 +421,20 @@ def _is_symbolic(inputs: Any, kwargs: dict) -> bool:
                                      for t in (state if type(state) in (list, tuple) else [state]))
 
 
+def weights_by_layer(layers: Iterable["Layer"], with_names: bool = False) -> list:
+    """A model's weights as tf.keras 2 lists them: layer by layer, each layer's own order
+    (trainable first), a weight shared by several layers listed once. ``with_names``:
+    ``(weight, Keras name)`` pairs instead (names cost string work: only when asked)."""
+    seen, found = set(), []
+    for layer in layers:
+        names = layer.weight_names() if with_names else None
+        for k, param in enumerate(layer.weights):
+            if id(param) not in seen:
+                seen.add(id(param))
+                found.append((param, names[k]) if with_names else param)
+    return found
+
+
 def serialize_value(value: Any) -> Any:
     """A hyperparameter as Keras writes it in a config (activations by name, objects as dicts)."""
     if isinstance(value, Layer):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..io.saving import SavingMixin
-from ..layers.base import Layer
+from ..layers.base import Layer, weights_by_layer
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
@@ -230,23 +230,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
     # ------------------------------------------------------------------ weights
     @property
     def weights(self) -> list[torch.nn.Parameter]:
-        # tf.keras 2: layer by layer in `model.layers` order, each layer's own weights.
-        seen, found = set(), []
-        for layer in self.layers:
-            for p in layer.weights:
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    found.append(p)
-        return found
+        return weights_by_layer(self.layers)
 
     def weight_names(self) -> list[str]:
-        seen, names = set(), []
-        for layer in self.layers:
-            for p, name in zip(layer.weights, layer.weight_names()):
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    names.append(name)
-        return names
+        return [name for _, name in weights_by_layer(self.layers, with_names=True)]
 
     def count_params(self) -> int:
         return int(sum(p.numel() for p in self.weights))

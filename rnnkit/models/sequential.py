@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import numpy as np
 import torch
 
 from ..io.saving import SavingMixin
-from ..layers.base import Layer, shape_tuple
+from ..layers.base import Layer, shape_tuple, weights_by_layer
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
@@ -155,17 +154,10 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
     # ------------------------------------------------------------------ weights
     @property
     def weights(self) -> list[torch.nn.Parameter]:
-        # tf.keras 2 models list weights layer by layer (a Layer splits trainable first).
-        seen, found = set(), []
-        for layer in self.layers:
-            for p in layer.weights:
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    found.append(p)
-        return found
+        return weights_by_layer(self.layers)
 
     def weight_names(self) -> list[str]:
-        return [name for layer in self.layers for name in layer.weight_names()]
+        return [name for _, name in weights_by_layer(self.layers, with_names=True)]
 
     def count_params(self) -> int:
         if not self.built:
