@@ -281,6 +281,8 @@ class ModelCheckpoint(Callback):
             self._save(epoch, logs)
 
     def _save(self, epoch, logs, batch=None):
+        if not getattr(self.model, "_is_rank_zero", True):
+            return  # data-parallel fit: rank 0 writes the (identical) weights
         logs = dict(logs or {})
         path = self._path(epoch, logs, batch)
         if self.save_best_only:

@@ -46,7 +46,39 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default 1: small recurrent models train "
                              "fastest on one thread, and never stall on a busy machine)")
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="data-parallel processes on this machine (torch.distributed.run "
+                             "with gloo on CPU; --batch-size is the global batch)")
     return parser
+
+
+def _launch(args: argparse.Namespace, argv: list[str]) -> dict:
+    """Run this command again under ``torch.distributed.run`` with ``--nproc`` workers."""
+    import socket
+    import subprocess
+    import sys
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node",
+               str(args.nproc), "--master_addr", "127.0.0.1", "--master_port", str(port),
+               "-m", "rnnkit", "train", *argv]
+    done = subprocess.run(command)
+    if done.returncode != 0:
+        raise SystemExit(f"rnnkit train --nproc {args.nproc}: a worker failed "
+                         f"(exit status {done.returncode}).")
+    with open(os.path.join(args.out, "report.json")) as f:
+        return json.load(f)
+
+
+def _argv_without_nproc(args: argparse.Namespace) -> list[str]:
+    argv = []
+    for action_dest, value in vars(args).items():
+        if action_dest in ("nproc", "command") or value is None or value is False:
+            continue
+        flag = "--" + action_dest.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv
 
 
 def load_values(data: str, column: str | None) -> tuple[np.ndarray, np.ndarray, str]:
@@ -89,12 +121,17 @@ def load_values(data: str, column: str | None) -> tuple[np.ndarray, np.ndarray, 
 def run(args: argparse.Namespace) -> dict:
     import torch
 
+    nproc = getattr(args, "nproc", 1)
+    if nproc < 1:
+        raise SystemExit(f"rnnkit train: --nproc must be >= 1, got {nproc}.")
+    if nproc > 1 and "RANK" not in os.environ:
+        return _launch(args, _argv_without_nproc(args))
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     from .. import callbacks, optimizers, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
-    from . import saving
+    from . import distributed, saving
 
     time, values, name = load_values(args.data, args.column)
     test_size = args.test_size if args.test_size is not None else (
@@ -121,11 +158,17 @@ def run(args: argparse.Namespace) -> dict:
     cbs = [callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)] \
         if args.patience > 0 else []
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
-    print(f"Training {LAYERS[args.layer]}({args.units}) on {name!r}: {len(values)} values, "
+    rank_zero = distributed.is_rank_zero() and os.environ.get("RANK", "0") == "0"
+    if rank_zero:
+        print(f"Training {LAYERS[args.layer]}({args.units}) on {name!r}: {len(values)} values, "
           f"window {window}, {len(x_train)} training windows (20% for validation), "
           f"last {test_size} values held out.")
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_split=0.2, callbacks=cbs, verbose=verbose)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    if not rank_zero:
+        return {}  # data-parallel worker: rank 0 holds the same weights and reports
 
     predicted = model.predict(x_test, verbose=0)[:, 0] * std + mean
     previous_level = level[-test_size - 1:-1]

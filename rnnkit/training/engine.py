@@ -24,7 +24,7 @@ from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from . import data as data_mod
-from . import validation
+from . import distributed, validation
 from .progress import Progbar, resolve_verbose
 
 
@@ -169,7 +169,10 @@ class TrainingMixin:
     def _compute_loss(self, compiled: _Compiled, y, y_pred, sample_weight) -> torch.Tensor:
         mask = getattr(y_pred, "_keras_mask", None)
         sparse = validation.sparse_loss_kwargs(compiled.loss)
-        if sparse is not None and isinstance(y, torch.Tensor) and isinstance(y_pred, torch.Tensor):
+        # per batch on the CPU only: on an accelerator it would cost a sync every step (arrays
+        # are checked whole before fit starts)
+        if sparse is not None and isinstance(y, torch.Tensor) and y.device.type == "cpu" \
+                and isinstance(y_pred, torch.Tensor):
             validation.check_sparse_labels(y, int(y_pred.shape[-1]), "y",
                                            "fit" if self.training else "evaluate",
                                            sparse.get("ignore_class"))
@@ -200,7 +203,8 @@ class TrainingMixin:
         return {prefix + m.name: float(m.result()) for m in self.metrics}
 
     def _train_batch(self, compiled, params, constraints, x, y, sw) -> None:
-        y_pred = self(x, training=True)
+        ddp = self.__dict__.get("_ddp")  # DistributedDataParallel during a data-parallel fit
+        y_pred = (ddp or self)(x, training=True)
         loss = self._compute_loss(compiled, y, y_pred, sw)
         opt = self.optimizer
         for p in params:
@@ -208,7 +212,8 @@ class TrainingMixin:
         if not params:  # everything frozen: Keras still runs the epoch (loss and metrics)
             self._update_metrics(compiled, loss, y, y_pred, sw, _batch_len(x))
             return
-        loss.backward()
+        scale = self.__dict__.get("_dist_scale", 1.0)  # this rank's share of the global batch
+        (loss * scale if scale != 1.0 else loss).backward()
         if _is_torch_optimizer(opt):
             opt.step()
         else:
@@ -291,6 +296,12 @@ class TrainingMixin:
             val = self._adapt_validation(validation_data, validation_batch_size or batch_size,
                                          validation_steps)
 
+        parallel = distributed.active()
+        if parallel:  # under torchrun: shard the global batches, log on rank 0 only
+            train = distributed.shard(train, shuffle)
+            val = distributed.shard(val, False) if val is not None else None
+            verbose = verbose if distributed.is_rank_zero() else 0
+        object.__setattr__(self, "_is_rank_zero", distributed.is_rank_zero())
         history = callbacks_mod.History()
         cb_list = list(callbacks or [])
         if verbose:
@@ -315,6 +326,8 @@ class TrainingMixin:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 cbs.on_epoch_begin(epoch, None)
+                if isinstance(train, distributed.ShardedBatches):
+                    train.set_epoch(epoch)
                 self.train()
                 step = 0
                 for step, (xb, yb, swb) in enumerate(train.epoch()):
@@ -332,6 +345,12 @@ class TrainingMixin:
                         xb, yb, swb = self._prepare(xb, yb, swb, device)
                         trainable = [p for p in self.parameters() if p.requires_grad]
                         constraints = self._constraints()
+                        if parallel:
+                            object.__setattr__(self, "_ddp", distributed.wrap(self))
+                    if parallel:
+                        object.__setattr__(self, "_dist_scale", train.last_scale
+                                           if isinstance(train, distributed.ShardedBatches)
+                                           else 1.0)
                     self._train_batch(compiled, trainable, constraints, xb, yb, swb)
                     logs = self._logs() if cbs.wants_batch_logs else None
                     cbs.on_train_batch_end(step, logs)
@@ -349,6 +368,8 @@ class TrainingMixin:
                         break
                 if isinstance(train, data_mod.IterableBatches):
                     train.on_epoch_end()
+                if parallel:
+                    distributed.reduce_metrics(self.metrics)
                 epoch_logs = self._logs()
                 if val is not None and _should_validate(epoch, validation_freq):
                     self.train(False)
@@ -365,6 +386,8 @@ class TrainingMixin:
             raise
         finally:
             self.train(was_training)
+            for attr in ("_ddp", "_dist_scale"):
+                self.__dict__.pop(attr, None)
         cbs.on_train_end(epoch_logs)
         object.__setattr__(self, "history", history)
         history.model = self
@@ -402,6 +425,8 @@ class TrainingMixin:
                              "evaluation data is empty.")
         if isinstance(batches, data_mod.IterableBatches):
             batches.on_epoch_end()
+        if "_ddp" in self.__dict__:  # validation during a data-parallel fit: all ranks' data
+            distributed.reduce_metrics(self.metrics)
         logs = self._logs()
         if progbar is not None:
             progbar.target = progbar.target or seen
