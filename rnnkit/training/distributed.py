@@ -18,7 +18,6 @@ torchrun's ``RANK``/``WORLD_SIZE``/``MASTER_ADDR`` environment: gloo on CPU, ncc
 """
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, Iterator
 

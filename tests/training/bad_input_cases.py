@@ -21,7 +21,8 @@ DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "bad-inputs.md
 # or "sparse" (LSTM(4) -> Dense(3), sparse_categorical_crossentropy). x: (8, 5, 3) float32.
 CASES = [
     ("x-strings", "mse", 'm.fit(np.full((8, 5, 3), "a"), y)', TypeError, "`x` has dtype <U1"),
-    ("x-objects", "mse", "m.fit(np.array([object()] * 8), y)", TypeError, "`x` has dtype object"),
+    ("x-objects", "mse", "m.fit(np.array([object()] * 8), y)", TypeError,
+     "`x` has dtype object"),
     ("x-complex", "mse", "m.fit(x.astype(np.complex64), y)", TypeError, "`x` has dtype complex64"),
     ("x-complex-tensor", "mse", "m.fit(torch.zeros(8, 5, 3, dtype=torch.complex64), y)",
      TypeError, "`x` has dtype torch.complex64"),
@@ -31,7 +32,8 @@ CASES = [
      ValueError, "`x` is a ragged nested list"),
     ("y-ragged-list", "mse", "m.fit(x[:2], [[1.0], [0.0, 1.0]])", ValueError,
      "`y` is a ragged nested list"),
-    ("x-y-lengths", "mse", "m.fit(x, y[:5])", ValueError, "Data cardinality is ambiguous: x sizes: 8, y sizes: 5"),
+    ("x-y-lengths", "mse", "m.fit(x, y[:5])", ValueError,
+     "Data cardinality is ambiguous: x sizes: 8, y sizes: 5"),
     ("sample-weight-length", "mse", "m.fit(x, y, sample_weight=np.ones(3))", ValueError,
      "sample_weight sizes: 3"),
     ("sample-weight-rank", "mse", "m.fit(x, y, sample_weight=np.ones((8, 5, 1)))", ValueError,

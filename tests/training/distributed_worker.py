@@ -31,6 +31,23 @@ def model():
     return m
 
 
+def record_samples(x):
+    """Record which training samples this rank is given, per epoch (by their rows)."""
+    index = {row.tobytes(): i for i, row in enumerate(x)}
+    seen = []
+    original = distributed.ShardedBatches.epoch
+
+    def epoch(self):
+        if self.shuffle:  # the training data (validation is not shuffled)
+            seen.append([])
+        for xb, yb, swb in original(self):
+            if self.shuffle:
+                seen[-1] += [index[row.tobytes()] for row in xb.numpy()]
+            yield xb, yb, swb
+    distributed.ShardedBatches.epoch = epoch
+    return seen
+
+
 def main():
     out_dir = sys.argv[1]
     single = "--single" in sys.argv
@@ -51,6 +68,7 @@ def main():
                 history.setdefault(k, []).extend(v)
         name = "single"
     else:
+        seen = record_samples(x)
         ckpt = os.path.join(out_dir, "ckpt-{epoch}.weights.npz")
         h = m.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=True, verbose=2,
                   validation_data=(x[:12], y[:12]),
@@ -58,6 +76,8 @@ def main():
         history = h.history
         rank = torch.distributed.get_rank()
         name = f"rank{rank}"
+        with open(os.path.join(out_dir, f"seen{rank}.json"), "w") as f:
+            json.dump(seen, f)
         torch.distributed.destroy_process_group()
     arrays = {f"w{i}": w for i, w in enumerate(m.get_weights())}
     arrays["history"] = np.array(json.dumps(history))

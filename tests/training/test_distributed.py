@@ -54,6 +54,12 @@ def test_two_processes_match_one_process_on_the_same_global_batch(tmp_path):
                                        err_msg=f"rank {rank}: {key}")
         for a, b in zip(w_rank, w_single):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # in the real run, every training sample reached exactly one rank in every epoch
+    seen = [json.loads((tmp_path / f"seen{rank}.json").read_text()) for rank in (0, 1)]
+    assert len(seen[0]) == len(seen[1]) == 3
+    for epoch in range(3):
+        assert sorted(seen[0][epoch] + seen[1][epoch]) == list(range(35))
+    assert seen[0][0] != seen[0][1]  # a new order each epoch
     # checkpoints written once (rank 0), one per epoch
     assert sorted(p for p in os.listdir(tmp_path) if p.startswith("ckpt")) == \
         [f"ckpt-{e}.weights.npz" for e in (1, 2, 3)]
