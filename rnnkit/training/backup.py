@@ -52,6 +52,9 @@ def save(model: Any, path: str, epoch: int, history: dict, epochs: list) -> None
     arrays = {f"w/{i}": w for i, w in enumerate(model.get_weights())}
     opt_state = _optimizer_state(model, arrays)
     arrays["rng/torch"] = torch.get_rng_state().numpy()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # dropout on the GPU
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            arrays[f"rng/cuda/{i}"] = state.numpy()
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     arrays["rng/numpy"] = keys
     py_version, py_state, py_gauss = random.getstate()
@@ -85,6 +88,9 @@ def restore(model: Any, path: str) -> dict:
     model.set_weights([arrays[f"w/{i}"] for i in range(count)])
     _restore_optimizer(model, state["optimizer"], arrays)
     torch.set_rng_state(torch.from_numpy(arrays["rng/torch"]))
+    cuda = [arrays[f"rng/cuda/{i}"] for i in range(sum(k.startswith("rng/cuda/") for k in arrays))]
+    if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all([torch.from_numpy(state) for state in cuda])
     kind, pos, has_gauss, cached = state["numpy_rng"]
     np.random.set_state((kind, arrays["rng/numpy"], pos, has_gauss, cached))
     version, py_state, gauss = state["python_rng"]

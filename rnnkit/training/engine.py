@@ -256,7 +256,8 @@ class TrainingMixin:
         if x is None:
             raise ValueError("fit: `x` (the training inputs) is required.")
         validation.check_fit_args("fit", batch_size, epochs, initial_epoch, validation_split,
-                                  steps_per_epoch, validation_steps, validation_batch_size)
+                                  steps_per_epoch, validation_steps, validation_batch_size,
+                                  validation_freq)
         if data_mod.is_array_like(x):
             x, y, sample_weight = validation.check_arrays(self, compiled, x, y, sample_weight,
                                                           "fit", check_finite)

@@ -32,7 +32,7 @@ def check_int(value: Any, arg: str, what: str, minimum: int, allow_none: bool = 
 
 def check_fit_args(what: str, batch_size=None, epochs=1, initial_epoch=0,
                    validation_split=0.0, steps=None, validation_steps=None,
-                   validation_batch_size=None) -> None:
+                   validation_batch_size=None, validation_freq=1) -> None:
     check_int(batch_size, "batch_size", what, 1)
     check_int(validation_batch_size, "validation_batch_size", what, 1)
     check_int(steps, "steps_per_epoch" if what == "fit" else "steps", what, 1)
@@ -41,6 +41,13 @@ def check_fit_args(what: str, batch_size=None, epochs=1, initial_epoch=0,
         return
     check_int(epochs, "epochs", what, 0, allow_none=False)
     check_int(initial_epoch, "initial_epoch", what, 0, allow_none=False)
+    if isinstance(validation_freq, numbers.Integral) and not isinstance(validation_freq, bool):
+        check_int(validation_freq, "validation_freq", what, 1)
+    elif not isinstance(validation_freq, (list, tuple, set, range)) or not all(
+            isinstance(e, numbers.Integral) and e >= 1 for e in validation_freq):
+        raise ValueError(f"{what}: `validation_freq` must be a positive int (validate every "
+                         "n epochs) or a list of 1-based epoch numbers, got "
+                         f"{validation_freq!r}.")
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
             or not 0.0 <= validation_split < 1.0:
         raise ValueError(f"{what}: `validation_split` must be a float in [0, 1) (the fraction "
