@@ -8,13 +8,10 @@
 """
 from __future__ import annotations
 
-import copy
 import csv
-import io
 import math
 import os
 import sys
-import tempfile
 import warnings
 from typing import Any, Callable
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from importlib import resources
 

@@ -14,7 +14,7 @@ steps and is the output's mask. ``return_attention_scores=True`` also returns th
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

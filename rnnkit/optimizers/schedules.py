@@ -6,7 +6,7 @@ learning rate for that step.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",
            "InverseTimeDecay", "serialize", "deserialize"]

@@ -20,7 +20,6 @@ import sys
 import time
 from typing import Any, Iterable
 
-import numpy as np
 
 
 def resolve_verbose(verbose: Any, stream: Any = None) -> int:
