@@ -25,6 +25,7 @@ from ..layers.base import Layer, weights_by_layer
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
+from .common import find_layer
 from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
                            inbound_nodes, map_structure)
 from .summary import format_shape, format_summary
@@ -125,16 +126,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
         return self._nested_outputs
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        if index is not None:
-            if index >= len(self.layers):
-                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
-                                 f"has {len(self.layers)} layers.")
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: "
-                         f"{[layer.name for layer in self.layers]}.")
+        return find_layer(self.layers, name, index)
 
     # ------------------------------------------------------------------ calling
     def _input_list(self, inputs: Any) -> list:

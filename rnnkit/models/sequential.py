@@ -17,6 +17,7 @@ from ..layers.base import Layer, shape_tuple, weights_by_layer
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
+from .common import find_layer
 from .summary import format_shape, format_summary
 
 
@@ -79,13 +80,7 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
         return last
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        if index is not None:
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: "
-                         f"{[layer.name for layer in self.layers]}.")
+        return find_layer(self.layers, name, index)
 
     # ------------------------------------------------------------------ building
     def _build_layers(self, batch_input_shape: Sequence) -> None:

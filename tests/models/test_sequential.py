@@ -136,3 +136,13 @@ def test_keras3_sequential_configs_deserialize(archive):
     assert model.built
     recorded = np.load(archive.with_suffix(".npz"))
     assert model.predict(recorded["x"]).shape == recorded["y"].shape
+
+
+def test_get_layer_by_name_and_index_with_keras_messages():
+    model = Sequential([LSTM(4, input_shape=(5, 3), name="enc"), Dense(2)])
+    assert model.get_layer("enc") is model.layers[0]
+    assert model.get_layer(index=1) is model.layers[1]
+    with pytest.raises(ValueError, match="No such layer: nope"):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="at index 5 but model only has 2 layers"):
+        model.get_layer(index=5)
