@@ -27,7 +27,7 @@ class GRUSequence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, xw, h0, recurrent_kernel, b_rec, reset_after: bool):
+    def forward(ctx, xw, h0, recurrent_kernel, b_rec, reset_after: bool, last_only: bool = False):
         steps, batch, units = xw.shape[0], xw.shape[1], h0.shape[1]
         x = xw.contiguous()                                       # (T, B, 3H)
         rec = x.new_empty(steps, batch, 3 * units)  # recurrent products; z, r overwrite theirs
@@ -59,21 +59,21 @@ class GRUSequence(torch.autograd.Function):
                 torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])
         ctx.reset_after = reset_after
         ctx.has_bias = b_rec is not None
+        ctx.last_only = last_only
         ctx.save_for_backward(hs, recurrent_kernel, rec, cand)
-        return hs[1:].transpose(0, 1)
+        return hs[-1] if last_only else hs[1:].transpose(0, 1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out):
         hs, recurrent_kernel, rec, cand = ctx.saved_tensors
         steps, batch, units = cand.shape
-        d_out = d_out.transpose(0, 1)
+        d_out, dh = _incoming(d_out, ctx.last_only)
         d_xw = torch.empty_like(rec)
         d_kernel = torch.zeros_like(recurrent_kernel)
         d_bias = rec.new_zeros(3 * units) if ctx.has_bias else None
         u_t = recurrent_kernel.t() if ctx.reset_after else recurrent_kernel[:, :2 * units].t()
         u_h_t = recurrent_kernel[:, 2 * units:].t()
-        dh = torch.zeros_like(hs[0])
         for start, stop in _chunks_backwards(steps, batch * 3 * units * rec.element_size()):
             # Factors that don't depend on the incoming gradient, for a cache-sized chunk.
             previous, n = hs[start:stop], cand[start:stop]
@@ -88,7 +88,8 @@ class GRUSequence(torch.autograd.Function):
                 to_rec = torch.cat([d_z, d_n * rec[start:stop, :, 2 * units:] * r_slope, d_n * r],
                                    dim=-1).view(stop - start, batch, 3, units)
                 for k in range(stop - start - 1, -1, -1):
-                    dh = dh + d_out[start + k]
+                    if d_out is not None:
+                        dh = dh + d_out[start + k]
                     torch.mul(dh.unsqueeze(1), to_rec[k], out=d_rec[k].view(batch, 3, units))
                     torch.mul(dh, d_n[k], out=d_xw[start + k, :, 2 * units:])
                     dh = torch.addmm(dh * z[k], d_rec[k], u_t)
@@ -97,7 +98,8 @@ class GRUSequence(torch.autograd.Function):
                 to_rec = torch.cat([d_z, d_n], dim=-1).view(stop - start, batch, 2, units)
                 r_slope = r_slope * previous
                 for k in range(stop - start - 1, -1, -1):
-                    dh = dh + d_out[start + k]
+                    if d_out is not None:
+                        dh = dh + d_out[start + k]
                     torch.mul(dh.unsqueeze(1), to_rec[k], out=d_rec[k].view(batch, 3, units)[:, ::2])
                     d_reset_h = d_rec[k, :, 2 * units:].mm(u_h_t)
                     torch.mul(d_reset_h, r_slope[k], out=d_rec[k, :, units:2 * units])
@@ -112,7 +114,16 @@ class GRUSequence(torch.autograd.Function):
             d_xw[start:stop, :, :2 * units] = d_rec[..., :2 * units]
             if d_bias is not None:
                 d_bias += d_rec.sum((0, 1))
-        return d_xw, dh, d_kernel, d_bias, None
+        return d_xw, dh, d_kernel, d_bias, None, None
+
+
+def _incoming(d_out: torch.Tensor, last_only: bool):
+    """``(per-step output gradients (T, B, H) or None, the gradient reaching h_T)``.
+
+    With ``last_only`` the loop returned h_T alone: no per-step gradients to add in."""
+    if last_only:
+        return None, d_out.clone()
+    return d_out.transpose(0, 1), torch.zeros_like(d_out[:, 0])
 
 
 def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = 256 * 1024):
@@ -132,7 +143,7 @@ class SimpleRNNSequence(torch.autograd.Function):
     """``h_t = act(xw_t + h_{t-1} @ recurrent_kernel)`` over all steps; act is tanh or relu."""
 
     @staticmethod
-    def forward(ctx, xw, h0, recurrent_kernel, relu: bool):
+    def forward(ctx, xw, h0, recurrent_kernel, relu: bool, last_only: bool = False):
         steps, batch, units = xw.shape
         x = xw.contiguous()
         hs = x.new_empty(steps + 1, batch, units)
@@ -141,30 +152,31 @@ class SimpleRNNSequence(torch.autograd.Function):
         for t in range(steps):
             h = torch.addmm(x_all[t], h_all[t], recurrent_kernel, out=h_all[t + 1])
             h.relu_() if relu else h.tanh_()
-        ctx.relu = relu
+        ctx.relu, ctx.last_only = relu, last_only
         ctx.save_for_backward(hs, recurrent_kernel)
-        return hs[1:].transpose(0, 1)
+        return hs[-1] if last_only else hs[1:].transpose(0, 1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out):
         hs, recurrent_kernel = ctx.saved_tensors
         steps, units = hs.shape[0] - 1, hs.shape[2]
-        d_out = d_out.transpose(0, 1)
+        d_out, dh = _incoming(d_out, ctx.last_only)
         d_pre = torch.empty_like(hs[1:])
         d_kernel = torch.zeros_like(recurrent_kernel)
         u_t = recurrent_kernel.t()
-        dh = torch.zeros_like(hs[0])
         for start, stop in _chunks_backwards(steps, hs[0].numel() * hs.element_size()):
             out = hs[start + 1:stop + 1]
             # The activation's derivative from its output, for the chunk at once.
             slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
             for k in range(stop - start - 1, -1, -1):
-                torch.mul(dh.add_(d_out[start + k]), slope[k], out=d_pre[start + k])
+                if d_out is not None:
+                    dh = dh + d_out[start + k]
+                torch.mul(dh, slope[k], out=d_pre[start + k])
                 dh = d_pre[start + k].mm(u_t)
             d_kernel.addmm_(hs[start:stop].reshape(-1, units).t(),
                             d_pre[start:stop].reshape(-1, units))
-        return d_pre, dh, d_kernel, None
+        return d_pre, dh, d_kernel, None, None
 
 
 def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
@@ -182,8 +194,12 @@ def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     h0 = states[0]
     if kind == "gru":
         b_rec = cell.bias[1] if cell.use_bias and cell.reset_after else None
-        out = GRUSequence.apply(xw, h0, cell.recurrent_kernel, b_rec, cell.reset_after)
+        out = GRUSequence.apply(xw, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
+                                not return_sequences)
     else:
-        out = SimpleRNNSequence.apply(xw, h0, cell.recurrent_kernel, kind == "relu")
+        out = SimpleRNNSequence.apply(xw, h0, cell.recurrent_kernel, kind == "relu",
+                                      not return_sequences)
+    if not return_sequences:  # the loop returned h_T alone
+        return LoopResult(out, None, [out])
     last = out[:, -1]
-    return LoopResult(last, out if return_sequences else None, [last])
+    return LoopResult(last, out, [last])

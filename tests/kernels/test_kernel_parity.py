@@ -222,3 +222,21 @@ def test_a_user_function_named_like_an_activation_gets_the_reference_loop():
     assert SimpleRNN(3, activation=tanh).select_kernel(x).name == "reference"
     assert SimpleRNN(3, activation=torch.tanh).select_kernel(x).name == "rnnkit"
     assert SimpleRNN(3, activation="tanh").select_kernel(x).name == "rnnkit"
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_last_step_only_loops_gradcheck(reset_after):
+    """return_sequences=False: the loops return h_T alone and start the backward from it."""
+    torch.manual_seed(0)
+    xw = torch.randn(4, 2, 9, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    kernel = torch.randn(3, 9, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda a, b, c: GRUSequence.apply(a, b, c, None, reset_after, True), (xw, h0, kernel))
+    xw1 = torch.randn(4, 2, 3, dtype=torch.float64, requires_grad=True)
+    kernel1 = torch.randn(3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(
+        lambda a, b, c: SimpleRNNSequence.apply(a, b, c, not reset_after, True), (xw1, h0, kernel1))
+    full = SimpleRNNSequence.apply(xw1, h0, kernel1, False, False)
+    np.testing.assert_allclose(SimpleRNNSequence.apply(xw1, h0, kernel1, False, True).detach(),
+                               full[:, -1].detach())
