@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from .reference import LoopResult
+
 
 class GRUSequence(torch.autograd.Function):
     """GRU over all steps. ``reset_after=True``: ``b_rec`` is the recurrent bias or None.
@@ -182,8 +184,6 @@ class SimpleRNNSequence(torch.autograd.Function):
 def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
                    return_sequences: bool = True, input_masks=None):
     """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``."""
-    from .reference import LoopResult
-
     if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
         inputs = inputs * input_masks[0].unsqueeze(1)
     # Project in time-major order: the loops read one step's rows contiguously, and the

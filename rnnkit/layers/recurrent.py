@@ -180,7 +180,7 @@ class RNN(Layer):
         else:
             if states is None:
                 states = [inputs.new_zeros(batch, size) for size in self._state_sizes]
-            result = run_reference(_GenericCell(self.cell, training), inputs, states, mask=mask,
+            result = run_reference(_GenericCell(self.cell), inputs, states, mask=mask,
                                    go_backwards=self.go_backwards,
                                    zero_output_for_mask=self.zero_output_for_mask,
                                    return_sequences=self.return_sequences)
@@ -272,8 +272,8 @@ class RNN(Layer):
 class _GenericCell:
     """Adapts a user cell with only ``call(x_t, states)`` to the loop's two-halves protocol."""
 
-    def __init__(self, cell: Any, training: bool) -> None:
-        self.cell, self.training = cell, training
+    def __init__(self, cell: Any) -> None:
+        self.cell = cell
 
     def project_inputs(self, x, masks=None):
         return x
