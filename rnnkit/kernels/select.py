@@ -7,6 +7,9 @@ backward):
 * ``torch``: PyTorch's fused RNN ops (``fused_torch.py``): oneDNN LSTM on the CPU, cuDNN on CUDA.
 * ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``fused_loop.py``);
   on the CPU it beats torch's per-op GRU and RNN loops.
+* ``persistent``: the persistent CUDA kernel (``persistent/``, Triton, forward only): the
+  recurrent weights stay on chip for all steps. ``auto`` takes it over cuDNN only where
+  ``persistent/routing.json`` records it measured faster on this GPU.
 
 ``select_kernel`` picks one by configuration, device and mask: ``auto`` takes the fastest
 kernel that supports the configuration. A layer's ``rnn_kernel`` attribute forces a
@@ -21,7 +24,7 @@ import torch
 from .. import activations
 from .fused_torch import right_padded_lengths
 
-KERNELS = ("auto", "reference", "torch", "rnnkit")
+KERNELS = ("auto", "reference", "torch", "rnnkit", "persistent")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ def _cached_cell_kind(cell) -> tuple[str, list[str]]:
 
 
 def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
-                device: torch.device, go_backwards: bool | None = None) -> list[str]:
+                device: torch.device, go_backwards: bool | None = None,
+                inputs: torch.Tensor | None = None) -> list[str]:
     """Why ``kernel`` cannot run ``layer`` on this input (empty: it can).
 
     ``go_backwards`` overrides the layer's own (a fused Bidirectional reverses by itself)."""
@@ -103,6 +107,11 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
                 problems.append("a mask with go_backwards needs the per-step loop")
             elif right_padded_lengths(mask) is None:
                 problems.append("the mask is not right-padded with a valid step in every row")
+    elif kernel == "persistent":
+        if not kind:
+            return problems
+        from .persistent.runner import unsupported as persistent_problems
+        problems += persistent_problems(cell, kind, inputs, mask, training)
     elif kernel == "rnnkit":
         if kind == "lstm":
             problems.append("rnnkit's own loop covers GRU and SimpleRNN; LSTM uses torch's")
@@ -120,7 +129,7 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     forced = getattr(layer, "rnn_kernel", "auto")
     kind, _ = _cached_cell_kind(layer.cell)
     if forced != "auto":
-        problems = unsupported(layer, forced, mask, training, device)
+        problems = unsupported(layer, forced, mask, training, device, inputs=inputs)
         if problems:
             raise ValueError(f"Layer {layer.name!r} cannot use the {forced!r} kernel: "
                              + "; ".join(problems) + ".")
@@ -134,6 +143,10 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
         kind in ("tanh", "relu") and not torch.is_grad_enabled())
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
+    if device.type == "cuda" and kind:
+        persistent = _persistent_route(layer, kind, inputs, mask, training)
+        if persistent is not None:
+            return persistent
     for kernel in preference:
         problems = unsupported(layer, kernel, mask, training, device)
         if not problems:
@@ -143,3 +156,16 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
                                                      f"; {skipped[0]}"))
         skipped.append(f"not {kernel}: " + "; ".join(problems))
     return KernelChoice("reference", "", "; ".join(skipped))
+
+
+def _persistent_route(layer, kind, inputs, mask, training) -> KernelChoice | None:
+    """The persistent kernel, where it runs and was measured faster than cuDNN here."""
+    if unsupported(layer, "persistent", mask, training, inputs.device, inputs=inputs):
+        return None
+    from .persistent.routing import decide
+    from .persistent.runner import persistent_cell
+
+    faster, why = decide(torch.cuda.get_device_name(inputs.device),
+                         persistent_cell(layer.cell, kind), inputs.dtype, inputs.shape[0],
+                         layer.cell.units)
+    return KernelChoice("persistent", kind, why) if faster else None

@@ -207,6 +207,11 @@ class RNN(Layer):
                              go_backwards=self.go_backwards,
                              zero_output_for_mask=self.zero_output_for_mask,
                              return_sequences=self.return_sequences, input_masks=input_masks)
+        if choice.name == "persistent":
+            from ..kernels.persistent.runner import run_persistent
+            return run_persistent(cell, choice.kind, inputs, states,
+                                  go_backwards=self.go_backwards,
+                                  return_sequences=self.return_sequences)
         if choice.name == "rnnkit":
             return run_fused_loop(cell, choice.kind, inputs, states,
                                   go_backwards=self.go_backwards,
@@ -223,7 +228,7 @@ class RNN(Layer):
         if mask is not None:
             return select_kernel(self, inputs, mask, training)
         found = self._cell.__dict__  # plain attributes, read directly: this runs every call
-        key = (inputs.device.type, inputs.shape[0] == 0, training, torch.is_grad_enabled(),
+        key = (inputs.device.type, inputs.shape[0], inputs.dtype, training, torch.is_grad_enabled(),
                self.rnn_kernel,
                self.go_backwards, found["dropout"], found["recurrent_dropout"],
                found["implementation"], found["activation"], found.get("recurrent_activation"),
@@ -236,7 +241,8 @@ class RNN(Layer):
 
     @property
     def rnn_kernel(self) -> str:
-        """The kernel to run with: ``auto`` (default), ``reference``, ``torch`` or ``rnnkit``."""
+        """The kernel to run with: ``auto`` (default), ``reference``, ``torch``, ``rnnkit`` or
+        ``persistent`` (see ``rnnkit.kernels.select``)."""
         return self.__dict__.get("_rnn_kernel", "auto")
 
     @rnn_kernel.setter

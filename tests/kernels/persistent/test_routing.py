@@ -1,0 +1,41 @@
+import torch
+
+from rnnkit.kernels.persistent import routing
+from rnnkit.kernels.persistent.runner import unsupported
+from rnnkit.layers import GRU
+
+ROWS = ({"gpu": "NVIDIA H200", "cell": "lstm", "dtype": "bfloat16", "batch": 1, "units": 256,
+         "persistent_ms": 4.0, "cudnn_ms": 24.5},
+        {"gpu": "NVIDIA H200", "cell": "lstm", "dtype": "float16", "batch": 16, "units": 768,
+         "persistent_ms": 2.6, "cudnn_ms": 2.3})
+
+
+def test_routes_only_where_a_measurement_shows_the_kernel_faster():
+    use, why = routing.decide("NVIDIA H200", "lstm", torch.bfloat16, 1, 200, ROWS)
+    assert use and "6.1x faster than cuDNN" in why and "H=256" in why
+    use, why = routing.decide("NVIDIA H200", "lstm", torch.float16, 16, 768, ROWS)
+    assert not use and "cuDNN measured 1.1x faster" in why
+
+
+def test_no_measurement_no_routing():
+    for args in [("NVIDIA A100", "lstm", torch.bfloat16, 1, 256),    # another GPU
+                 ("NVIDIA H200", "gru", torch.bfloat16, 1, 256),     # another cell
+                 ("NVIDIA H200", "lstm", torch.bfloat16, 2, 256),    # another batch
+                 ("NVIDIA H200", "lstm", torch.bfloat16, 1, 512)]:   # larger than measured
+        use, why = routing.decide(*args, rows=ROWS)
+        assert not use and "no timing of the persistent kernel" in why
+
+
+def test_the_shipped_table_is_valid_rows():
+    for row in routing._rows():
+        assert {"gpu", "cell", "dtype", "batch", "units", "persistent_ms", "cudnn_ms"} <= set(row)
+
+
+def test_every_reason_it_cannot_run_is_given(monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "0")
+    layer = GRU(2000, dropout=0.5)
+    x = torch.randn(70, 3, 4, dtype=torch.float64)
+    problems = " | ".join(unsupported(layer.cell, "gru", x, torch.ones(70, 3), training=True))
+    for expected in ["runs on CUDA", "dtype torch.float64", "units=2000 is above",
+                     "batch 70 is above", "no backward pass", "mask", "dropout"]:
+        assert expected in problems
