@@ -3,12 +3,17 @@
 PyTorch runs ``nn.GRU`` and ``nn.RNN`` on the CPU as a per-step loop of small ops, each
 recorded by autograd, and then a backward of as many small ops. These loops run the same
 steps without autograd recording inside an ``autograd.Function``: the forward keeps what
-the backward needs, and the backward sweeps time in reverse, leaving the weight gradient
-to one large matrix product over all steps at the end (as cuDNN and oneDNN do).
+the backward needs, and the backward sweeps time in reverse, a chunk of steps at a time,
+leaving the weight gradients to a few large matrix products per chunk (as cuDNN and oneDNN
+do).
 
-The input projection ``x @ kernel + b_in`` stays outside, in ordinary autograd: the
-functions take the projected inputs ``xw`` time-major, (T, B, G·H), and return every
-step's output as (B, T, H). The gate equations are those of ``rnnkit.layers.cells`` (standard activations:
+The input projection ``x @ kernel + b_in`` is part of the functions (pass ``kernel``, and
+``x`` time-major (T, B, D)): the forward projects straight into the buffers the loop
+updates in place, and the backward multiplies each chunk's gradients into the kernel's
+gradient while they are still in cache. No sequence-sized buffer is made only to be read
+once: on the CPU, such a fresh buffer costs page faults (about 15 ms per 40 MB here).
+Without ``kernel``, ``x`` is the projected input ``xw`` (T, B, G·H) and its gradient is
+returned. The gate equations are those of ``rnnkit.layers.cells`` (standard activations:
 tanh and sigmoid; relu too for SimpleRNN); ``tests/kernels`` holds the loops equal to the
 reference loop, forward and backward.
 """
@@ -19,104 +24,188 @@ from torch.autograd.function import once_differentiable
 
 from .reference import LoopResult
 
+# The backward works on chunks of about this many bytes of one (T, B, G·H) buffer: large
+# enough that the per-chunk weight-gradient products have a long inner dimension (K =
+# chunk steps × batch), small enough that the chunk's buffers stay in cache. Measured.
+_CHUNK_BYTES = 1024 * 1024
+
 
 class GRUSequence(torch.autograd.Function):
     """GRU over all steps. ``reset_after=True``: ``b_rec`` is the recurrent bias or None.
 
-    Buffers are time-major (T, B, ...) so that each step reads and writes contiguous rows.
-    The backward precomputes, for all steps at once, every factor that does not depend on
-    the incoming gradient, which leaves five small ops and one product per step.
+    ``gates`` (T, B, 3H) holds each step's ``[z | r | c]`` and ``cand`` (T, B, H) its ``n``:
+    the input projection is written into ``z, r`` (with ``b_rec``'s z, r part folded in) and
+    ``n``, ``c`` is preset to ``b_rec``'s last part; the loop adds the recurrent product in
+    place, to ``z, r, c`` (``reset_after=True``: ``c`` is then ``h_{t-1} @ U_h + b_rec_h``;
+    one contiguous output per step, the fastest for the product) or to ``z, r``
+    (``reset_after=False``; ``c`` then keeps ``r * h_{t-1}``), and the activations overwrite
+    their pre-activations. The backward's per-step gradients have columns ``[z | r | c | n]``,
+    so the recurrent gradient ``[z | r | c]`` and the input gradient ``[z | r] + [n]`` are both
+    column blocks of one buffer: no copies between them.
     """
 
     @staticmethod
-    def forward(ctx, xw, h0, recurrent_kernel, b_rec, reset_after: bool, last_only: bool = False):
-        steps, batch, units = xw.shape[0], xw.shape[1], h0.shape[1]
-        x = xw.contiguous()                                       # (T, B, 3H)
-        rec = x.new_empty(steps, batch, 3 * units)  # recurrent products; z, r overwrite theirs
-        cand = x.new_empty(steps, batch, units)     # the candidate n
-        hs = x.new_empty(steps + 1, batch, units)   # h_0 .. h_T
+    def forward(ctx, x, h0, recurrent_kernel, b_rec, reset_after: bool,
+                last_only: bool = False, kernel=None, b_in=None):
+        steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
+        gates = x.new_empty(steps, batch, 3 * units)   # [z | r | c], each step contiguous
+        cand = x.new_empty(steps, batch, units)        # n
+        hs = x.new_empty(steps + 1, batch, units)      # h_0 .. h_T
         hs[0] = h0
+        _gru_inputs(gates, cand, x, kernel, b_in, b_rec if reset_after else None, units)
         # Per-step views made once (unbind) rather than by indexing inside the loop.
-        x_zr, x_h = x[..., :2 * units].unbind(0), x[..., 2 * units:].unbind(0)
-        rec_all, zr_all = rec.unbind(0), rec[..., :2 * units].unbind(0)
-        z_all, r_all = rec[..., :units].unbind(0), rec[..., units:2 * units].unbind(0)
-        rh_all, n_all, h_all = rec[..., 2 * units:].unbind(0), cand.unbind(0), hs.unbind(0)
+        zr_all, z_all = gates[..., :2 * units].unbind(0), gates[..., :units].unbind(0)
+        r_all, c_all = gates[..., units:2 * units].unbind(0), gates[..., 2 * units:].unbind(0)
+        n_all, h_all = cand.unbind(0), hs.unbind(0)
         if reset_after:
+            zrc_all = gates.unbind(0)
             for t in range(steps):
-                if b_rec is None:
-                    torch.mm(h_all[t], recurrent_kernel, out=rec_all[t])
-                else:
-                    torch.addmm(b_rec, h_all[t], recurrent_kernel, out=rec_all[t])
-                zr_all[t].add_(x_zr[t]).sigmoid_()
-                torch.addcmul(x_h[t], r_all[t], rh_all[t], out=n_all[t]).tanh_()
+                zrc_all[t].addmm_(h_all[t], recurrent_kernel)
+                zr_all[t].sigmoid_()
+                n_all[t].addcmul_(r_all[t], c_all[t]).tanh_()
                 torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])  # z*h + (1-z)*n
         else:
             u_zr = recurrent_kernel[:, :2 * units].contiguous()
             u_h = recurrent_kernel[:, 2 * units:].contiguous()
             for t in range(steps):
-                torch.addmm(x_zr[t], h_all[t], u_zr, out=zr_all[t]).sigmoid_()
-                # rh_all keeps r * h_{t-1} here, for the backward
-                torch.mul(r_all[t], h_all[t], out=rh_all[t])
-                torch.addmm(x_h[t], rh_all[t], u_h, out=n_all[t]).tanh_()
+                zr_all[t].addmm_(h_all[t], u_zr).sigmoid_()
+                torch.mul(r_all[t], h_all[t], out=c_all[t])
+                n_all[t].addmm_(c_all[t], u_h).tanh_()
                 torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])
-        ctx.reset_after = reset_after
-        ctx.has_bias = b_rec is not None
-        ctx.last_only = last_only
-        ctx.save_for_backward(hs, recurrent_kernel, rec, cand)
+        ctx.reset_after, ctx.last_only = reset_after, last_only
+        ctx.has_bias, ctx.has_in_bias = b_rec is not None, b_in is not None
+        ctx.save_for_backward(hs, recurrent_kernel, gates, cand,
+                              x if kernel is not None else None, kernel)
         return hs[-1] if last_only else hs[1:].transpose(0, 1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out):
-        hs, recurrent_kernel, rec, cand = ctx.saved_tensors
-        steps, batch, units = cand.shape
+        hs, recurrent_kernel, gates, cand, x, kernel = ctx.saved_tensors
+        steps, batch, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        wants_x, wants_h0 = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         d_out, dh = _incoming(d_out, ctx.last_only)
-        d_xw = torch.empty_like(rec)
-        d_kernel = torch.zeros_like(recurrent_kernel)
-        d_bias = rec.new_zeros(3 * units) if ctx.has_bias else None
-        u_t = recurrent_kernel.t() if ctx.reset_after else recurrent_kernel[:, :2 * units].t()
-        u_h_t = recurrent_kernel[:, 2 * units:].t()
-        for start, stop in _chunks_backwards(steps, batch * 3 * units * rec.element_size()):
-            # Factors that don't depend on the incoming gradient, for a cache-sized chunk.
+        d_x = torch.empty_like(x) if wants_x and kernel is not None else None
+        d_xw = gates.new_empty(steps, batch, 3 * units) if kernel is None else None
+        d_kernel = torch.zeros_like(kernel) if kernel is not None else None
+        d_recurrent = torch.zeros_like(recurrent_kernel)
+        d_sums = gates.new_zeros(4 * units)   # column sums of the gradients: the biases'
+        if ctx.reset_after:
+            u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
+        else:
+            u_zr_t = recurrent_kernel[:, :2 * units].t().contiguous()
+            u_h_t = recurrent_kernel[:, 2 * units:].t().contiguous()
+        spans = list(_chunks_backwards(steps, batch * 4 * units * gates.element_size()))
+        # Scratch for one chunk, made once and reused: a fresh buffer per chunk would come
+        # back from the allocator as fresh pages (page faults) once it is large.
+        longest = max((stop - start for start, stop in spans), default=0)
+        grads_buffer = gates.new_empty(longest, batch, 4 * units)  # columns [z | r | c | n]
+        factors_buffer = gates.new_empty(longest, batch, 4 * units)
+        scratch_buffer = gates.new_empty(longest, batch, units)
+        one = gates.new_ones(())
+        for start, stop in spans:
+            size = stop - start
             previous, n = hs[start:stop], cand[start:stop]
-            z, r = rec[start:stop, :, :units], rec[start:stop, :, units:2 * units]
-            one_minus_z = 1 - z
-            d_n = one_minus_z * (1 - n * n)             # d(pre-activation of n) / dh_t
-            d_z = (previous - n) * z * one_minus_z      # d(pre-activation of z) / dh_t
-            r_slope = r * (1 - r)
-            d_rec = torch.empty_like(rec[start:stop])   # d(recurrent pre-activations)
+            z, r, c = gates[start:stop].split(units, dim=-1)
+            grads, factors, scratch = grads_buffer[:size], factors_buffer[:size], scratch_buffer[:size]
+            # Factors that don't depend on the incoming gradient, for the chunk at once;
+            # dh_t times them gives the pre-activations' gradients, columns [z | r | c | n].
+            f_z, f_r, f_c, d_n = factors.split(units, dim=-1)
+            torch.sub(one, z, out=scratch)                                  # 1 - z
+            torch.addcmul(one, n, n, value=-1, out=d_n).mul_(scratch)       # d n_pre / dh_t
+            torch.sub(previous, n, out=f_z).mul_(z).mul_(scratch)           # d z_pre / dh_t
             if ctx.reset_after:
-                # dh_t times these give the recurrent pre-activations' gradients
-                to_rec = torch.cat([d_z, d_n * rec[start:stop, :, 2 * units:] * r_slope, d_n * r],
-                                   dim=-1).view(stop - start, batch, 3, units)
-                for k in range(stop - start - 1, -1, -1):
+                torch.addcmul(r, r, r, value=-1, out=scratch)               # r (1 - r)
+                torch.mul(d_n, c, out=f_r).mul_(scratch)
+                torch.mul(d_n, r, out=f_c)
+                factors, g_all = factors.view(size, batch, 4, units), grads.unbind(0)
+                for k in range(size - 1, -1, -1):
                     if d_out is not None:
                         dh = dh + d_out[start + k]
-                    torch.mul(dh.unsqueeze(1), to_rec[k], out=d_rec[k].view(batch, 3, units))
-                    torch.mul(dh, d_n[k], out=d_xw[start + k, :, 2 * units:])
-                    dh = torch.addmm(dh * z[k], d_rec[k], u_t)
-                d_kernel.addmm_(previous.reshape(-1, units).t(), d_rec.view(-1, 3 * units))
+                    torch.mul(dh.unsqueeze(1), factors[k], out=g_all[k].view(batch, 4, units))
+                    if start + k > 0 or wants_h0:
+                        dh = torch.addmm(dh * z[k], g_all[k][:, :3 * units], u_t)
             else:
-                to_rec = torch.cat([d_z, d_n], dim=-1).view(stop - start, batch, 2, units)
-                r_slope = r_slope * previous
-                for k in range(stop - start - 1, -1, -1):
+                # z's and n's factors; r's needs dh through (r * h) @ U_h first
+                factors = factors.view(size, batch, 4, units)[:, :, ::3]
+                r_slope = torch.addcmul(r, r, r, value=-1, out=scratch).mul_(previous)
+                for k in range(size - 1, -1, -1):
                     if d_out is not None:
                         dh = dh + d_out[start + k]
-                    torch.mul(dh.unsqueeze(1), to_rec[k], out=d_rec[k].view(batch, 3, units)[:, ::2])
-                    d_reset_h = d_rec[k, :, 2 * units:].mm(u_h_t)
-                    torch.mul(d_reset_h, r_slope[k], out=d_rec[k, :, units:2 * units])
-                    dh = torch.addmm(torch.addcmul(dh * z[k], d_reset_h, r[k]),
-                                     d_rec[k, :, :2 * units], u_t)
-                flat = d_rec.view(-1, 3 * units)
-                d_kernel[:, :2 * units].addmm_(previous.reshape(-1, units).t(), flat[:, :2 * units])
-                # rec's third block holds r * h_{t-1} here (see forward)
-                d_kernel[:, 2 * units:].addmm_(rec[start:stop, :, 2 * units:].reshape(-1, units).t(),
-                                               flat[:, 2 * units:])
-                d_xw[start:stop, :, 2 * units:] = d_rec[..., 2 * units:]
-            d_xw[start:stop, :, :2 * units] = d_rec[..., :2 * units]
-            if d_bias is not None:
-                d_bias += d_rec.sum((0, 1))
-        return d_xw, dh, d_kernel, d_bias, None, None
+                    g = grads[k]
+                    torch.mul(dh.unsqueeze(1), factors[k], out=g.view(batch, 4, units)[:, ::3])
+                    d_reset_h = torch.mm(g[:, 3 * units:], u_h_t, out=g[:, 2 * units:3 * units])
+                    torch.mul(d_reset_h, r_slope[k], out=g[:, units:2 * units])
+                    if start + k > 0 or wants_h0:
+                        dh = torch.addmm(torch.addcmul(dh * z[k], d_reset_h, r[k]),
+                                         g[:, :2 * units], u_zr_t)
+            flat = grads.view(-1, 4 * units)
+            zr, nn = flat[:, :2 * units], flat[:, 3 * units:]
+            h_rows = previous.reshape(-1, units).t()
+            if ctx.reset_after:
+                d_recurrent.addmm_(h_rows, flat[:, :3 * units])
+            else:
+                d_recurrent[:, :2 * units].addmm_(h_rows, zr)
+                # the gates' c columns hold r * h_{t-1} here (see forward)
+                d_recurrent[:, 2 * units:].addmm_(c.reshape(-1, units).t(), nn)
+            if ctx.has_bias or ctx.has_in_bias:
+                d_sums += flat.sum(0)
+            if kernel is None:
+                d_xw[start:stop, :, :2 * units] = grads[..., :2 * units]
+                d_xw[start:stop, :, 2 * units:] = grads[..., 3 * units:]
+                continue
+            x_rows = x[start:stop].reshape(-1, x.shape[2])
+            d_kernel[:, :2 * units].addmm_(x_rows.t(), zr)
+            d_kernel[:, 2 * units:].addmm_(x_rows.t(), nn)
+            if d_x is not None:
+                d_rows = d_x[start:stop].view(-1, x.shape[2])
+                torch.mm(zr, kernel[:, :2 * units].t(), out=d_rows)
+                d_rows.addmm_(nn, kernel[:, 2 * units:].t())
+        d_in_bias = torch.cat([d_sums[:2 * units], d_sums[3 * units:]]) if ctx.has_in_bias else None
+        d_rec_bias = d_sums[:3 * units] if ctx.has_bias else None
+        d_input = d_xw if kernel is None else d_x
+        return (d_input, dh if wants_h0 else None, d_recurrent, d_rec_bias, None, None,
+                d_kernel, d_in_bias)
+
+
+def _gru_inputs(gates, n, x, kernel, b_in, b_rec, units):
+    """Write the input part of each step's pre-activations into ``gates`` and ``n``.
+
+    ``z, r`` get ``x @ kernel_zr + b_in_zr + b_rec_zr``, ``n`` gets ``x @ kernel_h + b_in_h``
+    and ``c`` gets ``b_rec_h`` (zero without it), to which the loop adds ``h @ U`` in place.
+    """
+    zr, c = gates[..., :2 * units], gates[..., 2 * units:]
+    bias = b_in
+    if b_rec is not None:
+        b_rec_zr = torch.cat([b_rec[:2 * units], b_rec.new_zeros(units)])
+        bias = b_rec_zr if bias is None else bias + b_rec_zr
+        c.copy_(b_rec[2 * units:].expand_as(c))
+    else:
+        c.zero_()
+    if kernel is None:  # x is already x @ kernel + b_in
+        _add_bias(x[..., :2 * units], None if bias is None else bias[:2 * units], zr)
+        n.copy_(x[..., 2 * units:])
+        return
+    rows = x.reshape(-1, x.shape[2])
+    _project(rows, kernel[:, :2 * units], None if bias is None else bias[:2 * units],
+             zr.view(-1, 2 * units))
+    _project(rows, kernel[:, 2 * units:], None if bias is None else bias[2 * units:],
+             n.view(-1, units))
+
+
+def _project(rows, kernel, bias, out):
+    """``out = rows @ kernel + bias`` as one product (the bias is added by the GEMM)."""
+    if bias is None:
+        torch.mm(rows, kernel, out=out)
+    else:
+        torch.addmm(bias, rows, kernel, out=out)
+
+
+def _add_bias(values, bias, out):
+    if bias is None:
+        out.copy_(values)
+    else:
+        torch.add(values, bias, out=out)
 
 
 def _incoming(d_out: torch.Tensor, last_only: bool):
@@ -128,11 +217,12 @@ def _incoming(d_out: torch.Tensor, last_only: bool):
     return d_out.transpose(0, 1), torch.zeros_like(d_out[:, 0])
 
 
-def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = 256 * 1024):
+def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = _CHUNK_BYTES):
     """``(start, stop)`` spans of time from the end, each about ``budget`` bytes of one buffer.
 
     The backward computes its per-step factors a chunk at a time, so that they are still in
-    cache when the step loop reads them (all at once, long sequences spill to memory).
+    cache when the step loop reads them (all at once, long sequences spill to memory), and
+    multiplies a chunk's gradients into the weight gradients right after.
     """
     size = max(1, min(steps, budget // max(bytes_per_step, 1)))
     stop = steps
@@ -142,43 +232,74 @@ def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = 256 * 1024)
 
 
 class SimpleRNNSequence(torch.autograd.Function):
-    """``h_t = act(xw_t + h_{t-1} @ recurrent_kernel)`` over all steps; act is tanh or relu."""
+    """``h_t = act(xw_t + h_{t-1} @ recurrent_kernel)`` over all steps; act is tanh or relu.
+
+    With ``kernel``, ``xw_t = x_t @ kernel + b_in`` is projected straight into the buffer of
+    the states, and each step adds its recurrent product in place.
+    """
 
     @staticmethod
-    def forward(ctx, xw, h0, recurrent_kernel, relu: bool, last_only: bool = False):
-        steps, batch, units = xw.shape
-        x = xw.contiguous()
+    def forward(ctx, x, h0, recurrent_kernel, relu: bool, last_only: bool = False,
+                kernel=None, b_in=None):
+        steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         hs = x.new_empty(steps + 1, batch, units)
         hs[0] = h0
-        x_all, h_all = x.unbind(0), hs.unbind(0)
+        if kernel is None:
+            hs[1:] = x
+        else:
+            _project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
+        h_all = hs.unbind(0)
         for t in range(steps):
-            h = torch.addmm(x_all[t], h_all[t], recurrent_kernel, out=h_all[t + 1])
+            h = h_all[t + 1].addmm_(h_all[t], recurrent_kernel)
             h.relu_() if relu else h.tanh_()
-        ctx.relu, ctx.last_only = relu, last_only
-        ctx.save_for_backward(hs, recurrent_kernel)
+        ctx.relu, ctx.last_only, ctx.has_in_bias = relu, last_only, b_in is not None
+        ctx.save_for_backward(hs, recurrent_kernel, x if kernel is not None else None, kernel)
         return hs[-1] if last_only else hs[1:].transpose(0, 1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out):
-        hs, recurrent_kernel = ctx.saved_tensors
+        hs, recurrent_kernel, x, kernel = ctx.saved_tensors
         steps, units = hs.shape[0] - 1, hs.shape[2]
+        wants_x, wants_h0 = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         d_out, dh = _incoming(d_out, ctx.last_only)
-        d_pre = torch.empty_like(hs[1:])
-        d_kernel = torch.zeros_like(recurrent_kernel)
-        u_t = recurrent_kernel.t()
-        for start, stop in _chunks_backwards(steps, hs[0].numel() * hs.element_size()):
-            out = hs[start + 1:stop + 1]
-            # The activation's derivative from its output, for the chunk at once.
-            slope = (out > 0).to(out.dtype) if ctx.relu else 1 - out * out
+        d_xw = torch.empty_like(hs[1:]) if kernel is None else None
+        d_x = torch.empty_like(x) if wants_x and kernel is not None else None
+        d_kernel = torch.zeros_like(kernel) if kernel is not None else None
+        d_bias = hs.new_zeros(units) if ctx.has_in_bias else None
+        d_recurrent = torch.zeros_like(recurrent_kernel)
+        u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
+        spans = list(_chunks_backwards(steps, hs[0].numel() * hs.element_size()))
+        longest = max((stop - start for start, stop in spans), default=0)
+        slope_buffer = hs.new_empty(longest, *hs.shape[1:])   # reused chunk after chunk
+        pre_buffer = hs.new_empty(longest, *hs.shape[1:]) if kernel is not None else None
+        for start, stop in spans:
+            out, slope = hs[start + 1:stop + 1], slope_buffer[:stop - start]
+            # The activation's derivative from its output, for the chunk at once
+            # (relu's output is >= 0: its sign is the derivative).
+            if ctx.relu:
+                torch.sign(out, out=slope)
+            else:
+                torch.addcmul(hs.new_ones(()), out, out, value=-1, out=slope)
+            d_pre = d_xw[start:stop] if kernel is None else pre_buffer[:stop - start]
             for k in range(stop - start - 1, -1, -1):
                 if d_out is not None:
                     dh = dh + d_out[start + k]
-                torch.mul(dh, slope[k], out=d_pre[start + k])
-                dh = d_pre[start + k].mm(u_t)
-            d_kernel.addmm_(hs[start:stop].reshape(-1, units).t(),
-                            d_pre[start:stop].reshape(-1, units))
-        return d_pre, dh, d_kernel, None, None
+                torch.mul(dh, slope[k], out=d_pre[k])
+                if start + k > 0 or wants_h0:
+                    dh = d_pre[k].mm(u_t)
+            rows = d_pre.view(-1, units)
+            d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)
+            if kernel is None:
+                continue
+            x_rows = x[start:stop].reshape(-1, x.shape[2])
+            d_kernel.addmm_(x_rows.t(), rows)
+            if d_bias is not None:
+                d_bias += rows.sum(0)
+            if d_x is not None:
+                torch.mm(rows, kernel.t(), out=d_x[start:stop].view(-1, x.shape[2]))
+        d_input = d_xw if kernel is None else d_x
+        return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias
 
 
 def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
@@ -186,19 +307,22 @@ def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``."""
     if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
         inputs = inputs * input_masks[0].unsqueeze(1)
-    # Project in time-major order: the loops read one step's rows contiguously, and the
-    # gradient of the projection comes back contiguous for its two large products.
-    xw = cell.project_inputs(inputs.transpose(0, 1))
-    if go_backwards:
-        xw = xw.flip(0)
+    # Time-major and contiguous: a chunk of steps is then one block of rows for the
+    # projection and for the kernel's gradient.
+    x = inputs.transpose(0, 1)
+    if go_backwards:  # index_select makes the reversed copy contiguous (flip keeps strides)
+        x = x.index_select(0, torch.arange(x.shape[0] - 1, -1, -1, device=x.device))
+    else:
+        x = x.contiguous()
     h0 = states[0]
     if kind == "gru":
-        b_rec = cell.bias[1] if cell.use_bias and cell.reset_after else None
-        out = GRUSequence.apply(xw, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
-                                not return_sequences)
+        bias = cell.bias if cell.use_bias else None
+        b_rec = bias[1] if bias is not None and cell.reset_after else None
+        out = GRUSequence.apply(x, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
+                                not return_sequences, cell.kernel, cell._input_bias())
     else:
-        out = SimpleRNNSequence.apply(xw, h0, cell.recurrent_kernel, kind == "relu",
-                                      not return_sequences)
+        out = SimpleRNNSequence.apply(x, h0, cell.recurrent_kernel, kind == "relu",
+                                      not return_sequences, cell.kernel, cell._input_bias())
     if not return_sequences:  # the loop returned h_T alone
         return LoopResult(out, None, [out])
     last = out[:, -1]
