@@ -1,16 +1,18 @@
 """The persistent kernel on a GPU, in one go: parity, a race stress loop, timings vs cuDNN.
 
-    PYTHONPATH=. python benchmarks/gpu_persistent.py --out DIR      # ~3 minutes on an H200
+    PYTHONPATH=. python benchmarks/gpu_persistent.py --out DIR      # ~4 minutes on an H200
 
 1. Parity: every cell (LSTM, GRU both reset modes, SimpleRNN tanh/relu) in float32,
    bfloat16 and float16 (autocast, as the Keras mixed policies run), with one program
    and with several, against the float64 reference loop on the CPU. Passes when the
    largest error is within 1e-5 (float32) or 1e-2 (half types) of max |reference|.
+   Then the gradients (every cell with a backward kernel) the same way, within 1e-4
+   (float32) or 5e-2 (half types) of max |reference gradient|.
 2. Stress: one multi-program configuration 200 times; a deterministic kernel gives the
    same bits every time, so any difference is a race in the exchange or the barrier.
-3. Timing (forward, no grad): the issue's W5 (16, 1024, 768, 768) and W6
-   (1, 2000, 256, 256) for LSTM and GRU per dtype, persistent kernel against cuDNN
-   (``rnn_kernel="torch"``) in the same run, medians of CUDA-event timings.
+3. Timing: the issue's W5 (16, 1024, 768, 768) and W6 (1, 2000, 256, 256) for LSTM and
+   GRU per dtype, forward (no grad) and train (forward + backward), persistent kernel
+   against cuDNN (``rnn_kernel="torch"``) in the same run, medians of CUDA-event timings.
 
 Writes DIR/persistent_parity.txt, DIR/persistent_bench.json and DIR/routing.json (rows
 for ``rnnkit/kernels/persistent/routing.json``: review, then copy). ``--quick`` runs tiny
@@ -55,12 +57,55 @@ def reference(layer, x):
         return cpu(x.double().cpu())
 
 
-def run(layer, x, kernel: str, dtype_name: str):
+def run(layer, x, kernel: str, dtype_name: str, train: bool = False):
+    """The layer's outputs; with ``train`` also a backward pass (parameters' .grad set)."""
     layer.rnn_kernel = kernel
     autocast = DTYPES[dtype_name]
-    with torch.no_grad(), torch.autocast(x.device.type, dtype=autocast or torch.bfloat16,
-                                         enabled=autocast is not None):
-        return layer(x)
+    with torch.set_grad_enabled(train), torch.autocast(
+            x.device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+        out = layer(x)
+    if train:
+        layer.zero_grad(set_to_none=True)
+        (out.float() * _weights(out)).sum().backward()
+    return out
+
+
+def _weights(like):
+    return torch.linspace(-1, 2, like.numel(), device=like.device).view(like.shape)
+
+
+def reference_gradients(layer, x):
+    cpu = type(layer).from_config(dict(layer.get_config(), dtype="float64"))
+    cpu.build(tuple(x.shape))
+    cpu.set_weights([w.astype("float64") for w in layer.get_weights()])
+    cpu.rnn_kernel = "reference"
+    out = cpu(x.double().cpu())
+    (out * _weights(out).double()).sum().backward()
+    return [p.grad for p in cpu.parameters()]
+
+
+def gradient_parity(device: str, quick: bool, log) -> int:
+    shapes = [(2, 6, 5, 8)] if quick else [(1, 40, 32, 64), (8, 40, 32, 256)]
+    failures = 0
+    for cell in ("lstm", "gru", "tanh", "relu"):
+        for dtype_name in (["float32"] if quick and device == "cpu" else DTYPES):
+            for batch, steps, features, units in shapes:
+                torch.manual_seed(0)
+                layer = build(cell, units, features, device)
+                x = torch.randn(batch, steps, features, device=device)
+                want = reference_gradients(layer, x)
+                try:
+                    run(layer, x, "persistent", dtype_name, train=True)
+                except (ValueError, RuntimeError) as error:
+                    log(f"grad {cell:11} {dtype_name:8} B={batch:<3} H={units:<4} SKIP {error}")
+                    continue
+                error = max(((p.grad.double().cpu() - w).abs().max() / max(1.0, w.abs().max()))
+                            .item() for p, w in zip(layer.parameters(), want))
+                ok = error <= (1e-4 if dtype_name == "float32" else 5e-2)
+                failures += not ok
+                log(f"grad {cell:11} {dtype_name:8} B={batch:<3} H={units:<4} max rel err "
+                    f"{error:.2e} {'ok' if ok else 'FAIL'}")
+    return failures
 
 
 def parity(device: str, quick: bool, log) -> int:
@@ -94,13 +139,23 @@ def stress(device: str, quick: bool, log) -> int:
     layer = build("lstm", units, features, device)
     x = torch.randn(batch, steps, features, device=device)
     first = run(layer, x, "persistent", "bfloat16" if device == "cuda" else "float32")
+    dtype_name = "bfloat16" if device == "cuda" else "float32"
     repeats = 3 if quick else 200
-    differing = sum(not torch.equal(first, run(layer, x, "persistent",
-                                               "bfloat16" if device == "cuda" else "float32"))
+    differing = sum(not torch.equal(first, run(layer, x, "persistent", dtype_name))
                     for _ in range(repeats))
-    log(f"stress: lstm B={batch} H={units}: {differing} of {repeats} repeats differ "
+    log(f"stress: lstm forward B={batch} H={units}: {differing} of {repeats} repeats differ "
         f"{'ok' if differing == 0 else 'FAIL (a race)'}")
-    return int(differing > 0)
+    run(layer, x, "persistent", dtype_name, train=True)
+    first_grads = [p.grad.clone() for p in layer.parameters()]
+    train_repeats = 3 if quick else 50
+    differing_grads = 0
+    for _ in range(train_repeats):
+        run(layer, x, "persistent", dtype_name, train=True)
+        differing_grads += any(not torch.equal(a, p.grad)
+                               for a, p in zip(first_grads, layer.parameters()))
+    log(f"stress: lstm train B={batch} H={units}: {differing_grads} of {train_repeats} "
+        f"repeats differ {'ok' if differing_grads == 0 else 'FAIL (a race)'}")
+    return int(differing > 0) + int(differing_grads > 0)
 
 
 def timed(function, repeats: int, device: str) -> float:
@@ -127,27 +182,32 @@ def bench(device: str, quick: bool, log) -> list[dict]:
     gpu = torch.cuda.get_device_name() if device == "cuda" else "cpu"
     workloads = {"tiny": (2, 8, 4, 8)} if quick else WORKLOADS
     rows = []
-    for name, (batch, steps, features, units) in workloads.items():
-        for cell in ("lstm", "gru"):
-            for dtype_name in (["float32"] if quick and device == "cpu" else DTYPES):
-                torch.manual_seed(0)
-                layer = build(cell, units, features, device)
-                x = torch.randn(batch, steps, features, device=device)
-                try:
-                    ours = timed(lambda: run(layer, x, "persistent", dtype_name), 1 if quick else 20, device)
-                except (ValueError, RuntimeError) as error:
-                    log(f"{name} {cell:4} {dtype_name:8} persistent SKIP {error}")
-                    continue
-                cudnn = timed(lambda: run(layer, x, "torch", dtype_name), 1 if quick else 20, device)
-                row = {"gpu": gpu, "workload": name, "cell": cell, "dtype": dtype_name,
-                       "batch": batch, "steps": steps, "units": units,
-                       "persistent_ms": ours, "cudnn_ms": cudnn,
-                       "persistent_us_per_step": ours * 1e3 / steps,
-                       "cudnn_us_per_step": cudnn * 1e3 / steps}
-                rows.append(row)
-                log(f"{name} {cell:4} {dtype_name:8} persistent {ours:8.3f} ms "
-                    f"({row['persistent_us_per_step']:.2f} us/step)  cuDNN {cudnn:8.3f} ms "
-                    f"({row['cudnn_us_per_step']:.2f} us/step)  speed-up {cudnn / ours:5.2f}x")
+    repeats = 1 if quick else 10
+    for mode in ("forward", "train"):
+        for name, (batch, steps, features, units) in workloads.items():
+            for cell in ("lstm", "gru"):
+                for dtype_name in (["float32"] if quick and device == "cpu" else DTYPES):
+                    torch.manual_seed(0)
+                    layer = build(cell, units, features, device)
+                    x = torch.randn(batch, steps, features, device=device)
+                    train = mode == "train"
+                    try:
+                        ours = timed(lambda: run(layer, x, "persistent", dtype_name, train),
+                                     repeats, device)
+                    except (ValueError, RuntimeError) as error:
+                        log(f"{mode} {name} {cell:4} {dtype_name:8} persistent SKIP {error}")
+                        continue
+                    cudnn = timed(lambda: run(layer, x, "torch", dtype_name, train),
+                                  repeats, device)
+                    row = {"gpu": gpu, "mode": mode, "workload": name, "cell": cell,
+                           "dtype": dtype_name, "batch": batch, "steps": steps,
+                           "units": units, "persistent_ms": ours, "cudnn_ms": cudnn,
+                           "persistent_us_per_step": ours * 1e3 / steps,
+                           "cudnn_us_per_step": cudnn * 1e3 / steps}
+                    rows.append(row)
+                    log(f"{mode:7} {name} {cell:4} {dtype_name:8} persistent {ours:8.3f} ms "
+                        f"({row['persistent_us_per_step']:.2f} us/step)  cuDNN {cudnn:8.3f} ms "
+                        f"({row['cudnn_us_per_step']:.2f} us/step)  speed-up {cudnn / ours:5.2f}x")
     return rows
 
 
@@ -170,11 +230,13 @@ def main(argv=None) -> int:
         torch.backends.cudnn.allow_tf32 = False
         log(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, "
             f"cuDNN {torch.backends.cudnn.version()}")
-    failures = parity(args.device, args.quick, log) + stress(args.device, args.quick, log)
+    failures = (parity(args.device, args.quick, log)
+                + gradient_parity(args.device, args.quick, log)
+                + stress(args.device, args.quick, log))
     (out / "persistent_parity.txt").write_text("\n".join(lines) + "\n")
     rows = bench(args.device, args.quick, log)
     (out / "persistent_bench.json").write_text(json.dumps(rows, indent=1) + "\n")
-    routing = [{key: row[key] for key in ("gpu", "cell", "dtype", "batch", "units",
+    routing = [{key: row[key] for key in ("gpu", "mode", "cell", "dtype", "batch", "units",
                                           "persistent_ms", "cudnn_ms")} for row in rows]
     (out / "routing.json").write_text(json.dumps(routing, indent=1) + "\n")
     log(f"{failures} parity or stress failures")

@@ -167,5 +167,5 @@ def _persistent_route(layer, kind, inputs, mask, training) -> KernelChoice | Non
 
     faster, why = decide(torch.cuda.get_device_name(inputs.device),
                          persistent_cell(layer.cell, kind), inputs.dtype, inputs.shape[0],
-                         layer.cell.units)
+                         layer.cell.units, "train" if torch.is_grad_enabled() else "forward")
     return KernelChoice("persistent", kind, why) if faster else None

@@ -40,23 +40,36 @@ class Resources:
         return found
 
 
-def compile_plan(plan: Plan, dtype: torch.dtype, target=H200) -> Resources:
-    """Compile ``plan``'s kernel for ``target`` and read its resource use from the cubin."""
+def compile_plan(plan: Plan, dtype: torch.dtype, target=H200, backward: bool = False
+                 ) -> Resources:
+    """Compile ``plan``'s forward (or backward) kernel for ``target`` and read its resource
+    use from the cubin."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
-    from .triton_forward import persistent_rnn_forward
-
     data = _TYPES[dtype]
-    signature = {"xw": f"*{data}", "recurrent": f"*{data}", "stride_rk": "i32",
-                 "stride_rn": "i32", "rec_bias": "*fp32", "h_exchange": "*fp32",
-                 "rh_exchange": "*fp32", "c_state": "*fp32", "out": f"*{data}",
-                 "counter": "*i32", "error": "*i32", "step_start": "i32", "step_stop": "i32",
-                 "batch": "i32", "units": "i32", "max_polls": "i32"}
-    values = plan.kernel_constants(dtype, has_rec_bias=plan.cell == "gru")
+    scalars = {"step_start": "i32", "step_stop": "i32"}
+    if backward:
+        from .triton_backward import persistent_rnn_backward as kernel
+
+        signature = {"factors": "*fp32", "recurrent": f"*{data}", "stride_rk": "i32",
+                     "stride_rn": "i32", "d_out": "*fp32", "d_last": "*fp32", "dz": "*fp32",
+                     "dh_all": "*fp32", "d_h0": "*fp32", "d_c0": "*fp32", "dc_state": "*fp32",
+                     "counter": "*i32", "error": "*i32", **scalars, "steps": "i32"}
+        values = plan.backward_constants(dtype, has_output_gradients=True)
+    else:
+        from .triton_forward import persistent_rnn_forward as kernel
+
+        signature = {"xw": f"*{data}", "recurrent": f"*{data}", "stride_rk": "i32",
+                     "stride_rn": "i32", "rec_bias": "*fp32", "h_exchange": "*fp32",
+                     "rh_exchange": "*fp32", "c_state": "*fp32", "out": f"*{data}",
+                     "cell_sequence": "*fp32", "counter": "*i32", "error": "*i32", **scalars}
+        values = dict(plan.kernel_constants(dtype, has_rec_bias=plan.cell == "gru"),
+                      WRITE_CELLS=plan.cell == "lstm")
+    signature.update({"batch": "i32", "units": "i32", "max_polls": "i32"})
     signature.update({name: "constexpr" for name in values})
-    source = ASTSource(fn=persistent_rnn_forward, signature=signature, constexprs=values)
+    source = ASTSource(fn=kernel, signature=signature, constexprs=values)
     compiled = triton.compile(source, target=GPUTarget(*target),
                               options={"num_warps": plan.num_warps,
                                        "launch_cooperative_grid": plan.programs > 1})
@@ -82,17 +95,19 @@ def main(argv=None) -> int:
     parser.add_argument("configs", nargs="+", metavar="CELL:UNITS:BATCH:DTYPE",
                         help=f"e.g. lstm:256:1:bfloat16; cells {sorted(CELL_CODES)}")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    parser.add_argument("--backward", action="store_true", help="the backward kernel")
     args = parser.parse_args(argv)
     failed = 0
     for config in args.configs:
         cell, units, batch, dtype_name = config.split(":")
         dtype = getattr(torch, dtype_name)
         plan = make_plan(cell, int(units), int(batch), dtype)
-        resources = compile_plan(plan, dtype)
+        resources = compile_plan(plan, dtype, backward=args.backward)
         problems = resources.problems()
         failed += bool(problems)
         if args.json:
-            print(json.dumps({"config": config, "programs": plan.programs,
+            print(json.dumps({"config": config, "backward": args.backward,
+                              "programs": plan.programs,
                               "units_per_program": plan.units_per_program,
                               "num_warps": plan.num_warps, **asdict(resources),
                               "problems": problems}))

@@ -1,8 +1,9 @@
 """Running a layer's cell through the persistent kernel: what it supports, and the call.
 
-Forward only (stage 1 of the kernel): the backward pass is not built yet, so the kernel
-runs where no gradient is wanted (``torch.no_grad()``, ``inference_mode``, ``predict``).
-On the CPU it runs only under Triton's interpreter (``TRITON_INTERPRET=1``), for tests.
+With autograd on, ``autograd.PersistentSequence`` adds the persistent backward kernel
+(every cell but GRU ``reset_after=False``, whose backward would need a second exchange a
+step). On the CPU it runs only under Triton's interpreter (``TRITON_INTERPRET=1``), for
+tests.
 """
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ def unsupported(cell, kind: str, inputs: torch.Tensor | None, mask, training: bo
         if inputs.dtype not in DTYPES and not torch.is_autocast_enabled():
             problems.append(f"dtype {inputs.dtype} is not float32, float16 or bfloat16")
         problems += unsupported_shape(persistent_cell(cell, kind), cell.units, inputs.shape[0])
-    if torch.is_grad_enabled():
-        problems.append("it has no backward pass yet: run under torch.no_grad()")
+    if torch.is_grad_enabled() and persistent_cell(cell, kind) == "gru_reset_before":
+        problems.append("its backward pass for GRU reset_after=False is not built: run it "
+                        "under torch.no_grad()")
     if mask is not None:
         problems.append("it does not take a mask")
     if training and (cell.dropout or cell.recurrent_dropout):
@@ -51,8 +53,6 @@ def unsupported(cell, kind: str, inputs: torch.Tensor | None, mask, training: bo
 def run_persistent(cell, kind: str, inputs: torch.Tensor, states, go_backwards: bool = False,
                    return_sequences: bool = True) -> LoopResult:
     """Run ``cell`` over ``inputs`` (B, T, D) from ``states`` with the persistent kernel."""
-    from .triton_forward import launch
-
     xw = cell.project_inputs(inputs.transpose(0, 1))          # (T, B, G·H), one product
     if go_backwards:
         xw = xw.flip(0)
@@ -63,9 +63,19 @@ def run_persistent(cell, kind: str, inputs: torch.Tensor, states, go_backwards: 
     programs = 1 if interpreted and name == "gru_reset_before" else None
     plan = make_plan(name, cell.units, xw.shape[1], xw.dtype, programs=programs)
     rec_bias = cell.bias[1] if kind == "gru" and cell.reset_after and cell.bias is not None else None
-    outputs, h_last, c_last = launch(
-        plan, xw, cell.recurrent_kernel, states[0], states[1] if kind == "lstm" else None,
-        rec_bias, return_sequences=return_sequences,
-        step_by_step=interpreted and plan.programs > 1)
+    c0 = states[1] if kind == "lstm" else None
+    step_by_step = interpreted and plan.programs > 1
+    if torch.is_grad_enabled():
+        from .autograd import PersistentSequence
+
+        outputs, h_last, c_last = PersistentSequence.apply(
+            xw, states[0], c0, cell.recurrent_kernel, rec_bias, plan, step_by_step)
+        outputs = outputs if return_sequences else None
+    else:
+        from .triton_forward import launch
+
+        outputs, h_last, c_last = launch(plan, xw, cell.recurrent_kernel, states[0], c0,
+                                         rec_bias, return_sequences=return_sequences,
+                                         step_by_step=step_by_step)
     new_states = [h_last, c_last] if kind == "lstm" else [h_last]
     return LoopResult(h_last, None if outputs is None else outputs.transpose(0, 1), new_states)

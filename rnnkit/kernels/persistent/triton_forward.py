@@ -82,10 +82,11 @@ def _arrive(counter, SYNC: tl.constexpr):
 @triton.jit
 def persistent_rnn_forward(
         xw, recurrent, stride_rk, stride_rn, rec_bias, h_exchange, rh_exchange, c_state, out,
-        counter, error, step_start, step_stop, batch, units, max_polls,
+        cell_sequence, counter, error, step_start, step_stop, batch, units, max_polls,
         CELL: tl.constexpr, GATES: tl.constexpr, HB: tl.constexpr, HK: tl.constexpr, BB: tl.constexpr,
         PROGRAMS: tl.constexpr, PHASES: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr,
-        SYNC: tl.constexpr, HAS_REC_BIAS: tl.constexpr, WRITE_SEQUENCE: tl.constexpr):
+        SYNC: tl.constexpr, HAS_REC_BIAS: tl.constexpr, WRITE_SEQUENCE: tl.constexpr,
+        WRITE_CELLS: tl.constexpr):
     # CELL: 0 tanh, 1 relu, 2 lstm, 3 gru (reset_after), 4 gru (reset before)
     pid = tl.program_id(0)
     own = pid * HB + tl.arange(0, HB)                       # this program's units
@@ -149,6 +150,8 @@ def persistent_rnn_forward(
                               + _product(h_prev, w3, DOT, IEEE))
             c = gate_f * c + gate_i * cand
             h = gate_o * _tanh(c)
+            if WRITE_CELLS:  # for the backward pass
+                tl.store(cell_sequence + t * slot_size + own_offsets, c, mask=own_mask)
         else:
             x_r = tl.load(x_row + units, mask=own_mask, other=0.0).to(tl.float32)
             x_h = tl.load(x_row + 2 * units, mask=own_mask, other=0.0).to(tl.float32)
@@ -180,13 +183,14 @@ def persistent_rnn_forward(
 def launch(plan: Plan, xw: torch.Tensor, recurrent: torch.Tensor, h0: torch.Tensor,
            c0: torch.Tensor | None = None, rec_bias: torch.Tensor | None = None,
            return_sequences: bool = True, step_by_step: bool = False,
-           max_polls: int = 1 << 26):
+           max_polls: int = 1 << 26, cell_sequence: torch.Tensor | None = None):
     """Run ``plan`` over ``xw`` (T, B, G·H): ``(outputs (T, B, H) or None, h_T, c_T)``;
     ``c_T`` is the LSTM cell state (None for the other cells; ``c0`` None means zeros).
 
     ``recurrent`` is the Keras-layout recurrent kernel (H, G·H), any strides, cast to
     ``xw``'s dtype; ``rec_bias`` the GRU ``reset_after`` recurrent bias. ``step_by_step``
-    launches once per step (the interpreter's way to run several programs)."""
+    launches once per step (the interpreter's way to run several programs). An LSTM with
+    ``cell_sequence`` (T, B, H) float32 also writes every step's cell state there."""
     steps, batch, width = xw.shape
     units = plan.units
     if (batch, width) != (plan.batch, plan.gates * units):
@@ -214,8 +218,11 @@ def launch(plan: Plan, xw: torch.Tensor, recurrent: torch.Tensor, h0: torch.Tens
     for start, stop in spans:
         persistent_rnn_forward[(plan.programs,)](
             xw, recurrent, recurrent.stride(0), recurrent.stride(1), bias, h_exchange,
-            rh_exchange, c_state, out, counter, error, start, stop, batch, units, max_polls,
+            rh_exchange, c_state, out,
+            cell_sequence if cell_sequence is not None else h_exchange,
+            counter, error, start, stop, batch, units, max_polls,
             num_warps=plan.num_warps, **extra,
+            WRITE_CELLS=cell_sequence is not None,
             **plan.kernel_constants(dtype, rec_bias is not None, return_sequences))
     if sync and int(error.item()):
         raise RuntimeError(f"the persistent kernel's barrier timed out after {max_polls} polls "

@@ -4,17 +4,22 @@ from rnnkit.kernels.persistent import routing
 from rnnkit.kernels.persistent.runner import unsupported
 from rnnkit.layers import GRU
 
-ROWS = ({"gpu": "NVIDIA H200", "cell": "lstm", "dtype": "bfloat16", "batch": 1, "units": 256,
-         "persistent_ms": 4.0, "cudnn_ms": 24.5},
-        {"gpu": "NVIDIA H200", "cell": "lstm", "dtype": "float16", "batch": 16, "units": 768,
-         "persistent_ms": 2.6, "cudnn_ms": 2.3})
+ROWS = ({"gpu": "NVIDIA H200", "mode": "forward", "cell": "lstm", "dtype": "bfloat16",
+         "batch": 1, "units": 256, "persistent_ms": 4.0, "cudnn_ms": 24.5},
+        {"gpu": "NVIDIA H200", "mode": "forward", "cell": "lstm", "dtype": "float16",
+         "batch": 16, "units": 768, "persistent_ms": 2.6, "cudnn_ms": 2.3},
+        {"gpu": "NVIDIA H200", "mode": "train", "cell": "lstm", "dtype": "bfloat16",
+         "batch": 1, "units": 256, "persistent_ms": 80.0, "cudnn_ms": 60.0})
 
 
 def test_routes_only_where_a_measurement_shows_the_kernel_faster():
-    use, why = routing.decide("NVIDIA H200", "lstm", torch.bfloat16, 1, 200, ROWS)
+    use, why = routing.decide("NVIDIA H200", "lstm", torch.bfloat16, 1, 200, rows=ROWS)
     assert use and "6.1x faster than cuDNN" in why and "H=256" in why
-    use, why = routing.decide("NVIDIA H200", "lstm", torch.float16, 16, 768, ROWS)
+    use, why = routing.decide("NVIDIA H200", "lstm", torch.float16, 16, 768, rows=ROWS)
     assert not use and "cuDNN measured 1.1x faster" in why
+    # training is timed and routed on its own
+    use, why = routing.decide("NVIDIA H200", "lstm", torch.bfloat16, 1, 256, "train", ROWS)
+    assert not use and "cuDNN measured 1.3x faster (train" in why
 
 
 def test_no_measurement_no_routing():
@@ -23,12 +28,13 @@ def test_no_measurement_no_routing():
                  ("NVIDIA H200", "lstm", torch.bfloat16, 2, 256),    # another batch
                  ("NVIDIA H200", "lstm", torch.bfloat16, 1, 512)]:   # larger than measured
         use, why = routing.decide(*args, rows=ROWS)
-        assert not use and "no timing of the persistent kernel" in why
+        assert not use and "no forward timing of the persistent kernel" in why
 
 
 def test_the_shipped_table_is_valid_rows():
     for row in routing._rows():
-        assert {"gpu", "cell", "dtype", "batch", "units", "persistent_ms", "cudnn_ms"} <= set(row)
+        assert {"gpu", "mode", "cell", "dtype", "batch", "units", "persistent_ms",
+                "cudnn_ms"} <= set(row)
 
 
 def test_every_reason_it_cannot_run_is_given(monkeypatch):
@@ -37,5 +43,5 @@ def test_every_reason_it_cannot_run_is_given(monkeypatch):
     x = torch.randn(70, 3, 4, dtype=torch.float64)
     problems = " | ".join(unsupported(layer.cell, "gru", x, torch.ones(70, 3), training=True))
     for expected in ["runs on CUDA", "dtype torch.float64", "units=2000 is above",
-                     "batch 70 is above", "no backward pass", "mask", "dropout"]:
+                     "batch 70 is above", "mask", "dropout"]:
         assert expected in problems
