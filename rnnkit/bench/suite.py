@@ -54,6 +54,17 @@ def forward_flops(cell: str, shape: tuple[int, int, int, int]) -> float:
     return 2.0 * GATES[cell] * units * (features + units) * batch * steps
 
 
+def train_floor_flops(cell: str, shape: tuple[int, int, int, int]) -> float:
+    """The matrix products any implementation of one training step must do, in FLOPs.
+
+    Input projection and recurrence forward, the gradient back through the recurrence (none
+    into the initial state: it needs no gradient), and the two weight gradients; no input
+    gradient (the benchmark's inputs need none, and neither rnnkit nor torch computes one).
+    Divided by the measured matmul peak this is the fp32 floor of a training step."""
+    batch, steps, features, units = shape
+    return 2.0 * batch * GATES[cell] * units * (steps * (2 * features + 3 * units) - units)
+
+
 def matmul_peak(device: torch.device, size: int = 1024, repeats: int = 5) -> float:
     """The machine's measured float32 matrix-product rate (FLOP/s), the yardstick for shares."""
     a = torch.randn(size, size, device=device)
@@ -180,6 +191,7 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
             time_interleaved(contenders, repeats, device)
             medians = {c.name: statistics.median(c.times) for c in contenders}
             flops = forward_flops(cell, shape) * (3 if mode == "train" else 1)
+            needed = train_floor_flops(cell, shape) if mode == "train" else forward_flops(cell, shape)
             peer_columns = {}
             for label, (python, backend) in (peers or {}).items():
                 # A separate process, timed right after its rnnkit row: not interleaved.
@@ -195,6 +207,7 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
                 "ratio_vs_torch": median_ratio(contenders[0].times, contenders[1].times),
                 "rnnkit_gflops": flops / medians["rnnkit"] / 1e9,
                 "share_of_peak": flops / medians["rnnkit"] / peak,
+                "floor_ms": needed / peak * 1e3,   # the products alone at the matmul peak
                 "peers": peer_columns,
             })
             print(_format_row(rows[-1]), flush=True)
@@ -210,13 +223,13 @@ def _device_name(device: torch.device) -> str:
 
 
 HEADER = (f"{'work':4} {'cell':10} {'mode':5} {'rnnkit ms':>10} {'torch ms':>10} "
-          f"{'ratio':>6} {'GFLOP/s':>8} {'% peak':>7}")
+          f"{'ratio':>6} {'GFLOP/s':>8} {'% peak':>7} {'floor ms':>9}")
 
 
 def _format_row(row: dict) -> str:
     text = (f"{row['workload']:4} {row['cell']:10} {row['mode']:5} {row['rnnkit_ms']:10.3f} "
             f"{row['torch_ms']:10.3f} {row['ratio_vs_torch']:6.2f} {row['rnnkit_gflops']:8.2f} "
-            f"{100 * row['share_of_peak']:6.1f}%")
+            f"{100 * row['share_of_peak']:6.1f}% {row['floor_ms']:9.3f}")
     for label, peer in row.get("peers", {}).items():
         text += f"  {label} {peer['ms']:.3f} ms (rnnkit/{label} {peer['ratio']:.3f})"
     return text

@@ -1,0 +1,26 @@
+"""The benchmark's fp32 floor of a training step counts the products both sides must do.
+
+(Here rather than in tests/bench because this file's owner works in tests/kernels.)"""
+from rnnkit.bench import suite
+
+
+def test_train_floor_counts_the_five_products_less_the_initial_state_gradient():
+    batch, steps, features, units = shape = (2, 3, 4, 5)
+    gates = 3 * units  # GRU
+    projection = 2 * batch * steps * features * gates
+    recurrence = 2 * batch * steps * units * gates
+    expected = (projection + recurrence          # forward
+                + recurrence - 2 * batch * units * gates   # dh through steps 2..T only
+                + recurrence + projection)       # recurrent and input kernels' gradients
+    assert suite.train_floor_flops("gru", shape) == expected
+    # no input gradient: below three forwards whenever there are inputs to project
+    assert suite.train_floor_flops("lstm", shape) < 3 * suite.forward_flops("lstm", shape)
+
+
+def test_rows_report_the_floor(tmp_path):
+    import json
+    out = tmp_path / "bench.json"
+    assert suite.main(["--workloads", "W1", "--cells", "simple_rnn", "--repeats", "1",
+                       "--threads", "1", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert 0 < row["floor_ms"] < row["rnnkit_ms"]
