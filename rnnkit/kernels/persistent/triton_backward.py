@@ -80,6 +80,26 @@ def persistent_rnn_backward(
     polls = max_polls * 0
     for s in range(step_start, step_stop):
         t = steps - 1 - s
+        # This step's factors and output gradient do not depend on the chain: load them
+        # before the wait (masked off in the last iteration, which has no step).
+        step_mask = own_mask & ((own[None, :] * 0 + t) >= 0)   # a tensor in the interpreter too
+        f_base = factors + (t * batch * NF) * units + b[:, None] * NF * units + own[None, :]
+        f0 = _factor(f_base, 0, units, step_mask)
+        f1 = f0
+        f2 = f0
+        f3 = f0
+        f4 = f0
+        f5 = f0
+        if CELL >= 2:
+            f1 = _factor(f_base, 1, units, step_mask)
+            f2 = _factor(f_base, 2, units, step_mask)
+            f3 = _factor(f_base, 3, units, step_mask)
+        if CELL == 2:
+            f4 = _factor(f_base, 4, units, step_mask)
+            f5 = _factor(f_base, 5, units, step_mask)
+        dy = tl.zeros((BB, HB), tl.float32)
+        if HAS_DY:
+            dy = tl.load(d_out + t * slot_size + own_offsets, mask=step_mask, other=0.0)
         if s == 0:
             dh_next = tl.load(d_last + own_offsets, mask=own_mask, other=0.0)
         else:
@@ -95,34 +115,26 @@ def persistent_rnn_backward(
             if CELL == 2:
                 dh_next += _product(tl.load(row + 3 * units + dz_full, mask=full_mask,
                                             other=0.0, cache_modifier=".cg"), w3, DOT, IEEE)
-            if CELL == 3:  # the direct path h_{t} = z·h_{t-1} + ...
-                f_next = factors + ((t + 1) * batch * NF) * units + b[:, None] * NF * units + own[None, :]
+            if CELL == 3:  # the direct path h_{t+1} = z·h_t + ...: this program's own dh_{t+1}
+                f_next = f_base + batch * NF * units
                 dh_next += (tl.load(dh_all + (t + 1) * slot_size + own_offsets, mask=own_mask,
                                     other=0.0) * _factor(f_next, 3, units, own_mask))
         if t >= 0:
-            dh = dh_next
-            if HAS_DY:
-                dh += tl.load(d_out + t * slot_size + own_offsets, mask=own_mask, other=0.0)
-            f_base = factors + (t * batch * NF) * units + b[:, None] * NF * units + own[None, :]
+            dh = dh_next + dy
             out_row = dz + t * batch * width + dz_own
             if CELL <= 1:
-                tl.store(out_row, dh * _factor(f_base, 0, units, own_mask), mask=own_mask)
+                tl.store(out_row, dh * f0, mask=own_mask)
             elif CELL == 2:
-                dc = dc + dh * _factor(f_base, 4, units, own_mask)
-                tl.store(out_row, dc * _factor(f_base, 0, units, own_mask), mask=own_mask)
-                tl.store(out_row + units, dc * _factor(f_base, 1, units, own_mask),
-                         mask=own_mask)
-                tl.store(out_row + 2 * units, dc * _factor(f_base, 2, units, own_mask),
-                         mask=own_mask)
-                tl.store(out_row + 3 * units, dh * _factor(f_base, 3, units, own_mask),
-                         mask=own_mask)
-                dc = dc * _factor(f_base, 5, units, own_mask)   # through c_t = f·c_{t-1} + ...
+                dc = dc + dh * f4
+                tl.store(out_row, dc * f0, mask=own_mask)
+                tl.store(out_row + units, dc * f1, mask=own_mask)
+                tl.store(out_row + 2 * units, dc * f2, mask=own_mask)
+                tl.store(out_row + 3 * units, dh * f3, mask=own_mask)
+                dc = dc * f5                      # through c_t = f·c_{t-1} + ...
             else:
-                tl.store(out_row, dh * _factor(f_base, 0, units, own_mask), mask=own_mask)
-                tl.store(out_row + units, dh * _factor(f_base, 1, units, own_mask),
-                         mask=own_mask)
-                tl.store(out_row + 2 * units, dh * _factor(f_base, 2, units, own_mask),
-                         mask=own_mask)
+                tl.store(out_row, dh * f0, mask=own_mask)
+                tl.store(out_row + units, dh * f1, mask=own_mask)
+                tl.store(out_row + 2 * units, dh * f2, mask=own_mask)
             tl.store(dh_all + t * slot_size + own_offsets, dh, mask=own_mask)
             _arrive(counter, SYNC)
         else:

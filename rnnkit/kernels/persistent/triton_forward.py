@@ -128,12 +128,22 @@ def persistent_rnn_forward(
     polls = max_polls * 0
     slot_size = batch * units
     for t in range(step_start, step_stop):
+        # This step's projected inputs do not depend on the recurrence: load them before
+        # the wait, so their latency hides behind it.
+        x_row = xw + t * batch * width + b[:, None] * width + own[None, :]
+        x0 = tl.load(x_row, mask=own_mask, other=0.0).to(tl.float32)
+        x1 = x0
+        x2 = x0
+        x3 = x0
+        if CELL >= 2:
+            x1 = tl.load(x_row + units, mask=own_mask, other=0.0).to(tl.float32)
+            x2 = tl.load(x_row + 2 * units, mask=own_mask, other=0.0).to(tl.float32)
+        if CELL == 2:
+            x3 = tl.load(x_row + 3 * units, mask=own_mask, other=0.0).to(tl.float32)
         read = h_exchange + (t % 2) * slot_size
         polls = _wait(counter, (t * PHASES) * PROGRAMS, polls, max_polls, SYNC)
         h_prev = tl.load(read + full_offsets, mask=full_mask, other=0.0, cache_modifier=".cg")
         h_own = tl.load(read + own_offsets, mask=own_mask, other=0.0, cache_modifier=".cg")
-        x_row = xw + t * batch * width + b[:, None] * width + own[None, :]
-        x0 = tl.load(x_row, mask=own_mask, other=0.0).to(tl.float32)
         if CELL <= 1:
             pre = x0 + _product(h_prev, w0, DOT, IEEE)
             if CELL == 0:
@@ -142,23 +152,18 @@ def persistent_rnn_forward(
                 h = tl.maximum(pre, 0.0)
         elif CELL == 2:
             gate_i = _sigmoid(x0 + _product(h_prev, w0, DOT, IEEE))
-            gate_f = _sigmoid(tl.load(x_row + units, mask=own_mask, other=0.0).to(tl.float32)
-                              + _product(h_prev, w1, DOT, IEEE))
-            cand = _tanh(tl.load(x_row + 2 * units, mask=own_mask, other=0.0).to(tl.float32)
-                         + _product(h_prev, w2, DOT, IEEE))
-            gate_o = _sigmoid(tl.load(x_row + 3 * units, mask=own_mask, other=0.0).to(tl.float32)
-                              + _product(h_prev, w3, DOT, IEEE))
+            gate_f = _sigmoid(x1 + _product(h_prev, w1, DOT, IEEE))
+            cand = _tanh(x2 + _product(h_prev, w2, DOT, IEEE))
+            gate_o = _sigmoid(x3 + _product(h_prev, w3, DOT, IEEE))
             c = gate_f * c + gate_i * cand
             h = gate_o * _tanh(c)
             if WRITE_CELLS:  # for the backward pass
                 tl.store(cell_sequence + t * slot_size + own_offsets, c, mask=own_mask)
         else:
-            x_r = tl.load(x_row + units, mask=own_mask, other=0.0).to(tl.float32)
-            x_h = tl.load(x_row + 2 * units, mask=own_mask, other=0.0).to(tl.float32)
             z = _sigmoid(x0 + _product(h_prev, w0, DOT, IEEE) + bias_z)
-            r = _sigmoid(x_r + _product(h_prev, w1, DOT, IEEE) + bias_r)
+            r = _sigmoid(x1 + _product(h_prev, w1, DOT, IEEE) + bias_r)
             if CELL == 3:
-                cand = _tanh(x_h + r * (_product(h_prev, w2, DOT, IEEE) + bias_h))
+                cand = _tanh(x2 + r * (_product(h_prev, w2, DOT, IEEE) + bias_h))
             else:
                 # phase 1: (r ⊙ h_{t-1}) of every unit, exchanged like h
                 rh_slot = rh_exchange + (t % 2) * slot_size
@@ -167,7 +172,7 @@ def persistent_rnn_forward(
                 polls = _wait(counter, (t * PHASES + 1) * PROGRAMS, polls, max_polls, SYNC)
                 rh = tl.load(rh_slot + full_offsets, mask=full_mask, other=0.0,
                              cache_modifier=".cg")
-                cand = _tanh(x_h + _product(rh, w2, DOT, IEEE))
+                cand = _tanh(x2 + _product(rh, w2, DOT, IEEE))
             h = z * h_own + (1.0 - z) * cand
         tl.store(h_exchange + ((t + 1) % 2) * slot_size + own_offsets, h, mask=own_mask)
         if WRITE_SEQUENCE:
