@@ -6,7 +6,7 @@
    bfloat16 and float16 (autocast, as the Keras mixed policies run), with one program
    and with several, against the float64 reference loop on the CPU. Passes when the
    largest error is within 1e-5 (float32) or 1e-2 (half types) of max |reference|.
-   Then the gradients (every cell with a backward kernel) the same way, within 1e-4
+   Then the gradients of every cell the same way, within 1e-4
    (float32) or 5e-2 (half types) of max |reference gradient|.
 2. Stress: one multi-program configuration 200 times; a deterministic kernel gives the
    same bits every time, so any difference is a race in the exchange or the barrier.
@@ -87,7 +87,7 @@ def reference_gradients(layer, x):
 def gradient_parity(device: str, quick: bool, log) -> int:
     shapes = [(2, 6, 5, 8)] if quick else [(1, 40, 32, 64), (8, 40, 32, 256)]
     failures = 0
-    for cell in ("lstm", "gru", "tanh", "relu"):
+    for cell in CELLS:
         for dtype_name in (["float32"] if quick and device == "cpu" else DTYPES):
             for batch, steps, features, units in shapes:
                 torch.manual_seed(0)

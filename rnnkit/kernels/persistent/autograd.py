@@ -21,7 +21,7 @@ from torch.autograd.function import once_differentiable
 from .plan import Plan
 
 
-def _factors(cell: str, xw, h_prev, rec, outputs, cells, c0):
+def _factors(cell: str, xw, h_prev, rec, outputs, cells, c0, recurrent):
     """The per-step factors of the chain (see ``triton_backward``), and the factor that
     turns the GRU's dh into the gradient of its projected candidate input (else None)."""
     if cell == "tanh":
@@ -37,6 +37,14 @@ def _factors(cell: str, xw, h_prev, rec, outputs, cells, c0):
         return torch.stack([gate_i * (1 - gate_i) * cand, gate_f * (1 - gate_f) * c_prev,
                             (1 - cand * cand) * gate_i, gate_o * (1 - gate_o) * tanh_c,
                             gate_o * (1 - tanh_c * tanh_c), gate_f], dim=2), None
+    if cell == "gru_reset_before":  # rec holds h_{t-1} @ [U_z, U_r] only
+        x_z, x_r, x_h = xw.chunk(3, dim=-1)
+        r_z, r_r = rec.chunk(2, dim=-1)
+        z, r = (x_z + r_z).sigmoid(), (x_r + r_r).sigmoid()
+        units = h_prev.shape[-1]
+        cand = (x_h + (r * h_prev) @ recurrent[:, 2 * units:]).tanh()
+        return torch.stack([(h_prev - cand) * z * (1 - z), h_prev * r * (1 - r),
+                            (1 - z) * (1 - cand * cand), z, r], dim=2), None
     # GRU, reset_after=True: rec includes the recurrent bias
     x_z, x_r, x_h = xw.chunk(3, dim=-1)
     r_z, r_r, r_h = rec.chunk(3, dim=-1)
@@ -76,16 +84,25 @@ class PersistentSequence(torch.autograd.Function):
         work = torch.float32
         xw32, rec_w = xw.to(work), recurrent.to(work)
         h_prev = torch.cat([h0.to(work).unsqueeze(0), outputs[:-1].to(work)])
-        rec = (h_prev.reshape(-1, units) @ rec_w).view(steps, batch, -1)   # one product
+        reset_before = plan.cell == "gru_reset_before"
+        # every step's recurrent products in one (GRU reset_after=False: those of z and r)
+        gated = rec_w[:, :2 * units] if reset_before else rec_w
+        rec = (h_prev.reshape(-1, units) @ gated).view(steps, batch, -1)
         if rec_bias is not None:
             rec = rec + rec_bias.to(work)
         factors, d_cand = _factors(plan.cell, xw32, h_prev, rec, outputs.to(work), cells,
-                                   None if c0 is None else c0.to(work))
+                                   None if c0 is None else c0.to(work), rec_w)
         d_last = d_h_last if d_h_last is not None else torch.zeros_like(h0, dtype=work)
         dz, dh, d_h0, d_c0 = launch_backward(
             plan, factors.contiguous(), recurrent.to(xw.dtype), d_outputs, d_last,
             d_c_last, step_by_step=ctx.step_by_step)
-        d_recurrent = (h_prev.reshape(-1, units).t() @ dz.view(-1, dz.shape[-1]))
+        flat_prev, flat_dz = h_prev.reshape(-1, units), dz.view(-1, dz.shape[-1])
+        if reset_before:  # U_h multiplies r ⊙ h_{t-1}, not h_{t-1}
+            reset_prev = (factors[:, :, 4] * h_prev).reshape(-1, units)
+            d_recurrent = torch.cat([flat_prev.t() @ flat_dz[:, :2 * units],
+                                     reset_prev.t() @ flat_dz[:, 2 * units:]], dim=1)
+        else:
+            d_recurrent = flat_prev.t() @ flat_dz
         d_rec_bias = dz.sum((0, 1)).to(rec_bias.dtype) if rec_bias is not None else None
         d_xw = dz
         if d_cand is not None:  # GRU: the input's candidate part is not gated by r

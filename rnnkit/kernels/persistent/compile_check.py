@@ -55,7 +55,8 @@ def compile_plan(plan: Plan, dtype: torch.dtype, target=H200, backward: bool = F
 
         signature = {"factors": "*fp32", "recurrent": f"*{data}", "stride_rk": "i32",
                      "stride_rn": "i32", "d_out": "*fp32", "d_last": "*fp32", "dz": "*fp32",
-                     "dh_all": "*fp32", "d_h0": "*fp32", "d_c0": "*fp32", "dc_state": "*fp32",
+                     "dh_all": "*fp32", "reset_gradient": "*fp32", "d_h0": "*fp32",
+                     "d_c0": "*fp32", "dc_state": "*fp32",
                      "counter": "*i32", "error": "*i32", **scalars, "steps": "i32"}
         values = plan.backward_constants(dtype, has_output_gradients=True)
     else:

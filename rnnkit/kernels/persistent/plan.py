@@ -21,9 +21,8 @@ import torch
 CELLS = {"tanh": (1, 1), "relu": (1, 1), "lstm": (4, 1), "gru": (3, 1), "gru_reset_before": (3, 2)}
 # Kernel codes (the kernel's CELL constexpr), in CELLS order.
 CELL_CODES = {name: code for code, name in enumerate(CELLS)}
-# Per-step factors the backward kernel reads (triton_backward's docstring lists them);
-# GRU reset_after=False has no backward kernel.
-BACKWARD_FACTORS = {"tanh": 1, "relu": 1, "lstm": 6, "gru": 4}
+# Per-step factors the backward kernel reads (triton_backward's docstring lists them).
+BACKWARD_FACTORS = {"tanh": 1, "relu": 1, "lstm": 6, "gru": 4, "gru_reset_before": 5}
 
 MAX_UNITS = 1024          # the issue's range; larger H would need K-blocking of the slab
 MAX_BATCH = 64
@@ -94,8 +93,8 @@ class Plan:
         return dict(CELL=CELL_CODES[self.cell], GATES=self.gates,
                     NF=BACKWARD_FACTORS[self.cell], HB=self.units_per_program,
                     HK=self.k_block, BB=self.batch_block, PROGRAMS=self.programs,
-                    DOT=self.use_dot, IEEE=dtype == torch.float32, SYNC=self.programs > 1,
-                    HAS_DY=has_output_gradients)
+                    PHASES=self.phases, DOT=self.use_dot, IEEE=dtype == torch.float32,
+                    SYNC=self.programs > 1, HAS_DY=has_output_gradients)
 
     def barrier_target(self, step: int, phase: int) -> int:
         """Arrivals the counter must show before phase ``phase`` of step ``step`` may read the

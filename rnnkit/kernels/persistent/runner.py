@@ -1,9 +1,7 @@
 """Running a layer's cell through the persistent kernel: what it supports, and the call.
 
-With autograd on, ``autograd.PersistentSequence`` adds the persistent backward kernel
-(every cell but GRU ``reset_after=False``, whose backward would need a second exchange a
-step). On the CPU it runs only under Triton's interpreter (``TRITON_INTERPRET=1``), for
-tests.
+With autograd on, ``autograd.PersistentSequence`` adds the persistent backward kernel.
+On the CPU it runs only under Triton's interpreter (``TRITON_INTERPRET=1``), for tests.
 """
 from __future__ import annotations
 
@@ -40,9 +38,6 @@ def unsupported(cell, kind: str, inputs: torch.Tensor | None, mask, training: bo
         if inputs.dtype not in DTYPES and not torch.is_autocast_enabled():
             problems.append(f"dtype {inputs.dtype} is not float32, float16 or bfloat16")
         problems += unsupported_shape(persistent_cell(cell, kind), cell.units, inputs.shape[0])
-    if torch.is_grad_enabled() and persistent_cell(cell, kind) == "gru_reset_before":
-        problems.append("its backward pass for GRU reset_after=False is not built: run it "
-                        "under torch.no_grad()")
     if mask is not None:
         problems.append("it does not take a mask")
     if training and (cell.dropout or cell.recurrent_dropout):
@@ -59,7 +54,7 @@ def run_persistent(cell, kind: str, inputs: torch.Tensor, states, go_backwards: 
     name = persistent_cell(cell, kind)
     interpreted = interpreting()
     # Under the interpreter programs run one after another: a second phase within a step
-    # (GRU reset_after=False) can only run with one program.
+    # (GRU reset_after=False, forward and backward) can only run with one program.
     programs = 1 if interpreted and name == "gru_reset_before" else None
     plan = make_plan(name, cell.units, xw.shape[1], xw.dtype, programs=programs)
     rec_bias = cell.bias[1] if kind == "gru" and cell.reset_after and cell.bias is not None else None

@@ -21,7 +21,14 @@ Iteration ``s`` handles step ``t = T - 1 - s``; the extra iteration ``s = T`` on
 the gradient reaching ``h_0``.
 
 Factor layout (``factors`` is (T, B, NF, H) float32), by cell:
-tanh/relu ``[F]``; LSTM ``[F_i, F_f, F_c, F_o, P, f]``; GRU ``[F_z, F_r, F_h, D]``.
+tanh/relu ``[F]``; LSTM ``[F_i, F_f, F_c, F_o, P, f]``; GRU ``[F_z, F_r, F_h, D]``;
+GRU ``reset_after=False`` ``[F_z, F_r, F_h, z, r]``.
+
+GRU ``reset_after=False`` takes two exchanges a step, as its forward pass does: the
+candidate's gradient ``dz_t,h`` goes through ``U_hᵀ`` to give ``d(r ⊙ h_{t-1})`` before the
+reset gate's gradient ``dz_t,r = d(r ⊙ h_{t-1}) · F_r`` exists; the gradient reaching
+``h_{t-1}`` is then ``[dz_z, dz_r] @ [U_z, U_r]ᵀ + dh_t · z + d(r ⊙ h_{t-1}) · r``.
+``d(r ⊙ h)`` of each step is kept in ``reset_gradient`` for the next iteration.
 """
 from __future__ import annotations
 
@@ -40,12 +47,13 @@ def _factor(base, index: tl.constexpr, units, mask):
 
 @triton.jit
 def persistent_rnn_backward(
-        factors, recurrent, stride_rk, stride_rn, d_out, d_last, dz, dh_all,
+        factors, recurrent, stride_rk, stride_rn, d_out, d_last, dz, dh_all, reset_gradient,
         d_h0, d_c0, dc_state, counter, error, step_start, step_stop, steps, batch, units,
         max_polls, CELL: tl.constexpr, GATES: tl.constexpr, NF: tl.constexpr,
         HB: tl.constexpr, HK: tl.constexpr, BB: tl.constexpr, PROGRAMS: tl.constexpr,
-        DOT: tl.constexpr, IEEE: tl.constexpr, SYNC: tl.constexpr, HAS_DY: tl.constexpr):
-    # CELL: 0 tanh, 1 relu, 2 lstm, 3 gru (reset_after)
+        PHASES: tl.constexpr, DOT: tl.constexpr, IEEE: tl.constexpr, SYNC: tl.constexpr,
+        HAS_DY: tl.constexpr):
+    # CELL: 0 tanh, 1 relu, 2 lstm, 3 gru (reset_after), 4 gru (reset before)
     pid = tl.program_id(0)
     own = pid * HB + tl.arange(0, HB)
     own_ok = own < units
@@ -97,28 +105,34 @@ def persistent_rnn_backward(
         if CELL == 2:
             f4 = _factor(f_base, 4, units, step_mask)
             f5 = _factor(f_base, 5, units, step_mask)
+        if CELL == 4:
+            f4 = _factor(f_base, 4, units, step_mask)
         dy = tl.zeros((BB, HB), tl.float32)
         if HAS_DY:
             dy = tl.load(d_out + t * slot_size + own_offsets, mask=step_mask, other=0.0)
         if s == 0:
             dh_next = tl.load(d_last + own_offsets, mask=own_mask, other=0.0)
         else:
-            polls = _wait(counter, s * PROGRAMS, polls, max_polls, SYNC)
+            polls = _wait(counter, s * PHASES * PROGRAMS, polls, max_polls, SYNC)
             row = dz + (t + 1) * batch * width
             dh_next = _product(tl.load(row + dz_full, mask=full_mask, other=0.0,
                                        cache_modifier=".cg"), w0, DOT, IEEE)
             if CELL >= 2:
                 dh_next += _product(tl.load(row + units + dz_full, mask=full_mask, other=0.0,
                                             cache_modifier=".cg"), w1, DOT, IEEE)
+            if CELL == 2 or CELL == 3:
                 dh_next += _product(tl.load(row + 2 * units + dz_full, mask=full_mask,
                                             other=0.0, cache_modifier=".cg"), w2, DOT, IEEE)
             if CELL == 2:
                 dh_next += _product(tl.load(row + 3 * units + dz_full, mask=full_mask,
                                             other=0.0, cache_modifier=".cg"), w3, DOT, IEEE)
-            if CELL == 3:  # the direct path h_{t+1} = z·h_t + ...: this program's own dh_{t+1}
+            if CELL >= 3:  # the direct path h_{t+1} = z·h_t + ...: this program's own dh_{t+1}
                 f_next = f_base + batch * NF * units
                 dh_next += (tl.load(dh_all + (t + 1) * slot_size + own_offsets, mask=own_mask,
                                     other=0.0) * _factor(f_next, 3, units, own_mask))
+            if CELL == 4:  # and through r ⊙ h_t
+                dh_next += (tl.load(reset_gradient + (t + 1) * slot_size + own_offsets,
+                                    mask=own_mask, other=0.0) * _factor(f_next, 4, units, own_mask))
         if t >= 0:
             dh = dh_next + dy
             out_row = dz + t * batch * width + dz_own
@@ -131,12 +145,23 @@ def persistent_rnn_backward(
                 tl.store(out_row + 2 * units, dc * f2, mask=own_mask)
                 tl.store(out_row + 3 * units, dh * f3, mask=own_mask)
                 dc = dc * f5                      # through c_t = f·c_{t-1} + ...
-            else:
+            elif CELL == 3:
                 tl.store(out_row, dh * f0, mask=own_mask)
                 tl.store(out_row + units, dh * f1, mask=own_mask)
                 tl.store(out_row + 2 * units, dh * f2, mask=own_mask)
+            else:  # phase 0 publishes dz_z and the candidate's dz_h
+                tl.store(out_row, dh * f0, mask=own_mask)
+                tl.store(out_row + 2 * units, dh * f2, mask=own_mask)
             tl.store(dh_all + t * slot_size + own_offsets, dh, mask=own_mask)
             _arrive(counter, SYNC)
+            if CELL == 4:  # phase 1: d(r ⊙ h_{t-1}) = dz_h @ U_hᵀ needs every unit's dz_h
+                polls = _wait(counter, (s * PHASES + 1) * PROGRAMS, polls, max_polls, SYNC)
+                candidate_row = dz + t * batch * width + 2 * units
+                d_reset = _product(tl.load(candidate_row + dz_full, mask=full_mask, other=0.0,
+                                           cache_modifier=".cg"), w2, DOT, IEEE)
+                tl.store(out_row + units, d_reset * f1, mask=own_mask)
+                tl.store(reset_gradient + t * slot_size + own_offsets, d_reset, mask=own_mask)
+                _arrive(counter, SYNC)
         else:
             tl.store(d_h0 + own_offsets, dh_next, mask=own_mask)
             if CELL == 2:
@@ -165,6 +190,7 @@ def launch_backward(plan: Plan, factors: torch.Tensor, recurrent: torch.Tensor,
     d_h0 = torch.empty(batch, units, device=device, dtype=torch.float32)
     lstm = plan.cell == "lstm"
     d_c0 = torch.empty_like(d_h0) if lstm else d_h0
+    reset_gradient = torch.empty_like(dh_all) if plan.cell == "gru_reset_before" else dh_all
     dc_state = (d_cell_last.float().clone() if lstm and d_cell_last is not None
                 else torch.zeros(batch, units, device=device, dtype=torch.float32))
     counter = torch.zeros(1, device=device, dtype=torch.int32)
@@ -177,7 +203,8 @@ def launch_backward(plan: Plan, factors: torch.Tensor, recurrent: torch.Tensor,
         persistent_rnn_backward[(plan.programs,)](
             factors, recurrent, recurrent.stride(0), recurrent.stride(1),
             d_out if d_out is not None else dh_all, d_last.float().contiguous(),
-            dz, dh_all, d_h0, d_c0, dc_state, counter, error, start, stop, steps, batch,
+            dz, dh_all, reset_gradient, d_h0, d_c0, dc_state, counter, error, start, stop,
+            steps, batch,
             units, max_polls, num_warps=plan.num_warps, **extra,
             **plan.backward_constants(dtype, d_out is not None))
     if sync and int(error.item()):

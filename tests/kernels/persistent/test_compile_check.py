@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("triton")
 
 # W6-like streams (batch 1, H=256 and 1024), a small layer with one program, a two-phase
-# GRU (forward only: it has no backward kernel).
+# GRU (reset_after=False).
 STREAMS = ["lstm:256:1:bfloat16", "gru:256:1:bfloat16", "gru:256:1:float32",
-           "tanh:256:1:float32", "gru:1024:1:bfloat16"]
+           "tanh:256:1:float32", "gru:1024:1:bfloat16", "gru_reset_before:256:1:bfloat16"]
 FORWARD = STREAMS + ["lstm:64:4:float16", "gru_reset_before:256:8:float16"]
 
 
