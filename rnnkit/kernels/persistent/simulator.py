@@ -1,4 +1,4 @@
-"""The persistent kernel's schedule, run on the CPU: partition, exchange and barrier.
+"""The persistent kernels' schedules, run on the CPU: partition, exchange and barrier.
 
 A GPU kernel whose programs meet at a hand-made barrier fails rarely and silently when
 the protocol is wrong (a buffer overwritten while another program still reads it, a
@@ -16,6 +16,11 @@ to another program, and a scheduler that interleaves them in a chosen or random 
 Every read checks that each unit it sees was written by the step it expects. The
 arguments ``buffers`` and ``target_shift`` exist to break the protocol on purpose: the tests
 show that one slot, or a barrier one arrival short, is caught.
+
+``simulate_backward`` does the same for ``triton_backward``'s protocol (each step's gate
+gradients in rows of their own, the barrier at the start of an iteration, two exchanges a
+step for GRU ``reset_after=False``) and is a drop-in for its ``launch_backward``: the tests
+run ``autograd.PersistentSequence`` through it against the reference's gradients.
 """
 from __future__ import annotations
 
@@ -122,6 +127,104 @@ def simulate(plan: Plan, cell, xw: torch.Tensor, h0: torch.Tensor, c0: torch.Ten
     _run(plan.programs, program, counter, order, seed)
     h_last = h_exchange.read(steps % buffers, steps - 1, "the host after the loop")
     return outputs, h_last, c_final
+
+
+class Rows:
+    """Gate-gradient rows ``(T, B, G·H)``, each column written once; reads check that every
+    column they use was written."""
+
+    def __init__(self, steps: int, batch: int, width: int):
+        self.values = torch.full((steps, batch, width), float("nan"))
+        self.written = torch.zeros(steps, width, dtype=torch.bool)
+
+    def write(self, step: int, columns: list[int], value: torch.Tensor) -> None:
+        self.values[step][:, columns] = value
+        self.written[step, columns] = True
+
+    def read(self, step: int, columns: slice, reader: str) -> torch.Tensor:
+        missing = (~self.written[step, columns]).nonzero().flatten().tolist()
+        if missing:
+            raise ScheduleError(f"{reader} read row {step} before columns {missing[:4]}... "
+                                "were written")
+        return self.values[step][:, columns]
+
+
+def simulate_backward(plan: Plan, factors, recurrent, d_out, d_last, d_cell_last=None,
+                      order: str = "random", seed: int = 0, target_shift: int = 0):
+    """``triton_backward.launch_backward``'s results, by the same schedule on the CPU:
+    ``(dz (T, B, G·H), dh (T, B, H), d_h0, d_c0 or None)``, float32."""
+    steps, batch, units = factors.shape[0], plan.batch, plan.units
+    width = plan.gates * units
+    recurrent = recurrent.detach().float()
+    dz = Rows(steps, batch, width)
+    dh_all = torch.full((steps, batch, units), float("nan"))
+    reset_gradient = torch.full((steps, batch, units), float("nan"))
+    d_h0 = torch.full((batch, units), float("nan"))
+    lstm, reset_before = plan.cell == "lstm", plan.cell == "gru_reset_before"
+    d_c0 = torch.full((batch, units), float("nan")) if lstm else None
+    counter = [0]
+
+    def program(p: int):
+        own = plan.slab(p)
+        mine = slice(own.start, own.stop)
+        weights = recurrent[mine, :]                 # this program's rows of R: Rᵀ's slab
+        dc = (d_cell_last[:, mine].float().clone() if lstm and d_cell_last is not None
+              else torch.zeros(batch, len(own)))
+
+        def columns(gate):
+            return [gate * units + j for j in own]
+
+        for s in range(steps + 1):
+            t = steps - 1 - s
+            if s == 0:
+                dh_next = d_last[:, mine].float()
+            else:
+                yield s * plan.phases * plan.programs + target_shift
+                reader = f"program {p} at iteration {s}"
+                if reset_before:                      # dz_h went through U_h in phase 1
+                    row = dz.read(t + 1, slice(0, 2 * units), reader)
+                    dh_next = row @ weights[:, :2 * units].t()
+                else:
+                    dh_next = dz.read(t + 1, slice(0, width), reader) @ weights.t()
+                if plan.cell in ("gru", "gru_reset_before"):
+                    dh_next = dh_next + dh_all[t + 1][:, mine] * factors[t + 1, :, 3, mine]
+                if reset_before:
+                    dh_next = dh_next + reset_gradient[t + 1][:, mine] * factors[t + 1, :, 4, mine]
+            if t < 0:
+                d_h0[:, mine] = dh_next
+                if lstm:
+                    d_c0[:, mine] = dc
+                return
+            f = factors[t][:, :, mine]
+            dh = dh_next + (d_out[t][:, mine].float() if d_out is not None else 0)
+            if plan.cell in ("tanh", "relu"):
+                dz.write(t, columns(0), dh * f[:, 0])
+            elif lstm:
+                dc = dc + dh * f[:, 4]
+                for gate in range(3):
+                    dz.write(t, columns(gate), dc * f[:, gate])
+                dz.write(t, columns(3), dh * f[:, 3])
+                dc = dc * f[:, 5]
+            elif plan.cell == "gru":
+                for gate in range(3):
+                    dz.write(t, columns(gate), dh * f[:, gate])
+            else:
+                dz.write(t, columns(0), dh * f[:, 0])
+                dz.write(t, columns(2), dh * f[:, 2])
+            dh_all[t][:, mine] = dh
+            counter[0] += 1
+            yield None
+            if reset_before:
+                yield (s * plan.phases + 1) * plan.programs + target_shift
+                row = dz.read(t, slice(2 * units, 3 * units), f"program {p} at step {t} (dz_h)")
+                d_reset = row @ weights[:, 2 * units:].t()
+                dz.write(t, columns(1), d_reset * f[:, 1])
+                reset_gradient[t][:, mine] = d_reset
+                counter[0] += 1
+                yield None
+
+    _run(plan.programs, program, counter, order, seed)
+    return dz.values, dh_all, d_h0, d_c0
 
 
 def _run(count: int, program, counter: list[int], order: str, seed: int) -> None:
