@@ -191,7 +191,8 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
             time_interleaved(contenders, repeats, device)
             medians = {c.name: statistics.median(c.times) for c in contenders}
             flops = forward_flops(cell, shape) * (3 if mode == "train" else 1)
-            needed = train_floor_flops(cell, shape) if mode == "train" else forward_flops(cell, shape)
+            needed = (train_floor_flops(cell, shape) if mode == "train"
+                      else forward_flops(cell, shape))
             peer_columns = {}
             for label, (python, backend) in (peers or {}).items():
                 # A separate process, timed right after its rnnkit row: not interleaved.

@@ -87,8 +87,10 @@ class GRUSequence(torch.autograd.Function):
         d_out, dh = _incoming(d_out, ctx.last_only)
         d_x = torch.empty_like(x) if wants_x and kernel is not None else None
         d_xw = gates.new_empty(steps, batch, 3 * units) if kernel is None else None
-        d_kernel = torch.zeros_like(kernel) if kernel is not None else None
-        d_recurrent = torch.zeros_like(recurrent_kernel)
+        # a frozen kernel (no gradient wanted) skips its products
+        wants_kernel = kernel is not None and ctx.needs_input_grad[6]
+        d_kernel = torch.zeros_like(kernel) if wants_kernel else None
+        d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
         d_sums = gates.new_zeros(4 * units)   # column sums of the gradients: the biases'
         if ctx.reset_after:
             u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
@@ -107,7 +109,8 @@ class GRUSequence(torch.autograd.Function):
             size = stop - start
             previous, n = hs[start:stop], cand[start:stop]
             z, r, c = gates[start:stop].split(units, dim=-1)
-            grads, factors, scratch = grads_buffer[:size], factors_buffer[:size], scratch_buffer[:size]
+            grads, factors = grads_buffer[:size], factors_buffer[:size]
+            scratch = scratch_buffer[:size]
             # Factors that don't depend on the incoming gradient, for the chunk at once;
             # dh_t times them gives the pre-activations' gradients, columns [z | r | c | n].
             f_z, f_r, f_c, d_n = factors.split(units, dim=-1)
@@ -141,22 +144,24 @@ class GRUSequence(torch.autograd.Function):
                                          g[:, :2 * units], u_zr_t)
             flat = grads.view(-1, 4 * units)
             zr, nn = flat[:, :2 * units], flat[:, 3 * units:]
-            h_rows = previous.reshape(-1, units).t()
-            if ctx.reset_after:
-                d_recurrent.addmm_(h_rows, flat[:, :3 * units])
-            else:
-                d_recurrent[:, :2 * units].addmm_(h_rows, zr)
-                # the gates' c columns hold r * h_{t-1} here (see forward)
-                d_recurrent[:, 2 * units:].addmm_(c.reshape(-1, units).t(), nn)
+            if d_recurrent is not None:
+                h_rows = previous.reshape(-1, units).t()
+                if ctx.reset_after:
+                    d_recurrent.addmm_(h_rows, flat[:, :3 * units])
+                else:
+                    d_recurrent[:, :2 * units].addmm_(h_rows, zr)
+                    # the gates' c columns hold r * h_{t-1} here (see forward)
+                    d_recurrent[:, 2 * units:].addmm_(c.reshape(-1, units).t(), nn)
             if ctx.has_bias or ctx.has_in_bias:
                 d_sums += flat.sum(0)
             if kernel is None:
                 d_xw[start:stop, :, :2 * units] = grads[..., :2 * units]
                 d_xw[start:stop, :, 2 * units:] = grads[..., 3 * units:]
                 continue
-            x_rows = x[start:stop].reshape(-1, x.shape[2])
-            d_kernel[:, :2 * units].addmm_(x_rows.t(), zr)
-            d_kernel[:, 2 * units:].addmm_(x_rows.t(), nn)
+            if d_kernel is not None:
+                x_rows = x[start:stop].reshape(-1, x.shape[2])
+                d_kernel[:, :2 * units].addmm_(x_rows.t(), zr)
+                d_kernel[:, 2 * units:].addmm_(x_rows.t(), nn)
             if d_x is not None:
                 d_rows = d_x[start:stop].view(-1, x.shape[2])
                 torch.mm(zr, kernel[:, :2 * units].t(), out=d_rows)
@@ -265,9 +270,10 @@ class SimpleRNNSequence(torch.autograd.Function):
         d_out, dh = _incoming(d_out, ctx.last_only)
         d_xw = torch.empty_like(hs[1:]) if kernel is None else None
         d_x = torch.empty_like(x) if wants_x and kernel is not None else None
-        d_kernel = torch.zeros_like(kernel) if kernel is not None else None
+        wants_kernel = kernel is not None and ctx.needs_input_grad[5]
+        d_kernel = torch.zeros_like(kernel) if wants_kernel else None
         d_bias = hs.new_zeros(units) if ctx.has_in_bias else None
-        d_recurrent = torch.zeros_like(recurrent_kernel)
+        d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
         u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
         spans = list(_chunks_backwards(steps, hs[0].numel() * hs.element_size()))
         longest = max((stop - start for start, stop in spans), default=0)
@@ -289,11 +295,12 @@ class SimpleRNNSequence(torch.autograd.Function):
                 if start + k > 0 or wants_h0:
                     dh = d_pre[k].mm(u_t)
             rows = d_pre.view(-1, units)
-            d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)
+            if d_recurrent is not None:
+                d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)
             if kernel is None:
                 continue
-            x_rows = x[start:stop].reshape(-1, x.shape[2])
-            d_kernel.addmm_(x_rows.t(), rows)
+            if d_kernel is not None:
+                d_kernel.addmm_(x[start:stop].reshape(-1, x.shape[2]).t(), rows)
             if d_bias is not None:
                 d_bias += rows.sum(0)
             if d_x is not None:

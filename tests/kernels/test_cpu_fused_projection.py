@@ -73,18 +73,38 @@ def _reference_gru(x, h0, kernel, recurrent, b_in, b_rec):
     return torch.stack(outs)
 
 
-@pytest.mark.parametrize("x_grad,h0_grad", [(False, False), (True, False), (False, True)])
-def test_gradients_not_asked_for_are_not_returned_and_the_rest_match(x_grad, h0_grad):
+@pytest.mark.parametrize("x_grad,h0_grad,frozen", [
+    (False, False, ""), (True, False, ""), (False, True, ""),
+    (False, False, "kernel"), (True, True, "recurrent"), (False, False, "kernel recurrent")])
+def test_gradients_not_asked_for_are_skipped_and_the_rest_match(x_grad, h0_grad, frozen):
     torch.manual_seed(1)
     x, h0 = _leaf(6, 3, 4, grad=x_grad), _leaf(3, 2, grad=h0_grad)
-    kernel, recurrent, b_in, b_rec = _leaf(4, 6), _leaf(2, 6), _leaf(6), _leaf(6)
-    weights = [kernel, recurrent, b_in, b_rec]
+    kernel = _leaf(4, 6, grad="kernel" not in frozen)
+    recurrent = _leaf(2, 6, grad="recurrent" not in frozen)
+    b_in, b_rec = _leaf(6), _leaf(6)
     out = GRUSequence.apply(x, h0, recurrent, b_rec, True, False, kernel, b_in)
     expected = _reference_gru(x, h0, kernel, recurrent, b_in, b_rec)
     np.testing.assert_allclose(out.detach().transpose(0, 1), expected.detach(), rtol=1e-12)
     seed = torch.randn(expected.shape, **F64)
-    wanted = weights + [t for t in (x, h0) if t.requires_grad]
+    wanted = [t for t in (kernel, recurrent, b_in, b_rec, x, h0) if t.requires_grad]
     got = torch.autograd.grad((out.transpose(0, 1) * seed).sum(), wanted)
     want = torch.autograd.grad((expected * seed).sum(), wanted)
     for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("frozen", ["kernel", "recurrent"])
+def test_simple_rnn_with_a_frozen_kernel_matches_autograd(frozen):
+    torch.manual_seed(2)
+    x, h0 = _leaf(5, 2, 3), _leaf(2, 4)
+    kernel = _leaf(3, 4, grad=frozen != "kernel")
+    recurrent = _leaf(4, 4, grad=frozen != "recurrent")
+    b_in = _leaf(4)
+    out = SimpleRNNSequence.apply(x, h0, recurrent, False, True, kernel, b_in)
+    h = h0
+    for x_t in x:
+        h = torch.tanh(x_t @ kernel + b_in + h @ recurrent)
+    np.testing.assert_allclose(out.detach(), h.detach(), rtol=1e-12)
+    wanted = [t for t in (x, h0, kernel, recurrent, b_in) if t.requires_grad]
+    for g, w in zip(torch.autograd.grad(out.sum(), wanted), torch.autograd.grad(h.sum(), wanted)):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
