@@ -1,6 +1,4 @@
-"""The benchmark's fp32 floor of a training step counts the products both sides must do.
-
-(Here rather than in tests/bench because this file's owner works in tests/kernels.)"""
+"""The benchmark's fp32 floor of a training step counts the products both sides must do."""
 from rnnkit.bench import suite
 
 
