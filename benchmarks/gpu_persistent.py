@@ -84,52 +84,50 @@ def reference_gradients(layer, x):
     return [p.grad for p in cpu.parameters()]
 
 
-def gradient_parity(device: str, quick: bool, log) -> int:
-    shapes = [(2, 6, 5, 8)] if quick else [(1, 40, 32, 64), (8, 40, 32, 256)]
-    failures = 0
+def cases(device: str, quick: bool, shapes):
+    """``(label, dtype name, layer, x)`` for every cell, dtype and shape, seeded alike."""
     for cell in CELLS:
         for dtype_name in (["float32"] if quick and device == "cpu" else DTYPES):
-            for batch, steps, features, units in shapes:
+            for batch, steps, features, units in ([(2, 6, 5, 8)] if quick else shapes):
                 torch.manual_seed(0)
                 layer = build(cell, units, features, device)
                 x = torch.randn(batch, steps, features, device=device)
-                want = reference_gradients(layer, x)
-                try:
-                    run(layer, x, "persistent", dtype_name, train=True)
-                except (ValueError, RuntimeError) as error:
-                    log(f"grad {cell:11} {dtype_name:8} B={batch:<3} H={units:<4} SKIP {error}")
-                    continue
-                error = max(((p.grad.double().cpu() - w).abs().max() / max(1.0, w.abs().max()))
-                            .item() for p, w in zip(layer.parameters(), want))
-                ok = error <= (1e-4 if dtype_name == "float32" else 5e-2)
-                failures += not ok
-                log(f"grad {cell:11} {dtype_name:8} B={batch:<3} H={units:<4} max rel err "
-                    f"{error:.2e} {'ok' if ok else 'FAIL'}")
+                yield f"{cell:16} {dtype_name:8} B={batch:<3} H={units:<4}", dtype_name, layer, x
+
+
+def gradient_parity(device: str, quick: bool, log) -> int:
+    failures = 0
+    for label, dtype_name, layer, x in cases(device, quick, [(1, 40, 32, 64), (8, 40, 32, 256)]):
+        want = reference_gradients(layer, x)
+        try:
+            run(layer, x, "persistent", dtype_name, train=True)
+        except (ValueError, RuntimeError) as error:
+            log(f"grad {label} SKIP {error}")
+            continue
+        error = max(((p.grad.double().cpu() - w).abs().max() / max(1.0, w.abs().max())).item()
+                    for p, w in zip(layer.parameters(), want))
+        ok = error <= (1e-4 if dtype_name == "float32" else 5e-2)
+        failures += not ok
+        log(f"grad {label} max rel err {error:.2e} {'ok' if ok else 'FAIL'}")
     return failures
 
 
 def parity(device: str, quick: bool, log) -> int:
-    shapes = [(2, 6, 5, 8)] if quick else [(1, 40, 32, 64), (8, 40, 32, 256), (16, 30, 64, 768)]
     failures = 0
-    for cell in CELLS:
-        for dtype_name in (["float32"] if quick and device == "cpu" else DTYPES):
-            for batch, steps, features, units in shapes:
-                torch.manual_seed(0)
-                layer = build(cell, units, features, device)
-                x = torch.randn(batch, steps, features, device=device)
-                want = reference(layer, x)
-                start = time.perf_counter()
-                try:
-                    got = run(layer, x, "persistent", dtype_name)
-                except (ValueError, RuntimeError) as error:
-                    log(f"{cell:16} {dtype_name:8} B={batch:<3} H={units:<4} SKIP {error}")
-                    continue
-                error = (got.double().cpu() - want).abs().max().item()
-                scale = max(1.0, want.abs().max().item())
-                ok = error <= TOLERANCE[dtype_name] * scale
-                failures += not ok
-                log(f"{cell:16} {dtype_name:8} B={batch:<3} H={units:<4} max err {error:.2e} "
-                    f"{'ok' if ok else 'FAIL'} ({time.perf_counter() - start:.1f} s with compile)")
+    shapes = [(1, 40, 32, 64), (8, 40, 32, 256), (16, 30, 64, 768)]
+    for label, dtype_name, layer, x in cases(device, quick, shapes):
+        want = reference(layer, x)
+        start = time.perf_counter()
+        try:
+            got = run(layer, x, "persistent", dtype_name)
+        except (ValueError, RuntimeError) as error:
+            log(f"{label} SKIP {error}")
+            continue
+        error = (got.double().cpu() - want).abs().max().item()
+        ok = error <= TOLERANCE[dtype_name] * max(1.0, want.abs().max().item())
+        failures += not ok
+        log(f"{label} max err {error:.2e} {'ok' if ok else 'FAIL'} "
+            f"({time.perf_counter() - start:.1f} s with compile)")
     return failures
 
 

@@ -37,7 +37,7 @@ import triton
 import triton.language as tl
 
 from .plan import Plan
-from .triton_forward import _arrive, _product, _wait
+from .triton_forward import _arrive, _gate_tiles, _product, _wait
 
 
 @triton.jit
@@ -65,17 +65,7 @@ def persistent_rnn_backward(
     # Rᵀ's slab: tile g holds R[own, g·H + k] as (HK, HB), resident for all steps.
     w_mask = k_ok[:, None] & own_ok[None, :]
     w_ptrs = recurrent + own[None, :] * stride_rk + k[:, None] * stride_rn
-    w0 = tl.load(w_ptrs, mask=w_mask, other=0.0)
-    if CELL >= 2:
-        w1 = tl.load(w_ptrs + units * stride_rn, mask=w_mask, other=0.0)
-        w2 = tl.load(w_ptrs + 2 * units * stride_rn, mask=w_mask, other=0.0)
-    else:
-        w1 = w0
-        w2 = w0
-    if CELL == 2:
-        w3 = tl.load(w_ptrs + 3 * units * stride_rn, mask=w_mask, other=0.0)
-    else:
-        w3 = w0
+    w0, w1, w2, w3 = _gate_tiles(w_ptrs, w_mask, units * stride_rn, CELL)
     own_mask = b_ok[:, None] & own_ok[None, :]
     full_mask = b_ok[:, None] & k_ok[None, :]
     own_offsets = b[:, None] * units + own[None, :]

@@ -59,6 +59,22 @@ def _product(h, w, DOT: tl.constexpr, IEEE: tl.constexpr):
 
 
 @triton.jit
+def _gate_tiles(w_ptrs, w_mask, gate_stride, CELL: tl.constexpr):
+    """One (HK, HB) tile of the recurrent kernel per gate, gate g at ``w_ptrs + g·gate_stride``
+    (tiles a cell lacks repeat the first; they are never used)."""
+    w0 = tl.load(w_ptrs, mask=w_mask, other=0.0)
+    w1 = w0
+    w2 = w0
+    w3 = w0
+    if CELL >= 2:
+        w1 = tl.load(w_ptrs + gate_stride, mask=w_mask, other=0.0)
+        w2 = tl.load(w_ptrs + 2 * gate_stride, mask=w_mask, other=0.0)
+    if CELL == 2:
+        w3 = tl.load(w_ptrs + 3 * gate_stride, mask=w_mask, other=0.0)
+    return w0, w1, w2, w3
+
+
+@triton.jit
 def _wait(counter, target, polls, max_polls, SYNC: tl.constexpr):
     """Spin until ``*counter >= target`` (acquire); returns the polls used so far."""
     if SYNC:
@@ -99,17 +115,7 @@ def persistent_rnn_forward(
     w_mask = k_ok[:, None] & own_ok[None, :]
     w_ptrs = recurrent + k[:, None] * stride_rk + own[None, :] * stride_rn
     # The slab, resident for all steps: one (HK, HB) tile per gate.
-    w0 = tl.load(w_ptrs, mask=w_mask, other=0.0)
-    if CELL >= 2:
-        w1 = tl.load(w_ptrs + units * stride_rn, mask=w_mask, other=0.0)
-        w2 = tl.load(w_ptrs + 2 * units * stride_rn, mask=w_mask, other=0.0)
-    else:
-        w1 = w0
-        w2 = w0
-    if CELL == 2:
-        w3 = tl.load(w_ptrs + 3 * units * stride_rn, mask=w_mask, other=0.0)
-    else:
-        w3 = w0
+    w0, w1, w2, w3 = _gate_tiles(w_ptrs, w_mask, units * stride_rn, CELL)
     if HAS_REC_BIAS:
         bias_z = tl.load(rec_bias + own, mask=own_ok, other=0.0).to(tl.float32)[None, :]
         bias_r = tl.load(rec_bias + units + own, mask=own_ok, other=0.0).to(tl.float32)[None, :]
