@@ -144,28 +144,30 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
     if device.type == "cuda" and kind:
-        persistent = _persistent_route(layer, kind, inputs, mask, training)
+        persistent, why_not = _persistent_route(layer, kind, inputs, mask, training)
         if persistent is not None:
             return persistent
+        skipped.append(f"not persistent: {why_not}")
     for kernel in preference:
         problems = unsupported(layer, kernel, mask, training, device)
         if not problems:
             why = {"torch": f"fused torch {kind} ({'cuDNN' if device.type == 'cuda' else 'ATen/oneDNN'})",
                    "rnnkit": f"rnnkit {kind} loop with a batched backward"}[kernel]
-            return KernelChoice(kernel, kind, why + ("" if not skipped else
-                                                     f"; {skipped[0]}"))
+            return KernelChoice(kernel, kind, "; ".join([why] + skipped))
         skipped.append(f"not {kernel}: " + "; ".join(problems))
     return KernelChoice("reference", "", "; ".join(skipped))
 
 
-def _persistent_route(layer, kind, inputs, mask, training) -> KernelChoice | None:
-    """The persistent kernel, where it runs and was measured faster than cuDNN here."""
-    if unsupported(layer, "persistent", mask, training, inputs.device, inputs=inputs):
-        return None
+def _persistent_route(layer, kind, inputs, mask, training) -> tuple[KernelChoice | None, str]:
+    """The persistent kernel where it runs and was measured faster than cuDNN here; else
+    ``(None, why not)``."""
+    problems = unsupported(layer, "persistent", mask, training, inputs.device, inputs=inputs)
+    if problems:
+        return None, "; ".join(problems)
     from .persistent.routing import decide
     from .persistent.runner import persistent_cell
 
     faster, why = decide(torch.cuda.get_device_name(inputs.device),
                          persistent_cell(layer.cell, kind), inputs.dtype, inputs.shape[0],
                          layer.cell.units, "train" if torch.is_grad_enabled() else "forward")
-    return KernelChoice("persistent", kind, why) if faster else None
+    return (KernelChoice("persistent", kind, why), "") if faster else (None, why)

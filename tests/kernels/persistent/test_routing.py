@@ -45,3 +45,25 @@ def test_every_reason_it_cannot_run_is_given(monkeypatch):
     for expected in ["runs on CUDA", "dtype torch.float64", "units=2000 is above",
                      "batch 70 is above", "mask", "dropout"]:
         assert expected in problems
+
+
+def test_select_kernel_routes_by_the_table_and_says_why_not(monkeypatch):
+    # The CUDA branch of the choice, run on the CPU: a GPU name is all it asks of CUDA.
+    from rnnkit.kernels import select
+
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H200")
+    layer = GRU(256)
+    x = torch.randn(1, 5, 4)
+    layer(x)
+    with torch.no_grad():
+        choice, why_not = select._persistent_route(layer, "gru", x, None, False)
+        assert choice is None and "no forward timing" in why_not
+        row = {"gpu": "NVIDIA H200", "mode": "forward", "cell": "gru", "dtype": "float32",
+               "batch": 1, "units": 256, "persistent_ms": 5.0, "cudnn_ms": 24.0}
+        monkeypatch.setattr(routing, "_rows", lambda: (row,))
+        choice, _ = select._persistent_route(layer, "gru", x, None, False)
+        assert choice.name == "persistent" and "4.8x faster than cuDNN" in choice.reason
+    # with autograd on, only a train timing routes it
+    choice, why_not = select._persistent_route(layer, "gru", x, None, True)
+    assert choice is None and "no train timing" in why_not
