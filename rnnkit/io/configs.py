@@ -47,9 +47,10 @@ def screen_config(config: Any, label: str) -> Any:
                 "function through custom_objects or rebuild the model in code.")
         if isinstance(module, str) and module.split(".")[0] not in ("keras", "tf_keras", "rnnkit") \
                 and class_name is not None:
+            layer = f", layer {name!r}" if isinstance(name, str) else ""
             raise UnsafeConfigError(
-                f"{label}: {where} ({class_name!r}) comes from module {module!r}; rnnkit builds "
-                "only Keras classes it knows or ones registered with "
+                f"{label}: {where} ({class_name!r}{layer}) comes from module {module!r}; "
+                "rnnkit builds only Keras classes it knows or ones registered with "
                 "rnnkit.layers.serialization.register.")
         return {k: walk(v, f"{where}.{k}") for k, v in value.items()}
 
@@ -117,6 +118,23 @@ def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
 
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise FileFormatError(f"{label}: the functional model config has no list of layers.")
+    for index, entry in enumerate(inner["layers"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+            raise FileFormatError(f"{label}: layer #{index} of the functional config is not a "
+                                  "{'class_name', 'config'} object.")
+    keras3 = any(isinstance(node, dict) for entry in inner["layers"]
+                 for node in entry.get("inbound_nodes") or [])
+    for entry in inner["layers"] if keras3 else []:
+        if entry["class_name"] in _MODEL_CLASSES:
+            # Keras 3 numbers a nested model's calls from 0 (tf.keras 2 from 1) and stores its
+            # weights under its own layers/ container: neither is mapped yet.
+            raise FileFormatError(
+                f"{label}: layer {entry.get('name') or _name_of(entry)!r} is a "
+                f"{entry['class_name']} model nested in the model; rnnkit does not read Keras 3 "
+                "archives with nested models yet. Flatten the model in Keras (one graph of "
+                "plain layers) before saving it.")
+    inner = _drop_keras3_mask_ops(inner, label)
+    _check_classes_known(inner["layers"], label, custom_objects)
     try:
         return Model.from_config(inner, custom_objects, build_device="meta" if meta else None)
     except FileFormatError:
@@ -125,6 +143,111 @@ def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
             RuntimeError) as error:
         raise FileFormatError(f"{label}: cannot build the functional model from its config: "
                               f"{type(error).__name__}: {error}") from None
+
+
+def _check_classes_known(layers: list, label: str, custom_objects: dict | None) -> None:
+    """Refuse a class rnnkit cannot build before anything is built, naming the layer."""
+    from ..layers.serialization import get_registered
+
+    for entry in layers:
+        class_name = entry["class_name"]
+        if custom_objects and class_name in custom_objects:
+            continue
+        try:
+            get_registered(class_name)
+        except ValueError:
+            name = entry.get("name") or _name_of(entry)
+            module = entry.get("module")
+            where = f" (module {module!r})" if isinstance(module, str) else ""
+            what = "the Keras operation" if _is_keras_op(entry) else "class"
+            raise UnsafeConfigError(
+                f"{label}: layer {name!r} is {what} {class_name!r}{where}, which rnnkit "
+                "does not know; it builds only its own layer classes and ones registered "
+                "with rnnkit.layers.serialization.register (or passed in custom_objects), "
+                "and never imports a class a file names.") from None
+
+
+# Keras 3 records the operations it applies to symbolic tensors as graph entries of their
+# own (module keras.src.ops.*). Its Masking and Embedding(mask_zero=True) compute their
+# masks that way (NotEqual, then Any) and pass them on as the next layers' `mask` argument.
+def _is_keras_op(entry: dict) -> bool:
+    module = entry.get("module")
+    return isinstance(module, str) and module.startswith("keras.src.ops")
+
+
+def _refs(value: Any) -> list[str]:
+    """Names of the layers whose tensors a Keras 3 node argument refers to."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = (value.get("config") or {}).get("keras_history")
+            return [history[0]] if isinstance(history, list) and history else []
+        return [name for v in value.values() for name in _refs(v)]
+    if isinstance(value, list):
+        return [name for v in value for name in _refs(v)]
+    return []
+
+
+def _drop_keras3_mask_ops(inner: dict, label: str) -> dict:
+    """Without the operations that only compute masks (and the ``mask`` arguments they feed).
+
+    rnnkit's layers compute and pass on the same masks themselves (``_keras_mask``), as
+    tf.keras 2 did, so the graph without them computes what Keras computed. An operation
+    whose result is used as data is kept, and refused by name when the layers are built.
+    """
+    layers = inner["layers"]
+    ops = {entry.get("name") for entry in layers if _is_keras_op(entry)}
+    if not ops:
+        return inner
+    used_as_data = set(_flat_strings(inner.get("output_layers")))
+    consumers: dict[str, set[str]] = {}
+    for entry in layers:
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+            data = _refs(node.get("args")) + _refs({k: v for k, v in kwargs.items()
+                                                      if k != "mask"})
+            if entry.get("name") in ops:
+                for name in data + _refs(kwargs.get("mask")):
+                    consumers.setdefault(name, set()).add(entry.get("name"))
+            else:
+                used_as_data |= set(data)
+    # An operation is data if a layer uses it as data, or an operation that is data uses it.
+    data_ops = ops & used_as_data
+    changed = True
+    while changed:
+        changed = False
+        for op in list(ops - data_ops):
+            if consumers.get(op, set()) & data_ops:
+                data_ops.add(op)
+                changed = True
+    dropped = ops - data_ops
+    if not dropped:
+        return inner
+    result = dict(inner)
+    result["layers"] = []
+    for entry in layers:
+        if entry.get("name") in dropped:
+            continue
+        nodes = []
+        for node in entry.get("inbound_nodes") or []:
+            if isinstance(node, dict) and isinstance(node.get("kwargs"), dict) \
+                    and set(_refs(node["kwargs"].get("mask"))) & dropped:
+                node = dict(node, kwargs={k: v for k, v in node["kwargs"].items()
+                                          if k != "mask"})
+            nodes.append(node)
+        result["layers"].append(dict(entry, inbound_nodes=nodes))
+    return result
+
+
+def _flat_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [s for v in value for s in _flat_strings(v)]
+    return []
 
 
 def _meta_sequential() -> type:
@@ -185,7 +308,12 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
 
 
 def keras3_model_config(model: Any) -> dict:
-    """The ``config.json`` of a ``.keras`` archive for an rnnkit Sequential."""
+    """The ``config.json`` of a ``.keras`` archive for an rnnkit Sequential or functional
+    ``Model``."""
+    from ..models.functional import Model
+
+    if isinstance(model, Model):
+        return keras3_functional_config(model)
     config = model.get_config()
     layers = []
     entries = config["layers"]
@@ -202,6 +330,84 @@ def keras3_model_config(model: Any) -> dict:
     if model.built and model._batch_input_shape is not None:
         result["build_config"] = {"input_shape": list(model._batch_input_shape)}
     return result
+
+
+def keras3_functional_config(model: Any) -> dict:
+    """Keras 3's ``Functional`` config of an rnnkit ``Model(inputs, outputs)``.
+
+    Each layer is its Keras 3 layer config plus ``name`` and ``inbound_nodes``; a node is
+    the call itself, ``{"args": [first argument], "kwargs": {...}}``, with every tensor
+    written as ``{"class_name": "__keras_tensor__", "config": {"shape", "dtype",
+    "keras_history": [layer, node, tensor]}}`` (so an RNN's ``initial_state`` stays a
+    keyword argument instead of being folded into the inputs as tf.keras 2 does). Node
+    indices count only this model's calls of a layer, from 0. ``input_layers`` /
+    ``output_layers`` are a single ``[layer, node, tensor]`` for one tensor, as Keras 3
+    writes them.
+    """
+    from ..layers.serialization import serialize
+    from ..models.functional import Model
+    from ..models.keras_tensor import KerasTensor, _is_recurrent, map_structure
+    from ..models.sequential import Sequential
+
+    mapping = model._node_index_map()
+    for layer in model.layers:
+        if isinstance(layer, (Model, Sequential)):
+            raise NotImplementedError(
+                f"Model {model.name!r}: layer {layer.name!r} is a nested "
+                f"{type(layer).__name__}; rnnkit writes '.keras' archives of functional "
+                "models whose layers are plain layers. Save this model as '.h5'.")
+
+    def history(t: KerasTensor) -> list:
+        layer, index, tensor_index = t._keras_history
+        return [layer.name, mapping.get((id(layer), index), 0), tensor_index]
+
+    def as_keras3(value: Any) -> Any:
+        if isinstance(value, KerasTensor):
+            return {"class_name": "__keras_tensor__",
+                    "config": {"shape": list(value.shape), "dtype": value.dtype,
+                               "keras_history": history(value)}}
+        if isinstance(value, tuple):
+            return [as_keras3(v) for v in value]
+        return map_structure(as_keras3, value) if isinstance(value, (list, dict)) else value
+
+    def shapes(value: Any) -> Any:
+        found = map_structure(lambda t: list(t.shape) if isinstance(t, KerasTensor) else t,
+                              value)
+        return list(found) if isinstance(found, tuple) else found
+
+    layers = []
+    for layer in model.layers:
+        nodes = [node for _, node in model._relevant(layer) if not node.is_input]
+        build = None
+        if nodes:
+            first = nodes[0]
+            states = first.kwargs.get("initial_state")
+            if _is_recurrent(layer) and states is not None:
+                # Keras 3 builds such an RNN from both shapes (its `shapes_dict` form).
+                build = {"shapes_dict": {"sequences_shape": shapes(first.inputs),
+                                         "initial_state_shape": shapes(list(states))}}
+            else:
+                build = {"input_shape": shapes(first.inputs)}
+        entry = to_keras3_layer(serialize(layer))
+        if build is not None:
+            entry["build_config"] = build
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [{"args": [as_keras3(node.inputs)],
+                                   "kwargs": as_keras3(dict(node.kwargs))} for node in nodes]
+        layers.append(entry)
+
+    def refs(structure: Any) -> Any:
+        if isinstance(structure, KerasTensor):
+            return history(structure)
+        if isinstance(structure, dict):
+            return {k: refs(v) for k, v in structure.items()}
+        return [refs(v) for v in structure]
+
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": {"name": model.name, "trainable": model.trainable, "layers": layers,
+                       "input_layers": refs(model._nested_inputs),
+                       "output_layers": refs(model._nested_outputs)},
+            "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 
 def keras2_model_config(model: Any) -> dict:

@@ -376,8 +376,9 @@ class Model(SavingMixin, TrainingMixin, Layer):
     # ------------------------------------------------------------------ saving
     def save(self, filepath: Any, overwrite: bool = True, save_format: str | None = None,
              include_optimizer: bool = True, **kwargs: Any) -> None:
-        """Write a tf.keras 2 ``.h5`` file: the ``Functional`` config and the weights in
-        tf.keras 2's layout (``save_weights``/``load_weights`` come from ``SavingMixin``)."""
+        """``.keras``: a Keras 3 archive (``Functional`` config, Keras 3 weights layout);
+        ``.h5``: tf.keras 2's file (``save_weights``/``load_weights`` come from
+        ``SavingMixin``)."""
         import json
         import os
 
@@ -387,10 +388,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
                                       "save; use save_weights.")
         path = os.fspath(filepath)
         if saving._model_format(path, save_format) != "h5":
-            raise NotImplementedError(
-                f"Model {self.name!r}: rnnkit writes functional models as tf.keras 2 '.h5' "
-                "files; the Keras 3 '.keras' archive is written for Sequential models only. "
-                "Save to a '.h5' path (or use save_weights).")
+            saving.save_model(self, path, overwrite=overwrite, save_format=save_format)
+            return
         config_json = json.dumps({"class_name": "Functional", "config": self.get_config()})
         saving._write_h5(path, lambda h: keras_h5.write_model(h, self, config_json), overwrite)
 

@@ -261,8 +261,8 @@ def test_save_h5_and_weights_round_trip(tmp_path):
     other = Model.from_config(model.get_config())
     other.load_weights(weights_path)
     torch.testing.assert_close(other(xs), model(xs))
-    with pytest.raises(NotImplementedError, match="functional models as tf.keras 2 '.h5'"):
-        model.save(str(tmp_path / "s2s.keras"))
+    model.save(str(tmp_path / "s2s.keras"))  # Keras 3 archive: tests/io/test_keras3_functional.py
+    torch.testing.assert_close(rnnkit.models.load_model(str(tmp_path / "s2s.keras"))(xs), model(xs))
 
 
 def test_per_output_metric_lists_and_validation_split():
