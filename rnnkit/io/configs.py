@@ -385,7 +385,7 @@ def keras3_functional_config(model: Any) -> dict:
             if _is_recurrent(layer) and states is not None:
                 # Keras 3 builds such an RNN from both shapes (its `shapes_dict` form).
                 build = {"shapes_dict": {"sequences_shape": shapes(first.inputs),
-                                         "initial_state_shape": shapes(list(states))}}
+                                         "initial_state_shape": shapes(states)}}
             else:
                 build = {"input_shape": shapes(first.inputs)}
         entry = to_keras3_layer(serialize(layer))

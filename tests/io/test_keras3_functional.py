@@ -16,6 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import torch
 
 from rnnkit import backend
 from rnnkit.io import FileFormatError, UnsafeConfigError
@@ -25,7 +26,7 @@ from rnnkit.models import Model, Sequential, load_model
 
 HERE = Path(__file__).resolve().parents[1] / "fixtures" / "keras3_functional"
 KERAS_MADE = ["stacked", "two_in_two_out", "encoder_decoder", "masked", "embedded"]
-RNNKIT_MADE = ["encoder_decoder", "shared_two_outputs", "embedded"]
+RNNKIT_MADE = ["encoder_decoder", "shared_two_outputs", "embedded", "dict_io"]
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +45,26 @@ def _arrays(path, prefix):
 def _predict(model, xs):
     ys = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
     return [np.asarray(y) for y in (ys if isinstance(ys, list) else [ys])]
+
+
+def _keyed(path, prefix):
+    """``{key: array}`` of a dict-input model's ``<prefix>_<key>`` arrays."""
+    data = np.load(path)
+    return {k[len(prefix) + 1:]: data[k] for k in data.files if k.startswith(prefix + "_")}
+
+
+def _run(model, npz):
+    """The model's outputs for the inputs in ``npz``, in the order the file keeps them."""
+    if _keyed(npz, "x"):
+        with torch.no_grad():
+            ys = model(_keyed(npz, "x"))
+        return [ys[key].numpy() for key in sorted(ys)]
+    return _predict(model, _arrays(npz, "x"))
+
+
+def _expected(npz, prefix="y"):
+    keyed = _keyed(npz, prefix)
+    return [keyed[key] for key in sorted(keyed)] if keyed else _arrays(npz, prefix)
 
 
 def _members(path):
@@ -132,12 +153,15 @@ def test_real_keras3_loaded_rnnkit_functional_archives_and_predicted_the_same(na
     assert report["keras"] == "3.15.1"
     entry = report["files"][f"rnnkit_{name}.keras"]
     assert max(entry["max_abs_diff_vs_rnnkit"]) < 1e-5
-    keras_ys = _arrays(HERE / f"rnnkit_{name}.keras3.npz", "y")
+    keras_ys = _expected(HERE / f"rnnkit_{name}.keras3.npz")
+    assert len(keras_ys) == len(entry["max_abs_diff_vs_rnnkit"])
     # What rnnkit computes today from the same file matches what Keras computed from it.
     model = load_model(HERE / f"rnnkit_{name}.keras")
     assert [layer.name for layer in model.layers] == entry["layers"]  # Keras's order too
     assert model.count_params() == entry["params"]
-    for y, k in zip(_predict(model, _arrays(HERE / f"rnnkit_{name}.npz", "x")), keras_ys):
+    ys = _run(model, HERE / f"rnnkit_{name}.npz")
+    assert len(ys) == len(keras_ys)
+    for y, k in zip(ys, keras_ys):
         np.testing.assert_allclose(y, k, atol=1e-5, rtol=0)
 
 
@@ -180,6 +204,17 @@ def test_written_config_is_keras3_functional_form():
                   if e["name"] == "concatenate")["inbound_nodes"][0]["args"][0]
     assert [t["config"]["keras_history"] for t in concat] == [
         ["gru", 0, 0], ["gru", 1, 0], ["input_3", 0, 0]]
+
+
+def test_written_config_keeps_dict_structures_and_a_single_state():
+    config = json.loads(_members(HERE / "rnnkit_dict_io.keras")["config.json"])["config"]
+    assert config["input_layers"] == {"a": ["a", 0, 0], "b": ["b", 0, 0]}
+    assert config["output_layers"] == {"out": ["out", 0, 0], "aux": ["aux", 0, 0]}
+    gru = next(e for e in config["layers"] if e["name"] == "gru")
+    state = gru["inbound_nodes"][0]["kwargs"]["initial_state"]
+    assert state["config"]["keras_history"] == ["dense", 0, 0]  # a tensor, not a list
+    assert gru["build_config"]["shapes_dict"] == {"sequences_shape": [None, None, 2],
+                                                  "initial_state_shape": [None, 2]}
 
 
 # ---------------------------------------------------------------------- round trips
