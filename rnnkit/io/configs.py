@@ -122,18 +122,7 @@ def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
         if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
             raise FileFormatError(f"{label}: layer #{index} of the functional config is not a "
                                   "{'class_name', 'config'} object.")
-    keras3 = any(isinstance(node, dict) for entry in inner["layers"]
-                 for node in entry.get("inbound_nodes") or [])
-    for entry in inner["layers"] if keras3 else []:
-        if entry["class_name"] in _MODEL_CLASSES:
-            # Keras 3 numbers a nested model's calls from 0 (tf.keras 2 from 1) and stores its
-            # weights under its own layers/ container: neither is mapped yet.
-            raise FileFormatError(
-                f"{label}: layer {entry.get('name') or _name_of(entry)!r} is a "
-                f"{entry['class_name']} model nested in the model; rnnkit does not read Keras 3 "
-                "archives with nested models yet. Flatten the model in Keras (one graph of "
-                "plain layers) before saving it.")
-    inner = _drop_keras3_mask_ops(inner, label)
+    inner = _prepare_keras3(inner)
     _check_classes_known(inner["layers"], label, custom_objects)
     try:
         return Model.from_config(inner, custom_objects, build_device="meta" if meta else None)
@@ -187,7 +176,7 @@ def _refs(value: Any) -> list[str]:
     return []
 
 
-def _drop_keras3_mask_ops(inner: dict, label: str) -> dict:
+def _drop_keras3_mask_ops(inner: dict) -> dict:
     """Without the operations that only compute masks (and the ``mask`` arguments they feed).
 
     rnnkit's layers compute and pass on the same masks themselves (``_keras_mask``), as
@@ -238,6 +227,60 @@ def _drop_keras3_mask_ops(inner: dict, label: str) -> dict:
             nodes.append(node)
         result["layers"].append(dict(entry, inbound_nodes=nodes))
     return result
+
+
+def _is_keras3_functional(inner: dict) -> bool:
+    return any(isinstance(node, dict) for entry in inner.get("layers") or []
+               if isinstance(entry, dict) for node in entry.get("inbound_nodes") or [])
+
+
+def _prepare_keras3(inner: dict) -> dict:
+    """A Keras 3 functional config as ``Model.from_config`` takes it: without mask-only
+    operations, nested functional configs prepared the same way, and the calls of nested
+    models renumbered. Keras 3 numbers a nested model's calls from 0; rnnkit, like tf.keras
+    2, gives a model with known inputs a node of its own first, so they count from 1."""
+    if not _is_keras3_functional(inner):
+        return inner
+    inner = _drop_keras3_mask_ops(inner)
+    own_node: set[str] = set()
+    layers = []
+    for entry in inner["layers"]:
+        config = entry.get("config")
+        if entry["class_name"] in ("Functional", "Model") and isinstance(config, dict):
+            entry = dict(entry, config=_prepare_keras3(config))
+            own_node.add(entry.get("name") or config.get("name"))
+        elif entry["class_name"] == "Sequential" and isinstance(config, dict):
+            first = (config.get("layers") or [None])[0]
+            if isinstance(first, dict) and first.get("class_name") == "InputLayer":
+                own_node.add(entry.get("name") or config.get("name"))
+        layers.append(entry)
+    if not own_node:
+        return dict(inner, layers=layers)
+
+    def renumber(value: Any) -> Any:
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                config = dict(value.get("config") or {})
+                history = config.get("keras_history")
+                if isinstance(history, list) and len(history) == 3 and history[0] in own_node \
+                        and isinstance(history[1], int):
+                    config["keras_history"] = [history[0], history[1] + 1, history[2]]
+                return dict(value, config=config)
+            return {k: renumber(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renumber(v) for v in value]
+        return value
+
+    def renumber_spec(spec: Any) -> Any:  # output_layers: [name, node, tensor] entries
+        if isinstance(spec, list) and len(spec) == 3 and isinstance(spec[0], str):
+            return [spec[0], spec[1] + 1 if spec[0] in own_node else spec[1], spec[2]]
+        if isinstance(spec, dict):
+            return {k: renumber_spec(v) for k, v in spec.items()}
+        return [renumber_spec(v) for v in spec] if isinstance(spec, list) else spec
+
+    layers = [dict(entry, inbound_nodes=renumber(entry.get("inbound_nodes") or []))
+              for entry in layers]
+    return dict(inner, layers=layers, output_layers=renumber_spec(inner.get("output_layers")))
 
 
 def _flat_strings(value: Any) -> list[str]:
@@ -346,20 +389,16 @@ def keras3_functional_config(model: Any) -> dict:
     """
     from ..layers.serialization import serialize
     from ..models.functional import Model
-    from ..models.keras_tensor import KerasTensor, _is_recurrent, map_structure
+    from ..models.keras_tensor import KerasTensor, _is_recurrent, _skips_first_node, map_structure
     from ..models.sequential import Sequential
 
     mapping = model._node_index_map()
-    for layer in model.layers:
-        if isinstance(layer, (Model, Sequential)):
-            raise NotImplementedError(
-                f"Model {model.name!r}: layer {layer.name!r} is a nested "
-                f"{type(layer).__name__}; rnnkit writes '.keras' archives of functional "
-                "models whose layers are plain layers. Save this model as '.h5'.")
 
     def history(t: KerasTensor) -> list:
         layer, index, tensor_index = t._keras_history
-        return [layer.name, mapping.get((id(layer), index), 0), tensor_index]
+        # A nested model's calls count from 1 in rnnkit (as in tf.keras 2), from 0 in Keras 3.
+        own = 1 if _skips_first_node(layer) else 0
+        return [layer.name, mapping.get((id(layer), index), own) - own, tensor_index]
 
     def as_keras3(value: Any) -> Any:
         if isinstance(value, KerasTensor):
@@ -388,8 +427,17 @@ def keras3_functional_config(model: Any) -> dict:
                                          "initial_state_shape": shapes(states)}}
             else:
                 build = {"input_shape": shapes(first.inputs)}
-        entry = to_keras3_layer(serialize(layer))
-        if build is not None:
+        if isinstance(layer, Model):
+            if not layer._is_graph_network:
+                raise NotImplementedError(
+                    f"Model {model.name!r}: layer {layer.name!r} is a subclassed Model, "
+                    "which has no config to save; save the weights with save_weights.")
+            entry = keras3_functional_config(layer)
+        elif isinstance(layer, Sequential):
+            entry = keras3_model_config(layer)
+        else:
+            entry = to_keras3_layer(serialize(layer))
+        if build is not None and not isinstance(layer, Model):
             entry["build_config"] = build
         entry["name"] = layer.name
         entry["inbound_nodes"] = [{"args": [as_keras3(node.inputs)],

@@ -36,12 +36,14 @@ def plan_vars(model: Any, handle: Any, layout: str, label: str) -> list[PlanEntr
     """Pair every weight of ``model`` with ``<container>/<key>/<path>/vars/<i>``."""
     container = safe_read.get_child(handle, _CONTAINERS[layout], "the layers container")
     layers = model.layers
-    keys = (weight_maps.keras3_layer_keys(layers) if layout == "keras3"
+    keys = (_keras3_keys(layers) if layout == "keras3"
             else weight_maps.tf212_layer_keys(layers))
     plan: list[PlanEntry] = []
     for layer, key in zip(layers, keys):
         names = dict(zip(map(id, layer.weights), layer.weight_names()))
-        for path, params, _ in weight_maps.saveable_groups(layer):
+        groups = _saveable_groups(layer) if layout == "keras3" \
+            else weight_maps.saveable_groups(layer)
+        for path, params, _ in groups:
             if not params:
                 continue
             where = f"{key}/{path}"
@@ -64,13 +66,43 @@ def write_vars(handle: Any, model: Any) -> None:
     top = handle.create_group("vars")
     top.attrs["name"] = model.name
     layers_group = handle.create_group("layers")
-    for layer, key in zip(model.layers, weight_maps.keras3_layer_keys(model.layers)):
+    for layer, key in zip(model.layers, _keras3_keys(model.layers)):
         base = layers_group.create_group(key)
-        for path, params, name in weight_maps.saveable_groups(layer):
+        for path, params, name in _saveable_groups(layer):
             group = base.require_group(path)
             group.attrs["name"] = name
             for index, param in enumerate(params):
                 group.create_dataset(str(index), data=param.detach().cpu().numpy())
+
+
+def _is_model(layer: Any) -> bool:
+    from ..models.functional import Model
+    from ..models.sequential import Sequential
+    return isinstance(layer, Sequential) or (isinstance(layer, Model) and layer._is_graph_network)
+
+
+def _keras3_keys(layers: list) -> list[str]:
+    """``weight_maps.keras3_layer_keys``, where Keras 3 calls a functional model
+    ``Functional`` (an rnnkit ``Model``): its key is ``functional``, ``functional_1``, ..."""
+    from ..models.functional import Model
+
+    class Functional:  # a stand-in carrying only the class name the key is made from
+        pass
+
+    return weight_maps.keras3_layer_keys(
+        [Functional() if isinstance(layer, Model) else layer for layer in layers])
+
+
+def _saveable_groups(layer: Any) -> list[tuple[str, list, str]]:
+    """``weight_maps.saveable_groups``, and for a model nested in the model Keras 3's layout:
+    its own (empty) ``vars``, then each of its layers under ``layers/<key>/``."""
+    if not _is_model(layer):
+        return weight_maps.saveable_groups(layer)
+    groups = [("vars", [], layer.name)]
+    for child, key in zip(layer.layers, _keras3_keys(layer.layers)):
+        groups += [(f"layers/{key}/{path}", params, name)
+                   for path, params, name in _saveable_groups(child)]
+    return groups
 
 
 # ---------------------------------------------------------------------- the archive

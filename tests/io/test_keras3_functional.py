@@ -25,8 +25,8 @@ from rnnkit.layers import GRU, LSTM, Dense, Input
 from rnnkit.models import Model, Sequential, load_model
 
 HERE = Path(__file__).resolve().parents[1] / "fixtures" / "keras3_functional"
-KERAS_MADE = ["stacked", "two_in_two_out", "encoder_decoder", "masked", "embedded"]
-RNNKIT_MADE = ["encoder_decoder", "shared_two_outputs", "embedded", "dict_io"]
+KERAS_MADE = ["stacked", "two_in_two_out", "encoder_decoder", "masked", "embedded", "nested"]
+RNNKIT_MADE = ["encoder_decoder", "shared_two_outputs", "embedded", "dict_io", "nested"]
 
 
 @pytest.fixture(autouse=True)
@@ -272,15 +272,25 @@ def test_functional_keras_save_is_atomic(tmp_path, monkeypatch):
         model.save(path, overwrite=False)
 
 
-def test_nested_model_is_refused_for_keras_archives(tmp_path):
-    inner = Sequential([Dense(2, input_shape=(3,))])
-    x = Input((3,))
-    model = Model(x, inner(x))
-    with pytest.raises(NotImplementedError, match=r"layer 'sequential.*' is a nested "
-                                                  r"Sequential.*Save this model as '.h5'"):
-        model.save(tmp_path / "nested.keras")
-    assert not list(tmp_path.iterdir())
-    model.save(tmp_path / "nested.h5")  # the tf.keras 2 file still works
+def test_nested_models_keep_keras3_node_numbers():
+    # rnnkit (like tf.keras 2) gives a model its own node 0, so its calls are nodes 1, 2;
+    # Keras 3 numbers them 0, 1 in the file.
+    config = json.loads(_members(HERE / "rnnkit_nested.keras")["config.json"])["config"]
+    layers = {e["name"]: e for e in config["layers"]}
+    assert layers["encoder"]["class_name"] == "Functional"
+    assert layers["head"]["class_name"] == "Sequential"
+    assert [n["args"][0]["config"]["keras_history"] for n in layers["head"]["inbound_nodes"]] \
+        == [["encoder", 0, 0], ["encoder", 1, 0]]
+    concat = layers["concatenate"]["inbound_nodes"][0]["args"][0]
+    assert [t["config"]["keras_history"] for t in concat] == [["head", 0, 0], ["head", 1, 0]]
+    inner = layers["encoder"]["config"]["layers"]
+    assert isinstance(inner[1]["inbound_nodes"][0], dict)  # the nested config: Keras 3 form
+    with h5py.File(io.BytesIO(_members(HERE / "rnnkit_nested.keras")["model.weights.h5"])) as f:
+        assert "layers/functional/layers/lstm/cell/vars/2" in f  # Keras 3's nested layout
+        assert "layers/sequential/layers/gru/cell/vars/0" in f
+    model = load_model(HERE / "rnnkit_nested.keras")
+    head = model.get_layer("head")
+    assert [i for i, _ in model._relevant(head)] == [1, 2]
 
 
 # ---------------------------------------------------------------------- hostile configs
@@ -334,15 +344,18 @@ def test_broken_functional_layer_entry_is_a_file_format_error(tmp_path):
         load_model(_with_config(tmp_path, HERE / "stacked.keras", config))
 
 
-def test_keras3_nested_model_is_refused_by_name(tmp_path):
-    config = _stacked_config()
-    layers = config["config"]["layers"]
-    gru = next(e for e in layers if e["name"] == "gru")
-    layers[layers.index(gru)] = dict(gru, class_name="Functional", name="encoder",
-                                     module="keras.src.models.functional",
-                                     config={"name": "encoder", "layers": []})
-    dense = next(e for e in layers if e["name"] == "dense")
-    dense["inbound_nodes"][0]["args"][0]["config"]["keras_history"][0] = "encoder"
-    with pytest.raises(FileFormatError, match=r"layer 'encoder' is a Functional model nested "
-                                              r"in the model; rnnkit does not read Keras 3"):
-        load_model(_with_config(tmp_path, HERE / "stacked.keras", config))
+def test_subclassed_model_inside_is_refused_before_writing(tmp_path):
+    class Custom(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = Dense(2)
+
+        def call(self, x, training=None, mask=None):
+            return self.dense(x)
+
+    x = Input((3,))
+    model = Model(x, Custom()(x))
+    with pytest.raises(NotImplementedError, match=r"layer 'custom' is a subclassed Model, "
+                                                  r"which has no config to save"):
+        model.save(tmp_path / "sub.keras")
+    assert not list(tmp_path.iterdir())
