@@ -142,6 +142,12 @@ def _check_classes_known(layers: list, label: str, custom_objects: dict | None) 
         class_name = entry["class_name"]
         if custom_objects and class_name in custom_objects:
             continue
+        inner = entry.get("config")
+        if class_name in _MODEL_CLASSES and isinstance(inner, dict) \
+                and isinstance(inner.get("layers"), list):  # a nested model: its layers too
+            _check_classes_known([e for e in inner["layers"] if isinstance(e, dict)
+                                  and isinstance(e.get("class_name"), str)],
+                                 label, custom_objects)
         try:
             get_registered(class_name)
         except ValueError:

@@ -359,3 +359,13 @@ def test_subclassed_model_inside_is_refused_before_writing(tmp_path):
                                                   r"which has no config to save"):
         model.save(tmp_path / "sub.keras")
     assert not list(tmp_path.iterdir())
+
+
+def test_unknown_class_inside_a_nested_model_is_named(tmp_path):
+    config = json.loads(_members(HERE / "nested.keras")["config.json"])
+    head = next(e for e in config["config"]["layers"] if e["name"] == "head")
+    gru = next(e for e in head["config"]["layers"] if e["class_name"] == "GRU")
+    gru["class_name"] = "FancyGRU"
+    with pytest.raises(UnsafeConfigError, match=rf"layer '{gru['config']['name']}' is class "
+                                                r"'FancyGRU' \(module 'keras.layers'\)"):
+        load_model(_with_config(tmp_path, HERE / "nested.keras", config))
