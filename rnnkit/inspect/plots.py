@@ -13,7 +13,6 @@ figure state: it works headless), returns it, and writes a PNG when given ``path
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -43,21 +42,11 @@ def _figure(**kwargs: Any) -> Any:
 
 def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 100) -> str:
     """Write ``fig`` as a PNG at ``path`` atomically (a temporary file, then a rename)."""
+    from ..io.saving import atomic_write
+
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=dpi, bbox_inches="tight")
-        umask = os.umask(0)  # mkstemp makes the file private; give it the usual mode
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda temp: fig.savefig(temp, format="png", dpi=dpi,
+                                                bbox_inches="tight"))
     return path
 
 

@@ -513,6 +513,8 @@ class TrainingMixin:
                              "Please use `Model.compile(..., run_eagerly=True)`, or "
                              "`tf.data.experimental.assert_cardinality` ... — here: the input "
                              "to predict is empty.")
+        if isinstance(chunks[0], dict):
+            return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
         if isinstance(chunks[0], list):
             return [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
         return np.concatenate(chunks, axis=0)
@@ -578,6 +580,8 @@ def _batch_len(x: Any) -> int:
 
 
 def _to_numpy(out: Any) -> Any:
+    if isinstance(out, dict):  # a model with named outputs
+        return {name: o.detach().cpu().numpy() for name, o in out.items()}
     if isinstance(out, (list, tuple)):
         return [o.detach().cpu().numpy() for o in out]
     return out.detach().cpu().numpy()

@@ -10,33 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
+from ..io.saving import atomic_write
+
 CONFIG_KEY = "__config__"
-
-
-def atomic_write(path: str, write: Callable[[str], None]) -> None:
-    """``write(temp)`` then rename onto ``path``; the temp name ends like ``path`` so savers
-    that choose a format by suffix see the right one."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path),
-                                    dir=directory)
-    os.close(handle)
-    try:
-        write(temp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; the result is an ordinary file
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _arrays(model: Any) -> dict[str, np.ndarray]:

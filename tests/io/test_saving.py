@@ -255,3 +255,20 @@ def test_regularisers_and_constraints_survive_a_round_trip(tmp_path, suffix):
     expected = [float(loss.detach()) for loss in model.losses]
     assert len(expected) == 4 and min(expected) > 0
     np.testing.assert_allclose([float(loss.detach()) for loss in loaded.losses], expected, rtol=1e-6)
+
+
+def test_saved_files_get_the_permissions_of_an_ordinary_new_file(tmp_path):
+    # the temporary file (mkstemp: 0600) is renamed into place; the result must not stay private
+    import os
+
+    from rnnkit.io.saving import atomic_write
+
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "weights.h5"
+        atomic_write(target, lambda temp: open(temp, "wb").write(b"data"))
+    finally:
+        os.umask(umask)
+    assert target.read_bytes() == b"data"
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.h5"]  # no temporary left

@@ -35,6 +35,7 @@ def test_layer_calls_on_keras_tensors_give_keras_shapes():
 
 
 def test_multiple_inputs_and_outputs_list_and_dict():
+    rnnkit.backend.clear_session()  # the GRU is looked up by its automatic name below
     a, b = Input((6, 3), name="a"), Input((4,), name="b")
     h = L.GRU(5)(a)
     both = L.Concatenate()([h, b])

@@ -257,3 +257,19 @@ def test_validation_data_needs_two_or_three_items():
     x, y = _regression(n=8)
     with pytest.raises(ValueError, match="must contain either 2 items"):
         _model().fit(x, y, validation_data=(x,), verbose=0)
+
+
+def test_predict_returns_a_dict_for_a_model_with_named_outputs():
+    from rnnkit.layers import GRU, Dense, Input
+    from rnnkit.models import Model
+
+    inputs = Input((5, 3), name="a")
+    hidden = GRU(4)(inputs)
+    model = Model({"a": inputs}, {"y": Dense(2)(hidden), "z": Dense(1)(hidden)})
+    x = np.random.rand(7, 5, 3).astype("float32")
+    predicted = model.predict({"a": x}, batch_size=3, verbose=0)
+    assert set(predicted) == {"y", "z"}
+    assert predicted["y"].shape == (7, 2) and predicted["z"].shape == (7, 1)
+    direct = model({"a": x})
+    np.testing.assert_allclose(predicted["z"], direct["z"].detach().numpy(), rtol=1e-6)
+    assert set(model.predict_on_batch({"a": x[:2]})) == {"y", "z"}
