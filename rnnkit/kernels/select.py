@@ -75,7 +75,7 @@ def _cell_kind(cell) -> tuple[str, list[str]]:
 
 def _cached_cell_kind(cell) -> tuple[str, list[str]]:
     # The answer depends only on the activations: cache it per cell (calls are hot).
-    key = (id(cell.activation), id(getattr(cell, "recurrent_activation", None)))
+    key = (id(getattr(cell, "activation", None)), id(getattr(cell, "recurrent_activation", None)))
     cached = cell.__dict__.get("_kernel_kind_cache")
     if cached is None or cached[0] != key:
         cached = (key, _cell_kind(cell))
@@ -95,6 +95,8 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
     cell = layer.cell
     kind, problems = _cached_cell_kind(cell)
     problems = list(problems)
+    if not kind and not hasattr(cell, "recurrent_dropout"):
+        return problems  # a user's cell or StackedRNNCells: "X is not one of rnnkit's cells"
     if training and cell.recurrent_dropout:
         problems.append("recurrent_dropout needs the per-step loop")
     if training and cell.dropout and cell.implementation == 1:

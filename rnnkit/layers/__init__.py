@@ -1,6 +1,6 @@
 """Keras layers on PyTorch: every layer is a ``torch.nn.Module``."""
 from .base import Layer
-from .cells import GRUCell, LSTMCell, SimpleRNNCell
+from .cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer, Masking
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .serialization import deserialize, register, serialize
@@ -11,13 +11,13 @@ from .reshaping import Flatten, RepeatVector, Reshape
 from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .attention import AdditiveAttention, Attention
 
-__all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, RNN, SimpleRNN, LSTM, GRU, Dense,
+__all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM, GRU, Dense,
                          Embedding, Masking, Dropout, Activation, InputLayer, Bidirectional,
                          TimeDistributed, Add, Average, Concatenate, Dot, Maximum, Minimum,
                          Multiply, Subtract, Flatten, RepeatVector, Reshape,
                          GlobalAveragePooling1D, GlobalMaxPooling1D, AdditiveAttention, Attention)
 
-__all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "RNN", "SimpleRNN", "LSTM", "GRU",
+__all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Dense", "Embedding", "Masking", "Dropout", "Activation", "Input", "InputLayer",
            "Bidirectional", "TimeDistributed", "deserialize", "serialize", "register",
            "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",

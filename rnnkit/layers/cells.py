@@ -355,3 +355,126 @@ class GRUCell(RecurrentCell):
             gates.update(z=z, r=r, h_tilde=hh)
         h = z * h + (1.0 - z) * hh
         return h, [h]
+
+
+def _flat(structure: Any) -> list:
+    """The leaves of nested lists/tuples, in order (``tf.nest.flatten`` for states)."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flat(item)]
+    return [structure]
+
+
+def _pack_like(sizes: Sequence[Any], flat: Sequence[Any]) -> list:
+    """``flat`` regrouped per cell as ``sizes`` nests them: a cell with a list of state sizes
+    gets a list, one with a single size a single tensor (``tf.nest.pack_sequence_as``)."""
+    packed, k = [], 0
+    for size in sizes:
+        n = len(_flat(size))
+        packed.append(list(flat[k:k + n]) if isinstance(size, (list, tuple)) else flat[k])
+        k += n
+    return packed
+
+
+class StackedRNNCells(Layer):
+    """Several cells run as one, each step feeding each cell's output to the next (tf.keras 2).
+
+    ``RNN([c1, c2])`` wraps its list in this class. ``state_size`` is the tuple of the cells'
+    state sizes (nested per cell, as Keras 2.12), ``output_size`` the last cell's; the weights
+    are the cells' weights, cell by cell, under ``<rnn>/<stacked_rnn_cells>/<cell>/``.
+    """
+
+    def __init__(self, cells: Sequence[Any], **kwargs: Any) -> None:
+        if isinstance(cells, (str, bytes)) or not isinstance(cells, (list, tuple)) or not cells:
+            raise ValueError("StackedRNNCells: argument `cells` should be a non-empty list of "
+                             f"RNN cells; received {cells!r}.")
+        for k, cell in enumerate(cells):
+            if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
+                raise ValueError(f"StackedRNNCells: argument `cells[{k}]` should be an RNN cell "
+                                 "(a `call` method and a `state_size` attribute); received "
+                                 f"{cell!r}.")
+        super().__init__(**kwargs)
+        self.cells = list(cells)
+        for k, cell in enumerate(self.cells):
+            if isinstance(cell, torch.nn.Module):  # the cells' weights are this layer's
+                self.add_module(f"cell_{k}", cell)
+
+    @property
+    def state_size(self) -> tuple:
+        return tuple(cell.state_size for cell in self.cells)
+
+    @property
+    def output_size(self) -> int:
+        last = self.cells[-1]
+        output_size = getattr(last, "output_size", None)
+        return output_size if output_size is not None else _flat(last.state_size)[0]
+
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        # Each cell sees the previous cell's output: (batch, previous output_size).
+        input_shape = tuple(input_shape)
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                cell._maybe_build(input_shape)
+            input_shape = (input_shape[0], _output_size(cell))
+        super().build(input_shape)
+
+    def get_initial_state(self, batch_size: int | None = None, dtype: Any = None,
+                          device: Any = None, *, inputs: Any = None) -> list:
+        """Each cell's initial state, nested per cell (zeros for a cell that has no method)."""
+        if inputs is not None:
+            inputs = self._to_tensor(inputs)
+            batch_size, device = inputs.shape[0], device or inputs.device
+            dtype = dtype or inputs.dtype
+        if isinstance(dtype, str):
+            dtype = _DTYPES[dtype_name(dtype)]
+        dtype = dtype or self.compute_dtype
+        states = []
+        for cell in self.cells:
+            if callable(getattr(cell, "get_initial_state", None)):
+                cell_states = cell.get_initial_state(batch_size, dtype, device)
+            else:
+                cell_states = [torch.zeros(batch_size, size, dtype=dtype, device=device)
+                               for size in _flat(cell.state_size)]
+            cell_states = _flat(cell_states)
+            states.append(cell_states if isinstance(cell.state_size, (list, tuple))
+                          else cell_states[0])
+        return states
+
+    def call(self, inputs: torch.Tensor, states: Any, training: bool | None = None
+             ) -> tuple[torch.Tensor, list]:
+        """One step of every cell in order. ``states`` nested per cell or flat; the new states
+        come back nested per cell, as tf.keras 2.12 returns them."""
+        nested = _pack_like(self.state_size, _flat(states))
+        new_states = []
+        for cell, cell_states in zip(self.cells, nested):
+            cell_states = list(cell_states) if isinstance(cell_states, list) else [cell_states]
+            if isinstance(cell, RecurrentCell):
+                inputs, cell_states = cell.call(inputs, cell_states, training=training)
+            else:
+                inputs, cell_states = cell.call(inputs, cell_states)
+            new_states.append(cell_states)
+        return inputs, _pack_like(self.state_size, _flat(new_states))
+
+    def __call__(self, inputs: Any, states: Any = None, training: bool | None = None) -> Any:
+        x = self._to_tensor(inputs)
+        self._maybe_build(tuple(x.shape))
+        if states is None:
+            states = self.get_initial_state(x.shape[0], x.dtype, x.device)
+        return self.call(x, states, training=self.training if training is None else training)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["cells"] = [{"class_name": type(cell).__name__, "config": cell.get_config()}
+                           for cell in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "StackedRNNCells":
+        from .serialization import deserialize
+        config = dict(config)
+        config["cells"] = [deserialize(cell, custom_objects) for cell in config["cells"]]
+        return cls(**config)
+
+
+def _output_size(cell: Any) -> int:
+    size = getattr(cell, "output_size", None)
+    return size if size is not None else _flat(cell.state_size)[0]

@@ -14,7 +14,8 @@ import torch
 
 from ..kernels import KERNELS, run_fused_loop, run_reference, run_torch, select_kernel
 from .base import Layer, serialize_value, shape_tuple
-from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
+from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, _flat, \
+    _pack_like
 
 
 class RNN(Layer):
@@ -38,6 +39,17 @@ class RNN(Layer):
             raise TypeError(f"Keyword argument not understood: 'input_length' (passed to "
                             f"{type(self).__name__} together with an input shape).")
         super().__init__(**kwargs)
+        if isinstance(cell, (list, tuple)):
+            # tf.keras 2: a list of cells runs as one StackedRNNCells, each feeding the next.
+            if not cell:
+                raise ValueError(f"RNN {self.name!r}: argument `cell` is an empty list; pass a "
+                                 "cell or a non-empty list of cells.")
+            for k, item in enumerate(cell):
+                if not hasattr(item, "state_size") or not callable(getattr(item, "call", None)):
+                    raise ValueError(f"RNN {self.name!r}: argument `cell[{k}]` should have a "
+                                     f"`call` method and a `state_size` attribute; received "
+                                     f"{item!r}.")
+            cell = StackedRNNCells(cell)
         if not hasattr(cell, "state_size") or not callable(getattr(cell, "call", None)):
             raise ValueError(f"RNN {self.name!r}: argument `cell` should have a `call` method "
                              f"and a `state_size` attribute; received {cell!r}.")
@@ -55,8 +67,15 @@ class RNN(Layer):
     # ------------------------------------------------------------------ shapes
     @property
     def _state_sizes(self) -> list[int]:
-        size = self.cell.state_size
-        return list(size) if isinstance(size, (list, tuple)) else [size]
+        """Every state's size, flat (a stacked cell nests them per cell)."""
+        return _flat(self.cell.state_size)
+
+    def _nest_states(self, flat: list) -> list:
+        """The returned states as tf.keras 2.12 nests them: per cell for a stacked cell
+        (``[h, c]`` for an LSTM cell, one tensor for a one-state cell), else flat."""
+        if isinstance(self._cell, StackedRNNCells):
+            return _pack_like(self._cell.state_size, flat)
+        return list(flat)
 
     def _split_shape(self, input_shape: Sequence) -> tuple[Any, Any, Any]:
         batch, steps, features = shape_tuple(input_shape)
@@ -70,13 +89,20 @@ class RNN(Layer):
         else:
             output = (batch, units)
         if self.return_state:
-            return [output] + [(batch, size) for size in self._state_sizes]
+            shapes = [(batch, size) for size in self._state_sizes]
+            if self._nest_states(shapes) != shapes:
+                # rnnkit's symbolic graph carries flat outputs only.
+                raise NotImplementedError(
+                    f"Layer {self.name!r}: return_state=True with stacked cells of several "
+                    "states each (tf.keras 2 nests them per cell) is supported in eager calls "
+                    "only, not in a functional model yet.")
+            return [output] + shapes
         return output
 
     def compute_mask(self, inputs, mask=None):
         output_mask = mask if self.return_sequences else None
         if self.return_state:
-            return [output_mask] + [None] * len(self._state_sizes)
+            return [output_mask] + [None] * len(self._nest_states(self._state_sizes))
         return output_mask
 
     def build(self, input_shape: Sequence) -> None:
@@ -96,6 +122,8 @@ class RNN(Layer):
     def _check_input(self, x: torch.Tensor) -> None:
         super()._check_input(x)
         cell = self._cell
+        if isinstance(cell, StackedRNNCells):  # the first cell sees the input
+            cell = cell.cells[0]
         kernel = cell._parameters.get("kernel") if isinstance(cell, RecurrentCell) else None
         if kernel is not None and x.shape[-1] != kernel.shape[0]:
             expected = (None, None, kernel.shape[0])
@@ -128,7 +156,8 @@ class RNN(Layer):
     def _as_state_list(self, states: Any, batch: int, argument: str) -> list[torch.Tensor]:
         if isinstance(states, (torch.Tensor, np.ndarray)):
             states = [states]
-        states = [self._to_tensor(s) for s in states]
+        # Nested per cell (tf.keras 2 for a stacked cell) or flat: the loop runs flat.
+        states = [self._to_tensor(s) for s in _flat(states)]
         sizes = self._state_sizes
         if len(states) != len(sizes):
             raise ValueError(
@@ -178,9 +207,11 @@ class RNN(Layer):
         if isinstance(self._cell, RecurrentCell):
             result = self._run_cell(inputs, states, mask, training)
         else:
+            if self.rnn_kernel not in ("auto", "reference"):  # refused with the reason
+                select_kernel(self, inputs, mask, training)
             if states is None:
                 states = [inputs.new_zeros(batch, size) for size in self._state_sizes]
-            result = run_reference(_GenericCell(self.cell), inputs, states, mask=mask,
+            result = run_reference(_GenericCell(self.cell, training), inputs, states, mask=mask,
                                    go_backwards=self.go_backwards,
                                    zero_output_for_mask=self.zero_output_for_mask,
                                    return_sequences=self.return_sequences)
@@ -190,7 +221,7 @@ class RNN(Layer):
         if self.time_major and self.return_sequences:
             output = output.transpose(0, 1)
         if self.return_state:
-            return [output, *result.states]
+            return [output, *self._nest_states(result.states)]
         return output
 
     def _run_cell(self, inputs, states, mask, training):
@@ -276,19 +307,20 @@ class RNN(Layer):
 
 
 class _GenericCell:
-    """Adapts a user cell with only ``call(x_t, states)`` to the loop's two-halves protocol."""
+    """Adapts a user cell with only ``call(x_t, states)`` (or a ``StackedRNNCells``) to the
+    loop's two-halves protocol; the loop carries the states flat."""
 
-    def __init__(self, cell: Any) -> None:
+    def __init__(self, cell: Any, training: bool = False) -> None:
         self.cell = cell
+        # Only rnnkit's stacked cells are handed `training` (their cells' dropout uses it).
+        self.kwargs = {"training": training} if isinstance(cell, StackedRNNCells) else {}
 
     def project_inputs(self, x, masks=None):
         return x
 
     def step(self, x_t, states, recurrent_masks=None):
-        output, new_states = self.cell.call(x_t, states)
-        if isinstance(new_states, torch.Tensor):
-            new_states = [new_states]
-        return output, list(new_states)
+        output, new_states = self.cell.call(x_t, states, **self.kwargs)
+        return output, _flat(new_states)
 
 
 class _KerasRecurrentLayer(RNN):
