@@ -124,13 +124,7 @@ class RecurrentCell(Layer):
                           device: Any = None, *, inputs: Any = None) -> list[torch.Tensor]:
         """Zero states, one (batch, units) tensor per state. Keras 3 passes ``batch_size``;
         tf.keras 2 also ``inputs=`` (batch size, dtype and device taken from it) and dtype names."""
-        if inputs is not None:
-            inputs = self._to_tensor(inputs)
-            batch_size, device = inputs.shape[0], device or inputs.device
-            dtype = dtype or inputs.dtype
-        if isinstance(dtype, str):
-            dtype = _DTYPES[dtype_name(dtype)]
-        dtype = dtype or self.compute_dtype
+        batch_size, dtype, device = _state_arguments(self, batch_size, dtype, device, inputs)
         return [torch.zeros(batch_size, self.units, dtype=dtype, device=device)
                 for _ in self.state_names]
 
@@ -218,6 +212,18 @@ class RecurrentCell(Layer):
         if states is None:
             states = self.get_initial_state(x.shape[0], x.dtype, x.device)
         return self.call(x, states, training=self.training if training is None else training)
+
+
+def _state_arguments(cell, batch_size, dtype, device, inputs):
+    """``get_initial_state``'s ``(batch_size, dtype, device)``, from ``inputs`` when given
+    (tf.keras 2's way) and with dtype names resolved; the cell's compute dtype by default."""
+    if inputs is not None:
+        inputs = cell._to_tensor(inputs)
+        batch_size, device = inputs.shape[0], device or inputs.device
+        dtype = dtype or inputs.dtype
+    if isinstance(dtype, str):
+        dtype = _DTYPES[dtype_name(dtype)]
+    return batch_size, dtype or cell.compute_dtype, device
 
 
 def _over_time(mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -420,13 +426,7 @@ class StackedRNNCells(Layer):
     def get_initial_state(self, batch_size: int | None = None, dtype: Any = None,
                           device: Any = None, *, inputs: Any = None) -> list:
         """Each cell's initial state, nested per cell (zeros for a cell that has no method)."""
-        if inputs is not None:
-            inputs = self._to_tensor(inputs)
-            batch_size, device = inputs.shape[0], device or inputs.device
-            dtype = dtype or inputs.dtype
-        if isinstance(dtype, str):
-            dtype = _DTYPES[dtype_name(dtype)]
-        dtype = dtype or self.compute_dtype
+        batch_size, dtype, device = _state_arguments(self, batch_size, dtype, device, inputs)
         states = []
         for cell in self.cells:
             if callable(getattr(cell, "get_initial_state", None)):
