@@ -333,8 +333,13 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
             if not (key == "input_dim" and class_name == "Embedding"):  # the vocabulary size
                 config.pop(key)
     for key, value in list(config.items()):
-        if key in ("layer", "backward_layer") and isinstance(value, dict):
+        if key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
             config[key] = to_keras3_layer(value)
+        elif key == "cells" and isinstance(value, list):
+            # StackedRNNCells: Keras 3 rebuilds each cell with deserialize_keras_object, which
+            # needs every entry's `module` ("Could not locate class" without it).
+            config[key] = [to_keras3_layer(cell) if isinstance(cell, dict) else cell
+                           for cell in value]
         elif isinstance(value, dict) and "class_name" in value:
             kind = next((k for k in _K3_MODULES if key.endswith(k)), None)
             if kind is not None:

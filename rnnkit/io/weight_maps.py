@@ -196,10 +196,13 @@ def saveable_groups(layer: Any) -> list[tuple[str, list[torch.nn.Parameter], str
     """The ``vars`` groups Keras 3 (and tf.keras >= 2.12 ``.weights.h5``) writes for ``layer``.
 
     Returns ``(relative path, parameters in vars/0.. order, object name)`` triples, e.g. for
-    an LSTM ``[("vars", [], "lstm"), ("cell/vars", [kernel, recurrent_kernel, bias], "lstm_cell")]``.
+    an LSTM ``[("vars", [], "lstm"), ("cell/vars", [kernel, recurrent_kernel, bias], "lstm_cell")]``;
+    an ``RNN([LSTMCell, GRUCell])`` has ``cell/vars`` (empty), ``cell/cells/lstm_cell/vars``
+    and ``cell/cells/gru_cell/vars`` (as Keras 3.15.1 and tf.keras 2.12 write them).
     Children are visited in sorted attribute order, as Keras's ``_walk_saveable`` does, so a
     Bidirectional's ``backward_layer`` comes before its ``forward_layer``.
     """
+    from ..layers.cells import StackedRNNCells
     from ..layers.recurrent import RNN
     from ..layers.wrappers import Bidirectional, TimeDistributed
 
@@ -207,6 +210,11 @@ def saveable_groups(layer: Any) -> list[tuple[str, list[torch.nn.Parameter], str
     children: list[tuple[str, Any]] = []
     if isinstance(layer, RNN):
         children = [("cell", layer.cell)]
+    elif isinstance(layer, StackedRNNCells):
+        # A list attribute: Keras saves each item under its snake-cased class name, made
+        # unique within the list (``cells/lstm_cell``, ``cells/simple_rnn_cell_1``).
+        children = [(f"cells/{key}", cell)
+                    for cell, key in zip(layer.cells, keras3_layer_keys(layer.cells))]
     elif isinstance(layer, Bidirectional):
         children = [("backward_layer", layer.backward_layer), ("forward_layer", layer.forward_layer)]
     elif isinstance(layer, TimeDistributed):
