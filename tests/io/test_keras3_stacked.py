@@ -22,8 +22,9 @@ from rnnkit.models import load_model
 
 HERE = Path(__file__).resolve().parents[1] / "fixtures" / "keras3_stacked"
 NAMES = ["lstm_gru", "simple_stack", "functional"]
+RNNKIT_MADE = NAMES + ["single_cells"]  # and two one-cell RNN(cell) layers
 CELLS = {"lstm_gru": [LSTMCell, GRUCell], "simple_stack": [SimpleRNNCell, SimpleRNNCell],
-         "functional": [LSTMCell, GRUCell]}
+         "functional": [LSTMCell, GRUCell], "single_cells": [LSTMCell, SimpleRNNCell]}
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ def test_missing_cell_weights_name_the_path(tmp_path):
 
 
 # ---------------------------------------------------------------------- rnnkit -> Keras 3
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RNNKIT_MADE)
 def test_real_keras3_loaded_rnnkit_stacked_archives_and_predicted_the_same(name):
     report = json.loads((HERE / "rnnkit_keras3_report.json").read_text())
     entry = report["files"][f"rnnkit_{name}.keras"]
@@ -124,7 +125,7 @@ def test_real_keras3_loaded_rnnkit_stacked_archives_and_predicted_the_same(name)
     np.testing.assert_allclose(model.predict(data["x"], verbose=0), keras_y, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", RNNKIT_MADE)
 def test_rnnkit_still_writes_the_stacked_archives_keras_checked(name, tmp_path):
     # Keras's verdict holds for the files rnnkit writes today only if they are the same.
     make = _make_module()
@@ -149,3 +150,13 @@ def test_written_cells_carry_keras3s_module_and_registered_name():
             ("keras.layers", class_name, None)
         assert "implementation" not in entry["config"]  # tf.keras 2 only, dropped as for layers
         assert entry["config"]["kernel_initializer"]["module"] == "keras.initializers"
+
+
+def test_a_single_cell_is_written_in_keras3_form_too():
+    # RNN(LSTMCell(...)): Keras 3 refused the {"class_name", "config"} cell ("Could not
+    # locate class 'LSTMCell'") before its `cell` entry got `module` and `registered_name`.
+    config = json.loads(_members(HERE / "rnnkit_single_cells.keras")["config.json"])
+    cells = [layer["config"]["cell"] for layer in config["config"]["layers"]
+             if layer["class_name"] == "RNN"]
+    assert [(c["module"], c["class_name"], c["registered_name"]) for c in cells] == \
+        [("keras.layers", "LSTMCell", None), ("keras.layers", "SimpleRNNCell", None)]
