@@ -9,6 +9,7 @@ rnnkit does not know is refused by the layer registry when it is built.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from typing import Any
 
 from .errors import FileFormatError, UnsafeConfigError
@@ -97,19 +98,27 @@ def model_from_config(config: Any, label: str, custom_objects: dict | None = Non
         if not isinstance(layer, dict) or "class_name" not in layer:
             raise FileFormatError(f"{label}: layer #{index} of the config is not a "
                                   "{'class_name', 'config'} object.")
-    try:
+    with _building(label, "the model"):
         model = Sequential.from_config(inner, custom_objects)
         build_shape = (config.get("build_config") or {}).get("input_shape") \
             or inner.get("build_input_shape")
         if not model.built and build_shape is not None and model.layers:
             model.build(build_shape)
+    return model
+
+
+@contextmanager
+def _building(label: str, what: str):
+    """A config that cannot be built is a bad file: a FileFormatError that names the file,
+    not whatever error the layers raised on the way."""
+    try:
+        yield
     except FileFormatError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
             RuntimeError) as error:
-        raise FileFormatError(f"{label}: cannot build the model from its config: "
+        raise FileFormatError(f"{label}: cannot build {what} from its config: "
                               f"{type(error).__name__}: {error}") from None
-    return model
 
 
 def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
@@ -124,14 +133,8 @@ def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
                                   "{'class_name', 'config'} object.")
     inner = _prepare_keras3(inner)
     _check_classes_known(inner["layers"], label, custom_objects)
-    try:
+    with _building(label, "the functional model"):
         return Model.from_config(inner, custom_objects, build_device="meta" if meta else None)
-    except FileFormatError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
-            RuntimeError) as error:
-        raise FileFormatError(f"{label}: cannot build the functional model from its config: "
-                              f"{type(error).__name__}: {error}") from None
 
 
 def _check_classes_known(layers: list, label: str, custom_objects: dict | None) -> None:
