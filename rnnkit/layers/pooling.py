@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import torch
 
 from .base import Layer, shape_tuple
+from .reshaping import checked_data_format
 
 
 class _GlobalPooling1D(Layer):
@@ -22,11 +23,7 @@ class _GlobalPooling1D(Layer):
     def __init__(self, data_format: str = "channels_last", keepdims: bool = False,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        data_format = data_format or "channels_last"
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f'{type(self).__name__} layer "{self.name}": `data_format` must be '
-                             f'"channels_last" or "channels_first", got {data_format!r}.')
-        self.data_format = data_format
+        self.data_format = checked_data_format(self, data_format)
         self.keepdims = bool(keepdims)
 
     @property

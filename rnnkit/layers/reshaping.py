@@ -87,6 +87,15 @@ class Reshape(Layer):
         return None
 
 
+def checked_data_format(layer: Layer, data_format: str | None) -> str:
+    """Keras's ``data_format`` argument: ``channels_last`` (the default) or ``channels_first``."""
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f'{type(layer).__name__} layer "{layer.name}": `data_format` must be '
+                         f'"channels_last" or "channels_first", got {data_format!r}.')
+    return data_format
+
+
 class Flatten(Layer):
     """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
 
@@ -94,11 +103,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        data_format = data_format or "channels_last"
-        if data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f'Flatten layer "{self.name}": `data_format` must be '
-                             f'"channels_last" or "channels_first", got {data_format!r}.')
-        self.data_format = data_format
+        self.data_format = checked_data_format(self, data_format)
 
     def compute_output_shape(self, input_shape: Sequence) -> tuple:
         shape = shape_tuple(input_shape)
