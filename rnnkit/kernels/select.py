@@ -7,8 +7,8 @@ backward):
 * ``torch``: PyTorch's fused RNN ops (``fused_torch.py``): oneDNN LSTM on the CPU, cuDNN on CUDA.
 * ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``fused_loop.py``);
   on the CPU it beats torch's per-op GRU and RNN loops.
-* ``persistent``: the persistent CUDA kernel (``persistent/``, Triton, forward only): the
-  recurrent weights stay on chip for all steps. ``auto`` takes it over cuDNN only where
+* ``persistent``: the persistent CUDA kernels (``persistent/``, Triton, forward and
+  backward): the recurrent weights stay on chip for all steps. ``auto`` takes it over cuDNN only where
   ``persistent/routing.json`` records it measured faster on this GPU.
 
 ``select_kernel`` picks one by configuration, device and mask: ``auto`` takes the fastest

@@ -37,7 +37,7 @@ import triton
 import triton.language as tl
 
 from .plan import Plan
-from .triton_forward import _arrive, _gate_tiles, _product, _wait
+from .triton_forward import _arrive, _gate_tiles, _product, _wait, launch_with_barrier
 
 
 @triton.jit
@@ -183,21 +183,18 @@ def launch_backward(plan: Plan, factors: torch.Tensor, recurrent: torch.Tensor,
     reset_gradient = torch.empty_like(dh_all) if plan.cell == "gru_reset_before" else dh_all
     dc_state = (d_cell_last.float().clone() if lstm and d_cell_last is not None
                 else torch.zeros(batch, units, device=device, dtype=torch.float32))
-    counter = torch.zeros(1, device=device, dtype=torch.int32)
-    error = torch.zeros(1, device=device, dtype=torch.int32)
-    sync = plan.programs > 1
-    spans = ([(s, s + 1) for s in range(steps + 1)] if step_by_step else [(0, steps + 1)])
-    extra = {"launch_cooperative_grid": True} if sync and device.type == "cuda" else {}
     d_out = d_out.float().contiguous() if d_out is not None else None
-    for start, stop in spans:
-        persistent_rnn_backward[(plan.programs,)](
+    d_last = d_last.float().contiguous()
+    constants = plan.backward_constants(dtype, d_out is not None)
+
+    def launch_span(grid, start, stop, counter, error, **options):
+        persistent_rnn_backward[grid](
             factors, recurrent, recurrent.stride(0), recurrent.stride(1),
-            d_out if d_out is not None else dh_all, d_last.float().contiguous(),
-            dz, dh_all, reset_gradient, d_h0, d_c0, dc_state, counter, error, start, stop,
-            steps, batch,
-            units, max_polls, num_warps=plan.num_warps, **extra,
-            **plan.backward_constants(dtype, d_out is not None))
-    if sync and int(error.item()):
-        raise RuntimeError(f"the persistent backward kernel's barrier timed out after "
-                           f"{max_polls} polls ({plan.programs} programs)")
+            d_out if d_out is not None else dh_all, d_last, dz, dh_all, reset_gradient, d_h0,
+            d_c0, dc_state, counter, error, start, stop, steps, batch, units, max_polls,
+            **constants, **options)
+
+    # iterations 0..T: the last one only forms the gradient reaching h_0
+    launch_with_barrier(plan, device, steps + 1, step_by_step, max_polls, "backward",
+                        launch_span)
     return dz, dh_all, d_h0, (d_c0 if lstm else None)

@@ -191,6 +191,26 @@ def persistent_rnn_forward(
             tl.atomic_max(error, 1)
 
 
+def launch_with_barrier(plan: Plan, device: torch.device, iterations: int, step_by_step: bool,
+                        max_polls: int, what: str, launch_span) -> None:
+    """The host side of the barrier protocol, for both kernels: a fresh arrival counter and
+    error flag, a cooperative launch when programs must meet, the iterations in one launch
+    or one a launch (``step_by_step``), and an exception if a wait gave up.
+
+    ``launch_span(grid, start, stop, counter, error, **options)`` launches the kernel."""
+    counter = torch.zeros(1, device=device, dtype=torch.int32)
+    error = torch.zeros(1, device=device, dtype=torch.int32)
+    sync = plan.programs > 1
+    options = {"launch_cooperative_grid": True} if sync and device.type == "cuda" else {}
+    spans = ([(i, i + 1) for i in range(iterations)] if step_by_step else [(0, iterations)])
+    for start, stop in spans:
+        launch_span((plan.programs,), start, stop, counter, error, num_warps=plan.num_warps,
+                    **options)
+    if sync and int(error.item()):
+        raise RuntimeError(f"the persistent {what} kernel's barrier timed out after {max_polls} "
+                           f"polls ({plan.programs} programs): were they all resident at once?")
+
+
 def launch(plan: Plan, xw: torch.Tensor, recurrent: torch.Tensor, h0: torch.Tensor,
            c0: torch.Tensor | None = None, rec_bias: torch.Tensor | None = None,
            return_sequences: bool = True, step_by_step: bool = False,
@@ -220,24 +240,18 @@ def launch(plan: Plan, xw: torch.Tensor, recurrent: torch.Tensor, h0: torch.Tens
         c_state = h_exchange  # not read
     out = (torch.empty(steps, batch, units, device=device, dtype=dtype) if return_sequences
            else h_exchange)
-    counter = torch.zeros(1, device=device, dtype=torch.int32)
-    error = torch.zeros(1, device=device, dtype=torch.int32)
     bias = rec_bias.contiguous() if rec_bias is not None else h_exchange
-    sync = plan.programs > 1
-    spans = [(t, t + 1) for t in range(steps)] if step_by_step else [(0, steps)]
-    extra = {"launch_cooperative_grid": True} if sync and device.type == "cuda" else {}
-    for start, stop in spans:
-        persistent_rnn_forward[(plan.programs,)](
+    constants = plan.kernel_constants(dtype, rec_bias is not None, return_sequences)
+
+    def launch_span(grid, start, stop, counter, error, **options):
+        persistent_rnn_forward[grid](
             xw, recurrent, recurrent.stride(0), recurrent.stride(1), bias, h_exchange,
             rh_exchange, c_state, out,
             cell_sequence if cell_sequence is not None else h_exchange,
             counter, error, start, stop, batch, units, max_polls,
-            num_warps=plan.num_warps, **extra,
-            WRITE_CELLS=cell_sequence is not None,
-            **plan.kernel_constants(dtype, rec_bias is not None, return_sequences))
-    if sync and int(error.item()):
-        raise RuntimeError(f"the persistent kernel's barrier timed out after {max_polls} polls "
-                           f"({plan.programs} programs): were they all resident at once?")
+            WRITE_CELLS=cell_sequence is not None, **constants, **options)
+
+    launch_with_barrier(plan, device, steps, step_by_step, max_polls, "forward", launch_span)
     h_last = h_exchange[steps % 2].to(dtype)
     c_last = c_state.to(dtype) if plan.cell == "lstm" else None
     return (out if return_sequences else None), h_last, c_last
