@@ -47,14 +47,18 @@ def build(cell: str, units: int, features: int, device: str, **options):
     return layer.to(device)
 
 
-def reference(layer, x):
-    """The layer in float64 on the CPU through the reference loop."""
+def float64_copy(layer, x):
+    """The layer with the same weights in float64 on the CPU, run by the reference loop."""
     cpu = type(layer).from_config(dict(layer.get_config(), dtype="float64"))
     cpu.build(tuple(x.shape))
     cpu.set_weights([w.astype("float64") for w in layer.get_weights()])
     cpu.rnn_kernel = "reference"
+    return cpu
+
+
+def reference(layer, x):
     with torch.no_grad():
-        return cpu(x.double().cpu())
+        return float64_copy(layer, x)(x.double().cpu())
 
 
 def run(layer, x, kernel: str, dtype_name: str, train: bool = False):
@@ -75,10 +79,7 @@ def _weights(like):
 
 
 def reference_gradients(layer, x):
-    cpu = type(layer).from_config(dict(layer.get_config(), dtype="float64"))
-    cpu.build(tuple(x.shape))
-    cpu.set_weights([w.astype("float64") for w in layer.get_weights()])
-    cpu.rnn_kernel = "reference"
+    cpu = float64_copy(layer, x)
     out = cpu(x.double().cpu())
     (out * _weights(out).double()).sum().backward()
     return [p.grad for p in cpu.parameters()]
