@@ -1,9 +1,10 @@
 """``rnnkit demo``: the seed notebook's cells, run in order with rnnkit in place of tf.keras.
 
 Each cell is the notebook's code with only the imports changed. It is shown the way the
-notebook showed it and then run. Tensors print the way TensorFlow printed them: the values,
-then the shape and dtype. The notes beside the cells are the notebook's own remarks,
-translated from Korean.
+notebook showed it and then run. Nothing is patched for the printing: a layer called on NumPy
+data returns ``rnnkit.eager.EagerTensor``s, which print the way TensorFlow printed them (the
+values, then the shape and dtype), and whose ``.shape`` prints as ``(1, 3)``. The notes
+beside the cells are the notebook's own remarks, translated from Korean.
 """
 from __future__ import annotations
 
@@ -12,9 +13,6 @@ import io
 import sys
 import textwrap
 from typing import Any, Callable
-
-import numpy as np
-import torch
 
 # (label, code, note printed after the output). The code is the notebook's, imports swapped.
 CELLS: list[tuple[str, str, str]] = [
@@ -179,21 +177,6 @@ CELLS: list[tuple[str, str, str]] = [
 ]
 
 
-def format_tensor(tensor: torch.Tensor) -> str:
-    """A tensor the way TensorFlow printed one: values, then ``shape=..., dtype=...``."""
-    array = tensor.detach().cpu().numpy()
-    values = np.array2string(array, separator=" ")
-    body = f"\n{values}" if "\n" in values else values  # as TensorFlow: one line if it fits
-    return f"tensor({body}, shape={tuple(array.shape)}, dtype={array.dtype})"
-
-
-def _printer(write: Callable[[str], Any]) -> Callable[..., None]:
-    def notebook_print(*args: Any, sep: str = " ", end: str = "\n", **_: Any) -> None:
-        text = sep.join(format_tensor(a) if isinstance(a, torch.Tensor) else str(a) for a in args)
-        write(text + end)
-    return notebook_print
-
-
 class _Writer(io.TextIOBase):
     def __init__(self, write: Callable[[str], Any]) -> None:
         self._write = write
@@ -213,10 +196,10 @@ def run(write: Callable[[str], Any] | None = None, seed: int | None = 0) -> None
     backend.clear_session()
     if seed is not None:
         utils.set_random_seed(seed)
-    namespace: dict[str, Any] = {"print": _printer(write)}
+    namespace: dict[str, Any] = {}
     for label, code, note in CELLS:
         code = textwrap.dedent(code).strip("\n")
         write(f"{label}:\n{code}\n\n")
-        with contextlib.redirect_stdout(_Writer(write)):  # model.summary() prints too
+        with contextlib.redirect_stdout(_Writer(write)):  # print() and model.summary()
             exec(compile(code, f"<seed notebook {label}>", "exec"), namespace)  # our own cells
         write(f"\n  # note: {note}\n\n")

@@ -6,7 +6,9 @@ module it adds the Keras surface: automatic names, the legacy shape arguments
 (``input_shape``, ``batch_input_shape``, ``batch_size``, ``input_dim``), lazy ``build`` from
 the first input shape, ``get_weights``/``set_weights``/``count_params``, ``get_config`` derived
 from the declared hyperparameters, and masks that travel on the output tensor as
-``tensor._keras_mask`` (as Keras does) so the next layer picks them up.
+``tensor._keras_mask`` (as Keras does) so the next layer picks them up. Called on NumPy data,
+a layer returns ``rnnkit.eager.EagerTensor``s, which print as TensorFlow's tensors; called on
+torch tensors, plain torch tensors.
 
 Training mode: a layer starts in eval mode, so ``layer(x)`` behaves as a Keras call outside
 ``fit`` (no dropout). ``training=True`` in the call, or ``module.train()`` as in any PyTorch
@@ -21,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import activations, backend, constraints, initializers, regularizers
+from .. import activations, backend, constraints, eager, initializers, regularizers
 
 _DTYPES = {
     "float16": torch.float16,
@@ -371,7 +373,8 @@ class Layer(nn.Module):
         if self.activity_regularizer is not None:
             first = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
             self._activity_losses = [self.activity_regularizer(first) / max(first.shape[0], 1)]
-        return outputs
+        # Called on NumPy data, as in a Keras tutorial: outputs that print like TensorFlow's.
+        return eager.keras_outputs(inputs, outputs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.call(*args, **kwargs)
