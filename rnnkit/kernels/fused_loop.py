@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from . import native
 from .reference import LoopResult
 
 # The backward works on chunks of about this many bytes of one (T, B, G·H) buffer: large
@@ -57,7 +58,12 @@ class GRUSequence(torch.autograd.Function):
         zr_all, z_all = gates[..., :2 * units].unbind(0), gates[..., :units].unbind(0)
         r_all, c_all = gates[..., units:2 * units].unbind(0), gates[..., 2 * units:].unbind(0)
         n_all, h_all = cand.unbind(0), hs.unbind(0)
-        if reset_after:
+        if native.usable(gates, recurrent_kernel):
+            library, sgemm = native.loops()
+            library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
+                                       recurrent_kernel.data_ptr(), gates.data_ptr(),
+                                       cand.data_ptr(), hs.data_ptr())
+        elif reset_after:
             zrc_all = gates.unbind(0)
             for t in range(steps):
                 zrc_all[t].addmm_(h_all[t], recurrent_kernel)
@@ -92,7 +98,10 @@ class GRUSequence(torch.autograd.Function):
         d_kernel = torch.zeros_like(kernel) if wants_kernel else None
         d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
         d_sums = gates.new_zeros(4 * units)   # column sums of the gradients: the biases'
-        if ctx.reset_after:
+        use_native = native.usable(gates, recurrent_kernel)
+        if use_native:  # the C chain reads the recurrent kernel as it is
+            d_out, dh = _native_operands(d_out, dh)
+        elif ctx.reset_after:
             u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
         else:
             u_zr_t = recurrent_kernel[:, :2 * units].t().contiguous()
@@ -121,6 +130,12 @@ class GRUSequence(torch.autograd.Function):
                 torch.addcmul(r, r, r, value=-1, out=scratch)               # r (1 - r)
                 torch.mul(d_n, c, out=f_r).mul_(scratch)
                 torch.mul(d_n, r, out=f_c)
+            else:  # r's factor needs dh through (r * h) @ U_h first: its slope for now
+                torch.addcmul(r, r, r, value=-1, out=scratch).mul_(previous)
+            if use_native:
+                _native_gru_chunk(ctx.reset_after, recurrent_kernel, gates, factors, scratch,
+                                  d_out, grads, dh, start, stop, start > 0 or wants_h0)
+            elif ctx.reset_after:
                 factors, g_all = factors.view(size, batch, 4, units), grads.unbind(0)
                 for k in range(size - 1, -1, -1):
                     if d_out is not None:
@@ -129,9 +144,7 @@ class GRUSequence(torch.autograd.Function):
                     if start + k > 0 or wants_h0:
                         dh = torch.addmm(dh * z[k], g_all[k][:, :3 * units], u_t)
             else:
-                # z's and n's factors; r's needs dh through (r * h) @ U_h first
-                factors = factors.view(size, batch, 4, units)[:, :, ::3]
-                r_slope = torch.addcmul(r, r, r, value=-1, out=scratch).mul_(previous)
+                factors, r_slope = factors.view(size, batch, 4, units)[:, :, ::3], scratch
                 for k in range(size - 1, -1, -1):
                     if d_out is not None:
                         dh = dh + d_out[start + k]
@@ -213,6 +226,43 @@ def _add_bias(values, bias, out):
         torch.add(values, bias, out=out)
 
 
+def _native_operands(d_out, dh):
+    """The incoming gradients as the C loops read them: rows with unit stride (an expanded
+    gradient, e.g. of ``.sum()``, is materialized) and ``dh`` contiguous, updated in place."""
+    if d_out is not None and d_out.stride(-1) != 1:
+        d_out = d_out.contiguous()
+    return d_out, dh.contiguous()
+
+
+def _out_arguments(d_out, start):
+    """``(pointer to step start's gradient, step stride, row stride)``, or zeros for none."""
+    if d_out is None:
+        return None, 0, 0
+    return d_out[start].data_ptr(), d_out.stride(0), d_out.stride(1)
+
+
+def _native_gru_chunk(reset_after, recurrent, gates, factors, r_slope, d_out, grads, dh,
+                      start, stop, last_product):
+    """GRU's reverse chain over one chunk in C; ``dh`` is updated in place."""
+    library, sgemm = native.loops()
+    batch, units = dh.shape
+    out, out_step, out_row = _out_arguments(d_out, start)
+    library.rnnkit_gru_backward_chunk(
+        sgemm, stop - start, batch, units, reset_after, recurrent.data_ptr(),
+        gates[start].data_ptr(), factors.data_ptr(), r_slope.data_ptr(), out, out_step,
+        out_row, grads.data_ptr(), dh.data_ptr(), last_product)
+
+
+def _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop, last_product):
+    """SimpleRNN's reverse chain over one chunk in C; ``dh`` is updated in place."""
+    library, sgemm = native.loops()
+    batch, units = dh.shape
+    out, out_step, out_row = _out_arguments(d_out, start)
+    library.rnnkit_simple_backward_chunk(
+        sgemm, stop - start, batch, units, recurrent.data_ptr(), slope.data_ptr(), out,
+        out_step, out_row, d_pre.data_ptr(), dh.data_ptr(), last_product)
+
+
 def _incoming(d_out: torch.Tensor, last_only: bool):
     """``(per-step output gradients (T, B, H) or None, the gradient reaching h_T)``.
 
@@ -253,10 +303,15 @@ class SimpleRNNSequence(torch.autograd.Function):
             hs[1:] = x
         else:
             _project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
-        h_all = hs.unbind(0)
-        for t in range(steps):
-            h = h_all[t + 1].addmm_(h_all[t], recurrent_kernel)
-            h.relu_() if relu else h.tanh_()
+        if native.usable(hs, recurrent_kernel):
+            library, sgemm = native.loops()
+            library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
+                                          recurrent_kernel.data_ptr(), hs.data_ptr())
+        else:
+            h_all = hs.unbind(0)
+            for t in range(steps):
+                h = h_all[t + 1].addmm_(h_all[t], recurrent_kernel)
+                h.relu_() if relu else h.tanh_()
         ctx.relu, ctx.last_only, ctx.has_in_bias = relu, last_only, b_in is not None
         ctx.save_for_backward(hs, recurrent_kernel, x if kernel is not None else None, kernel)
         return hs[-1] if last_only else hs[1:].transpose(0, 1)
@@ -274,7 +329,11 @@ class SimpleRNNSequence(torch.autograd.Function):
         d_kernel = torch.zeros_like(kernel) if wants_kernel else None
         d_bias = hs.new_zeros(units) if ctx.has_in_bias else None
         d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
-        u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
+        use_native = native.usable(hs, recurrent_kernel)
+        if use_native:  # the C chain reads the recurrent kernel as it is
+            d_out, dh = _native_operands(d_out, dh)
+        else:
+            u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
         spans = list(_chunks_backwards(steps, hs[0].numel() * hs.element_size()))
         longest = max((stop - start for start, stop in spans), default=0)
         slope_buffer = hs.new_empty(longest, *hs.shape[1:])   # reused chunk after chunk
@@ -288,12 +347,16 @@ class SimpleRNNSequence(torch.autograd.Function):
             else:
                 torch.addcmul(hs.new_ones(()), out, out, value=-1, out=slope)
             d_pre = d_xw[start:stop] if kernel is None else pre_buffer[:stop - start]
-            for k in range(stop - start - 1, -1, -1):
-                if d_out is not None:
-                    dh = dh + d_out[start + k]
-                torch.mul(dh, slope[k], out=d_pre[k])
-                if start + k > 0 or wants_h0:
-                    dh = d_pre[k].mm(u_t)
+            if use_native:
+                _native_simple_chunk(recurrent_kernel, slope, d_out, d_pre, dh, start, stop,
+                                     start > 0 or wants_h0)
+            else:
+                for k in range(stop - start - 1, -1, -1):
+                    if d_out is not None:
+                        dh = dh + d_out[start + k]
+                    torch.mul(dh, slope[k], out=d_pre[k])
+                    if start + k > 0 or wants_h0:
+                        dh = d_pre[k].mm(u_t)
             rows = d_pre.view(-1, units)
             if d_recurrent is not None:
                 d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)

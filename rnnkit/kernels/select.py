@@ -6,7 +6,8 @@ backward):
 * ``reference``: the plain loop (``reference.py``); runs every configuration.
 * ``torch``: PyTorch's fused RNN ops (``fused_torch.py``): oneDNN LSTM on the CPU, cuDNN on CUDA.
 * ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``fused_loop.py``);
-  on the CPU it beats torch's per-op GRU and RNN loops.
+  on the CPU it beats torch's per-op GRU and RNN loops. In float32 its steps run in C
+  (``native/``) where a C compiler and torch's MKL are at hand, else in Python.
 * ``persistent``: the persistent CUDA kernels (``persistent/``, Triton, forward and
   backward): the recurrent weights stay on chip for all steps. ``auto`` takes it over cuDNN only where
   ``persistent/routing.json`` records it measured faster on this GPU.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import torch
 
 from .. import activations
+from . import native
 from .fused_torch import right_padded_lengths
 
 KERNELS = ("auto", "reference", "torch", "rnnkit", "persistent")
@@ -139,10 +141,11 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     if inputs is not None and inputs.shape[0] == 0:
         return KernelChoice("reference", "", "an empty batch: nothing to speed up")
     # Fastest first (measured with benchmarks/): cuDNN on CUDA; on the CPU oneDNN for LSTM,
-    # rnnkit's loop for GRU, and for SimpleRNN when a backward may follow (torch's one C++
-    # loop is quicker for a forward alone).
+    # rnnkit's loop for GRU, and for SimpleRNN when its loop runs in C or a backward may
+    # follow (torch's one C++ loop beats rnnkit's Python loop for a forward alone).
+    in_c = native_loop_reason(inputs) == ""
     torch_first = device.type != "cpu" or kind == "lstm" or (
-        kind in ("tanh", "relu") and not torch.is_grad_enabled())
+        kind in ("tanh", "relu") and not torch.is_grad_enabled() and not in_c)
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
     if device.type == "cuda" and kind:
@@ -153,11 +156,19 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     for kernel in preference:
         problems = unsupported(layer, kernel, mask, training, device)
         if not problems:
+            loop = "in C" if in_c else f"in Python ({native_loop_reason(inputs)})"
             why = {"torch": f"fused torch {kind} ({'cuDNN' if device.type == 'cuda' else 'ATen/oneDNN'})",
-                   "rnnkit": f"rnnkit {kind} loop with a batched backward"}[kernel]
+                   "rnnkit": f"rnnkit {kind} loop {loop} with a batched backward"}[kernel]
             return KernelChoice(kernel, kind, "; ".join([why] + skipped))
         skipped.append(f"not {kernel}: " + "; ".join(problems))
     return KernelChoice("reference", "", "; ".join(skipped))
+
+
+def native_loop_reason(inputs: torch.Tensor | None = None) -> str:
+    """Why rnnkit's loop would run in Python rather than C for these inputs ("" if in C)."""
+    if inputs is not None and (inputs.device.type != "cpu" or inputs.dtype != torch.float32):
+        return f"the C loop takes float32 on the CPU, not {inputs.dtype} on {inputs.device.type}"
+    return native.unavailable_reason()
 
 
 def _persistent_route(layer, kind, inputs, mask, training) -> tuple[KernelChoice | None, str]:

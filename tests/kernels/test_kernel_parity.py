@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnnkit.kernels import select_kernel
+from rnnkit.kernels import native
 from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
 from rnnkit.layers import GRU, LSTM, SimpleRNN
 
@@ -130,9 +131,12 @@ def test_auto_selection_and_reasons():
     assert GRU(4).select_kernel(x).name == "rnnkit"
     assert GRU(4, reset_after=False).select_kernel(x).name == "rnnkit"
     assert SimpleRNN(4).select_kernel(x).name == "rnnkit"
-    with torch.no_grad():  # a forward alone: torch's C++ loop
-        assert SimpleRNN(4).select_kernel(x).name == "torch"
+    with torch.no_grad():  # a forward alone: rnnkit's C loop, else torch's C++ loop
+        in_c = native.loops() is not None
+        assert SimpleRNN(4).select_kernel(x).name == ("rnnkit" if in_c else "torch")
+        assert SimpleRNN(4, dtype="float64").select_kernel(x.double()).name == "torch"
         assert GRU(4).select_kernel(x).name == "rnnkit"
+    assert ("in C" if in_c else "in Python") in GRU(4).select_kernel(x).reason
     choice = LSTM(4, recurrent_activation="hard_sigmoid").select_kernel(x)
     assert choice.name == "reference" and "hard_sigmoid" in choice.reason
     holes = np.array([[1, 0, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=bool)

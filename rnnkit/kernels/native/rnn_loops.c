@@ -1,0 +1,217 @@
+/* rnnkit's GRU and SimpleRNN time loops in C, float32, for the CPU.
+
+   The Python loops of fused_loop.py spend, per step, a few microseconds of dispatch on
+   each of five or six small ops around the recurrent product (and torch.tanh is slow on
+   some CPUs). Here one call runs every step: the recurrent product through the same BLAS
+   sgemm that torch.mm calls (its address is passed in by the loader: torch's own MKL),
+   the gate math fused into one pass over each step's rows.
+
+   Layouts are those of fused_loop.py (see GRUSequence's docstring), all row-major and
+   contiguous unless a leading dimension says otherwise:
+     gates (T, B, 3H) [z | r | c], cand (T, B, H) n, hs (T+1, B, H) h_0..h_T,
+     recurrent (H, 3H) for GRU, (H, H) for SimpleRNN;
+   backward chunks: factors (size, B, 4H) [z | r | c | n], grads (size, B, 4H).
+   The activations match torch's to a few units in the last place (Cephes' expf and
+   tanhf approximations, written so that the compiler vectorizes the loops). */
+#include <stdint.h>
+#include <string.h>
+
+/* The exported loops are compiled for AVX-512, AVX2+FMA and baseline x86-64, and the
+   loader picks the one the CPU runs (GNU ifunc); elsewhere the compiler's default. */
+#if defined(__x86_64__) && defined(__linux__) && (defined(__clang__) || __GNUC__ >= 11)
+#define VECTORIZED __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VECTORIZED
+#endif
+
+typedef void (*sgemm_fn)(const char *transa, const char *transb, const int *m, const int *n,
+                         const int *k, const float *alpha, const float *a, const int *lda,
+                         const float *b, const int *ldb, const float *beta, float *c,
+                         const int *ldc);
+
+/* out (rows x cols, ld_out) = beta * out + a (rows x inner, ld_a) @ b, row-major.
+   b is (inner x cols, ld_b), or with transpose_b its transpose: stored (cols x inner).
+   Row-major C = A B is column-major C^T = B^T A^T: the operands swap places. */
+static void matmul(sgemm_fn gemm, int rows, int cols, int inner, const float *a, int ld_a,
+                   const float *b, int ld_b, int transpose_b, float beta, float *out,
+                   int ld_out) {
+    const float one = 1.0f;
+    gemm(transpose_b ? "T" : "N", "N", &cols, &rows, &inner, &one, b, &ld_b, a, &ld_a,
+         &beta, out, &ld_out);
+}
+
+/* exp(x) for x in [-87.3, 88.7] (inputs are clamped there), Cephes expf. */
+static inline float fast_exp(float x) {
+    x = x > 88.3762626647949f ? 88.3762626647949f : x;
+    x = x < -87.3365447505531f ? -87.3365447505531f : x;
+    /* n = round(x / ln 2): adding and removing 1.5 * 2^23 rounds to an integer (floorf would
+       need SSE4.1 to vectorize) */
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    x = x - n * 0.693359375f - n * -2.12194440e-4f;
+    float p = 1.9875691500E-4f;
+    p = p * x + 1.3981999507E-3f;
+    p = p * x + 8.3334519073E-3f;
+    p = p * x + 4.1665795894E-2f;
+    p = p * x + 1.6666665459E-1f;
+    p = p * x + 5.0000001201E-1f;
+    p = p * x * x + x + 1.0f;
+    union { int32_t i; float f; } scale;
+    scale.i = ((int32_t)n + 127) << 23;   /* 2^n; n in [-126, 127] after the clamp */
+    return p * scale.f;
+}
+
+static inline float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+
+/* Cephes tanhf: an odd polynomial near zero (no cancellation), 1 - 2 / (e^2|x| + 1) beyond. */
+static inline float fast_tanh(float x) {
+    float a = x < 0.0f ? -x : x;
+    float z = x * x;
+    float small = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z
+                    + 1.33314422036E-1f) * z - 3.33332819422E-1f) * z * x + x;
+    float large = 1.0f - 2.0f / (fast_exp(a + a) + 1.0f);
+    large = x < 0.0f ? -large : large;
+    return a > 0.625f ? large : small;
+}
+
+VECTORIZED void rnnkit_sigmoid(float *x, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) x[i] = fast_sigmoid(x[i]);
+}
+
+VECTORIZED void rnnkit_tanh(float *x, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) x[i] = fast_tanh(x[i]);
+}
+
+/* GRU forward over `steps`. reset_after: the product h @ U adds to all of [z | r | c] and
+   n = tanh(n + r * c); otherwise it adds to [z | r], c becomes r * h_{t-1} and the
+   product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n. */
+VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int units, int reset_after,
+                        const float *recurrent, float *gates, float *cand, float *hs) {
+    const int g3 = 3 * units;
+    for (int t = 0; t < steps; ++t) {
+        float *zrc = gates + (int64_t)t * batch * g3;
+        float *n = cand + (int64_t)t * batch * units;
+        const float *h = hs + (int64_t)t * batch * units;
+        float *h_next = hs + (int64_t)(t + 1) * batch * units;
+        matmul(gemm, batch, reset_after ? g3 : 2 * units, units, h, units, recurrent, g3, 0,
+               1.0f, zrc, g3);
+        for (int b = 0; b < batch; ++b) {
+            float *row = zrc + (int64_t)b * g3;
+            for (int j = 0; j < 2 * units; ++j) row[j] = fast_sigmoid(row[j]);
+        }
+        if (!reset_after) {
+            for (int b = 0; b < batch; ++b) {
+                const float *r = zrc + (int64_t)b * g3 + units;
+                float *c = zrc + (int64_t)b * g3 + 2 * units;
+                const float *hb = h + (int64_t)b * units;
+                for (int j = 0; j < units; ++j) c[j] = r[j] * hb[j];
+            }
+            matmul(gemm, batch, units, units, zrc + 2 * units, g3, recurrent + 2 * units, g3,
+                   0, 1.0f, n, units);
+        }
+        for (int b = 0; b < batch; ++b) {
+            const float *z = zrc + (int64_t)b * g3, *r = z + units, *c = z + 2 * units;
+            const float *hb = h + (int64_t)b * units;
+            float *nb = n + (int64_t)b * units, *out = h_next + (int64_t)b * units;
+            if (reset_after)
+                for (int j = 0; j < units; ++j) nb[j] = fast_tanh(nb[j] + r[j] * c[j]);
+            else
+                for (int j = 0; j < units; ++j) nb[j] = fast_tanh(nb[j]);
+            for (int j = 0; j < units; ++j) out[j] = nb[j] + z[j] * (hb[j] - nb[j]);
+        }
+    }
+}
+
+/* dh += d_out[step] (rows of `d_out` are `out_row` apart; NULL: no per-step gradients). */
+static void add_incoming(float *dh, const float *d_out, int64_t out_row, int batch, int units) {
+    if (!d_out) return;
+    for (int b = 0; b < batch; ++b) {
+        const float *src = d_out + b * out_row;
+        float *dst = dh + (int64_t)b * units;
+        for (int j = 0; j < units; ++j) dst[j] += src[j];
+    }
+}
+
+/* The reverse-time chain of GRUSequence.backward over one chunk of `size` steps, last first.
+   `dh` (B, H) enters as the gradient reaching h at the chunk's end and leaves as the one
+   reaching h at its start (not updated past step 0 of the chunk when `last_product` is 0).
+   d_out: the gradient of step `first` of the chunk, `out_step` apart per step, `out_row` per
+   batch row (NULL: none). reset_after: grads = dh * factors, dh = dh * z + grads[:, :3H] U^T.
+   Otherwise factors' r and c columns are unused: r_slope (size, B, H) holds r (1 - r) h_{t-1}. */
+VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, int units, int reset_after,
+                               const float *recurrent, const float *gates, const float *factors,
+                               const float *r_slope, const float *d_out, int64_t out_step,
+                               int64_t out_row, float *grads, float *dh, int last_product) {
+    const int g3 = 3 * units, g4 = 4 * units;
+    for (int k = size - 1; k >= 0; --k) {
+        const float *zrc = gates + (int64_t)k * batch * g3;
+        const float *f = factors + (int64_t)k * batch * g4;
+        float *g = grads + (int64_t)k * batch * g4;
+        add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
+        int product = k > 0 || last_product;
+        if (reset_after) {
+            for (int b = 0; b < batch; ++b) {
+                float *dhb = dh + (int64_t)b * units, *gb = g + (int64_t)b * g4;
+                const float *fb = f + (int64_t)b * g4, *z = zrc + (int64_t)b * g3;
+                for (int q = 0; q < 4; ++q)
+                    for (int j = 0; j < units; ++j) gb[q * units + j] = dhb[j] * fb[q * units + j];
+                for (int j = 0; j < units; ++j) dhb[j] *= z[j];
+            }
+            if (product)
+                matmul(gemm, batch, units, g3, g, g4, recurrent, g3, 1, 1.0f, dh, units);
+            continue;
+        }
+        const float *slope = r_slope + (int64_t)k * batch * units;
+        for (int b = 0; b < batch; ++b) {
+            const float *dhb = dh + (int64_t)b * units, *fb = f + (int64_t)b * g4;
+            float *gb = g + (int64_t)b * g4;
+            for (int j = 0; j < units; ++j) gb[j] = dhb[j] * fb[j];                      /* z */
+            for (int j = 0; j < units; ++j) gb[g3 + j] = dhb[j] * fb[g3 + j];            /* n */
+        }
+        /* d(r * h) = grads_n U_h^T, kept in the c columns */
+        matmul(gemm, batch, units, units, g + g3, g4, recurrent + 2 * units, g3, 1, 0.0f,
+               g + 2 * units, g4);
+        for (int b = 0; b < batch; ++b) {
+            float *gb = g + (int64_t)b * g4, *dhb = dh + (int64_t)b * units;
+            const float *sb = slope + (int64_t)b * units;
+            const float *z = zrc + (int64_t)b * g3, *r = z + units;
+            for (int j = 0; j < units; ++j) {
+                float d_reset_h = gb[2 * units + j];
+                gb[units + j] = d_reset_h * sb[j];
+                dhb[j] = dhb[j] * z[j] + d_reset_h * r[j];
+            }
+        }
+        if (product)
+            matmul(gemm, batch, units, 2 * units, g, g4, recurrent, g3, 1, 1.0f, dh, units);
+    }
+}
+
+/* SimpleRNN forward: hs[1:] holds x @ kernel + b; h_t = act(that + h_{t-1} @ U). */
+VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int units, int relu,
+                           const float *recurrent, float *hs) {
+    const int64_t count = (int64_t)batch * units;
+    for (int t = 0; t < steps; ++t) {
+        float *h_next = hs + (t + 1) * count;
+        matmul(gemm, batch, units, units, hs + t * count, units, recurrent, units, 0, 1.0f,
+               h_next, units);
+        if (relu)
+            for (int64_t i = 0; i < count; ++i) h_next[i] = h_next[i] > 0.0f ? h_next[i] : 0.0f;
+        else
+            for (int64_t i = 0; i < count; ++i) h_next[i] = fast_tanh(h_next[i]);
+    }
+}
+
+/* SimpleRNN's reverse chain over a chunk: d_pre = dh * slope, dh = d_pre U^T. */
+VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
+                                  const float *recurrent, const float *slope,
+                                  const float *d_out, int64_t out_step, int64_t out_row,
+                                  float *d_pre, float *dh, int last_product) {
+    const int64_t count = (int64_t)batch * units;
+    for (int k = size - 1; k >= 0; --k) {
+        add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
+        float *d = d_pre + k * count;
+        const float *s = slope + k * count;
+        for (int64_t i = 0; i < count; ++i) d[i] = dh[i] * s[i];
+        if (k > 0 || last_product)
+            matmul(gemm, batch, units, units, d, units, recurrent, units, 1, 0.0f, dh, units);
+    }
+}
