@@ -1,10 +1,13 @@
 """Model configs from files: safety screening, building, and the Keras 2 ⇄ Keras 3 forms.
 
 A config from a file is data. Before anything is built from it, :func:`screen_config` walks
-it and refuses whatever would need code: ``Lambda`` layers (their ``function`` is marshalled
-Python bytecode), Keras 3 references to Python functions or classes outside Keras
-(``{"module": "__main__", "class_name": "function", ...}``), and anything else whose class
-rnnkit does not know is refused by the layer registry when it is built.
+it and refuses whatever would need code: ``Lambda`` layers whose ``function`` is marshalled
+Python bytecode (what tf.keras 2 writes), op layers (``TFOpLambda``/``SlicingOpLambda``)
+naming an operation outside rnnkit's allow-list (``layers/ops.py``), Keras 3 references to
+Python functions or classes outside Keras (``{"module": "__main__", "class_name":
+"function", ...}``), and anything else whose class rnnkit does not know is refused by the
+layer registry when it is built. A ``Lambda`` saved by function *name* (rnnkit's form) is
+built only with the function the caller passes in ``custom_objects``.
 """
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from typing import Any
 
 from .errors import FileFormatError, UnsafeConfigError
 
-_CODE_CLASSES = {"Lambda", "__lambda__", "TFOpLambda", "SlicingOpLambda"}
+_CODE_CLASSES = {"Lambda", "__lambda__"}
+_OP_CLASSES = {"TFOpLambda", "SlicingOpLambda"}
 _FUNCTION_CLASSES = {"function", "__function__"}
 
 
@@ -33,11 +37,16 @@ def screen_config(config: Any, label: str) -> Any:
         class_name = value.get("class_name")
         module = value.get("module")
         name = _name_of(value)
-        if class_name in _CODE_CLASSES:
+        if class_name in _OP_CLASSES:
+            _check_op(value, name, label)
+        elif class_name in _CODE_CLASSES and not _lambda_by_name(value):
             raise UnsafeConfigError(
                 f"{label}: layer {name!r} is a {class_name}, which carries Python code; "
                 "rnnkit never runs code from a file. Rebuild that part of the model in code "
-                "and load the weights with model.load_weights.")
+                "and load the weights with model.load_weights."
+                + (" (tf.keras 2 saves a Lambda's function as marshalled Python bytecode; "
+                   "rnnkit saves it by name, to be passed back in custom_objects.)"
+                   if class_name == "Lambda" else ""))
         if class_name in _FUNCTION_CLASSES:
             inner = value.get("config")
             if isinstance(module, str) and module.split(".")[0] == "keras" and isinstance(inner, str):
@@ -56,6 +65,67 @@ def screen_config(config: Any, label: str) -> Any:
         return {k: walk(v, f"{where}.{k}") for k, v in value.items()}
 
     return walk(config, "config")
+
+
+def _check_op(entry: dict, name: Any, label: str) -> None:
+    """An op layer names its operation; only the allow-listed ones are built."""
+    from ..layers.ops import GETITEM, OPS
+    inner = entry.get("config")
+    function = inner.get("function") if isinstance(inner, dict) else None
+    allowed = {GETITEM} if entry.get("class_name") == "SlicingOpLambda" else set(OPS)
+    if not isinstance(function, str) or function.removeprefix("tf.") not in allowed:
+        raise UnsafeConfigError(
+            f"{label}: layer {name!r} is a {entry.get('class_name')} calling the TensorFlow "
+            f"operation {function!r}, which rnnkit does not support; it builds only "
+            f"{', '.join(sorted(allowed))}, looked up by name (nothing a file names is ever "
+            "imported or run). Rebuild that part of the model in code and load the weights "
+            "with model.load_weights.")
+
+
+_LAMBDA_FUNCTION_KEYS = (("function", "function_type"), ("output_shape", "output_shape_type"),
+                         ("mask", "mask_type"))
+
+
+def _lambda_by_name(entry: dict) -> bool:
+    """Whether a Lambda's config refers to its functions by name only (no bytecode): each
+    of them is ``"function"`` typed with a string, or a raw output shape."""
+    inner = entry.get("config")
+    if entry.get("class_name") != "Lambda" or not isinstance(inner, dict):
+        return False
+    for key, type_key in _LAMBDA_FUNCTION_KEYS:
+        kind = inner.get(type_key)
+        if key == "function" and kind != "function":
+            return False
+        if kind == "function" and not isinstance(inner.get(key), str):
+            return False
+        if kind not in (None, "function", "raw") or (kind == "raw" and key != "output_shape"):
+            return False
+    return True
+
+
+def _resolve_lambdas(config: Any, label: str, custom_objects: dict | None) -> Any:
+    """The (screened) config with each by-name Lambda function replaced by the function
+    the caller passed in ``custom_objects``; a name not there is refused, naming the layer."""
+    if isinstance(config, list):
+        return [_resolve_lambdas(v, label, custom_objects) for v in config]
+    if not isinstance(config, dict):
+        return config
+    if config.get("class_name") == "Lambda" and isinstance(config.get("config"), dict):
+        inner = dict(config["config"])
+        for key, type_key in _LAMBDA_FUNCTION_KEYS:
+            if inner.get(type_key) != "function":
+                continue
+            function = (custom_objects or {}).get(inner[key])
+            if not callable(function):
+                module = inner.get(f"{key}_module" if key != "function" else "module")
+                raise UnsafeConfigError(
+                    f"{label}: layer {inner.get('name')!r} is a Lambda whose {key} is the "
+                    f"Python function {inner[key]!r} (module {module!r}); rnnkit never "
+                    "imports or runs code a file names. Pass the function itself: "
+                    f"load_model(..., custom_objects={{{inner[key]!r}: {inner[key]}}}).")
+            inner[key] = function
+        return dict(config, config=inner)
+    return {k: _resolve_lambdas(v, label, custom_objects) for k, v in config.items()}
 
 
 def _name_of(value: dict) -> Any:
@@ -82,7 +152,7 @@ def model_from_config(config: Any, label: str, custom_objects: dict | None = Non
     if not isinstance(config, dict) or "class_name" not in config:
         raise FileFormatError(f"{label}: the model config is not a {{'class_name', 'config'}} "
                               "object.")
-    config = screen_config(config, label)
+    config = _resolve_lambdas(screen_config(config, label), label, custom_objects)
     class_name = config["class_name"]
     if class_name not in _MODEL_CLASSES:
         raise FileFormatError(f"{label}: the model is a {class_name!r}; rnnkit loads "
@@ -250,7 +320,7 @@ def _prepare_keras3(inner: dict) -> dict:
     2, gives a model with known inputs a node of its own first, so they count from 1."""
     if not _is_keras3_functional(inner):
         return inner
-    inner = _drop_keras3_mask_ops(inner)
+    inner = _ops_from_keras3(_drop_keras3_mask_ops(inner))
     own_node: set[str] = set()
     layers = []
     for entry in inner["layers"]:
@@ -348,6 +418,12 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
             if kind is not None:
                 config[key] = {"module": _K3_MODULES[kind], "class_name": value["class_name"],
                                "config": value.get("config", {}), "registered_name": None}
+    if class_name == "Lambda":
+        raise ValueError(
+            f"Layer {config.get('name')!r} is a Lambda: rnnkit writes Lambda layers only to "
+            "tf.keras 2 .h5 files (the function saved by name, found again through "
+            "custom_objects); Keras 3 .keras archives would need the function's code. Save "
+            "to a .h5 path, or save the weights alone.")
     if class_name == "Bidirectional" and "backward_layer" not in config:
         # Keras 3 names the copies forward_<name> / backward_<name>, with go_backwards set.
         forward = config["layer"]
@@ -404,6 +480,7 @@ def keras3_functional_config(model: Any) -> dict:
     from ..layers.serialization import serialize
     from ..models.functional import Model
     from ..models.keras_tensor import KerasTensor, _is_recurrent, _skips_first_node, map_structure
+    from ..layers.ops import _OpLayer
     from ..models.sequential import Sequential
 
     mapping = model._node_index_map()
@@ -431,6 +508,9 @@ def keras3_functional_config(model: Any) -> dict:
     layers = []
     for layer in model.layers:
         nodes = [node for _, node in model._relevant(layer) if not node.is_input]
+        if isinstance(layer, _OpLayer):
+            layers.append(_keras3_op_entry(layer, nodes, as_keras3))
+            continue
         build = None
         if nodes:
             first = nodes[0]
@@ -470,6 +550,82 @@ def keras3_functional_config(model: Any) -> dict:
                        "input_layers": refs(model._nested_inputs),
                        "output_layers": refs(model._nested_outputs)},
             "registered_name": "Functional", "build_config": {"input_shape": None}}
+
+
+def _keras3_op_entry(layer: Any, nodes: list, as_keras3: Any) -> dict:
+    """An op layer as the ``keras.src.ops.numpy`` operation Keras 3 records for the same
+    Python expression (``Subtract`` with ``args: [x, y]``, ``GetItem`` with ``[x, key]``)."""
+    from ..layers.ops import GETITEM, OPS
+
+    class_name = "GetItem" if layer.function == GETITEM else OPS[layer.function].keras3
+    calls = []
+    for node in nodes:
+        if class_name == "GetItem":
+            rest = [_keras3_slice_spec(node.kwargs.get("slice_spec"))]
+        elif OPS[layer.function].binary:
+            rest = [node.kwargs.get("y")]
+        else:
+            rest = []
+        calls.append({"args": [as_keras3(node.inputs)] + [as_keras3(v) for v in rest],
+                      "kwargs": {}})
+    return {"module": "keras.src.ops.numpy", "class_name": class_name,
+            "config": {"name": layer.name}, "registered_name": class_name,
+            "name": layer.name, "inbound_nodes": calls}
+
+
+def _keras3_slice_spec(spec: Any) -> Any:
+    """tf.keras 2's slice dicts as Keras 3's ``__slice__``/``__ellipsis__`` objects."""
+    if isinstance(spec, list):
+        return [_keras3_slice_spec(item) for item in spec]
+    if isinstance(spec, dict) and set(spec) == {"start", "stop", "step"}:
+        return {"class_name": "__slice__", "config": dict(spec)}
+    if isinstance(spec, dict) and spec.get("class_name") == "__ellipsis__":
+        return {"class_name": "__ellipsis__", "config": {}}
+    return spec
+
+
+def _from_keras3_slice_spec(spec: Any) -> Any:
+    if isinstance(spec, list):
+        return [_from_keras3_slice_spec(item) for item in spec]
+    if isinstance(spec, dict) and spec.get("class_name") == "__slice__":
+        inner = spec.get("config") or {}
+        return {k: inner.get(k) for k in ("start", "stop", "step")}
+    if isinstance(spec, dict) and spec.get("class_name") == "__ellipsis__":
+        return {"class_name": "__ellipsis__"}
+    return spec
+
+
+def _ops_from_keras3(inner: dict) -> dict:
+    """Keras 3's arithmetic and indexing operations (``keras.src.ops.numpy`` ``Add``,
+    ``GetItem``, ...) as the tf.keras 2 op layers rnnkit builds. Only the classes in
+    ``layers.ops.KERAS3_NAMES`` are mapped; any other operation stays and is refused."""
+    from ..layers.ops import GETITEM, KERAS3_NAMES, OPS
+
+    layers = []
+    for entry in inner["layers"]:
+        symbol = KERAS3_NAMES.get(entry.get("class_name")) if entry.get("module") == \
+            "keras.src.ops.numpy" else None
+        nodes = entry.get("inbound_nodes") or []
+        if symbol is None or not all(isinstance(n, dict) and isinstance(n.get("args"), list)
+                                     and n["args"] and not n.get("kwargs") for n in nodes):
+            layers.append(entry)
+            continue
+        name = entry.get("name") or _name_of(entry)
+        calls = []
+        for node in nodes:
+            x, rest = node["args"][0], node["args"][1:]
+            if symbol == GETITEM:
+                kwargs = {"slice_spec": _from_keras3_slice_spec(rest[0] if rest else None)}
+            elif OPS[symbol].binary:
+                kwargs = {"y": rest[0] if rest else None, "name": None}
+            else:
+                kwargs = {"name": None}
+            calls.append({"args": [x], "kwargs": kwargs})
+        layers.append({"class_name": "SlicingOpLambda" if symbol == GETITEM else "TFOpLambda",
+                       "config": {"name": name, "trainable": True, "dtype": "float32",
+                                  "function": symbol},
+                       "name": name, "inbound_nodes": calls})
+    return dict(inner, layers=layers)
 
 
 def keras2_model_config(model: Any) -> dict:

@@ -10,17 +10,21 @@ from .merging import add, average, concatenate, dot, maximum, minimum, multiply,
 from .reshaping import Flatten, RepeatVector, Reshape
 from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .attention import AdditiveAttention, Attention
+from .lambda_layer import Lambda
+from .ops import SlicingOpLambda, TFOpLambda
 
 __all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM, GRU, Dense,
                          Embedding, Masking, Dropout, Activation, InputLayer, Bidirectional,
                          TimeDistributed, Add, Average, Concatenate, Dot, Maximum, Minimum,
                          Multiply, Subtract, Flatten, RepeatVector, Reshape,
-                         GlobalAveragePooling1D, GlobalMaxPooling1D, AdditiveAttention, Attention)
+                         GlobalAveragePooling1D, GlobalMaxPooling1D, AdditiveAttention, Attention,
+                         Lambda, TFOpLambda, SlicingOpLambda)
 
 __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Dense", "Embedding", "Masking", "Dropout", "Activation", "Input", "InputLayer",
            "Bidirectional", "TimeDistributed", "deserialize", "serialize", "register",
            "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
            "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
-           "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "add", "average",
+           "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "Lambda", "TFOpLambda",
+           "SlicingOpLambda", "add", "average",
            "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]

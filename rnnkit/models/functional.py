@@ -483,6 +483,12 @@ class Model(SavingMixin, TrainingMixin, Layer):
                                            else v, v)
                           for k, v in node.kwargs.items()
                           if not (_is_recurrent(layer) and k in ("initial_state", "constants"))}
+                if _keeps_call_structure(layer):
+                    first = node.inputs
+                    head = ref(first) if isinstance(first, KerasTensor) \
+                        else ["_CONSTANT_VALUE", -1, first]  # `1 - t`: tf.keras 2's form
+                    nodes.append(head + [kwargs])
+                    continue
                 nodes.append([ref(t) + [kwargs] for t in _serialized_inputs(node)])
             entry = serialize(layer)
             entry["name"] = layer.name
@@ -547,6 +553,11 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 args = convert(node_data.get("args", []))
                 kwargs = convert(node_data.get("kwargs", {}))
                 layer(*args, **kwargs)
+                return
+            if node_data and isinstance(node_data[0], str):  # an op layer's call (see get_config)
+                first = node_data[2] if node_data[0] == "_CONSTANT_VALUE" \
+                    else tensor(*node_data[:3])
+                layer(first, **convert(node_data[3] if len(node_data) > 3 else {}))
                 return
             tensors = [tensor(*entry[:3]) for entry in node_data]
             kwargs = convert(node_data[0][3]) if node_data and len(node_data[0]) > 3 else {}
@@ -621,9 +632,18 @@ def _contains_symbolic(inputs: Any) -> bool:
         if isinstance(inputs, (list, tuple, dict)) else isinstance(inputs, KerasTensor)
 
 
+def _keeps_call_structure(layer: Layer) -> bool:
+    """tf.keras 2's ``_preserve_input_structure_in_config``: an op layer's node is saved as
+    its call, ``[first argument, {keyword arguments}]``, with tensors among the keywords."""
+    from ..layers.ops import _OpLayer
+    return isinstance(layer, _OpLayer)
+
+
 def _serialized_inputs(node: Node) -> list[KerasTensor]:
     """The tensors Keras lists for a node: the first argument's, then (for RNNs, which fold
     them into their inputs in tf.keras 2) the initial state's and constants'."""
+    if _keeps_call_structure(node.layer):  # op layers: tensors anywhere in the call
+        return list(node.keras_inputs)
     found = [t for t in flatten(node.inputs) if isinstance(t, KerasTensor)]
     if _is_recurrent(node.layer):
         for key in ("initial_state", "constants"):

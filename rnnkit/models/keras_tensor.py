@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 from ..layers.base import shape_tuple
 
 
@@ -52,17 +54,110 @@ class KerasTensor:
         raise TypeError("A KerasTensor is symbolic: it has no length. Build a model with "
                         "rnnkit.models.Model(inputs, outputs) and call it on data.")
 
+    def __iter__(self) -> Any:
+        # Without this, Python would iterate through __getitem__ (x[0], x[1], ...) and, with
+        # an unknown batch size, never stop.
+        raise TypeError("A KerasTensor is symbolic and cannot be iterated over; index it "
+                        "(x[:, 0]) or unpack the outputs of a layer that returns a list.")
+
     def __bool__(self) -> bool:
         raise TypeError("A KerasTensor is symbolic and has no truth value; layers can be "
                         "called on it, Python control flow cannot branch on it.")
 
-    def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
-        raise TypeError("rnnkit KerasTensors support layer calls only, not arithmetic or "
-                        "torch functions (no Lambda in rnnkit models); use layers such as "
-                        "Add, Multiply, Concatenate, Reshape.")
+    # Operators build op layers (rnnkit.layers.ops), as tf.keras 2's KerasTensor does:
+    # `x + 1` is a `tf.__operators__.add` TFOpLambda node, `x[:, -1]` a SlicingOpLambda.
+    __array_ufunc__ = None  # `array * x` comes here (and is refused) instead of into NumPy
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _unsupported
-    __matmul__ = __getitem__ = __neg__ = __pow__ = _unsupported
+    def __add__(self, other: Any) -> "KerasTensor":
+        return _binary_op("__operators__.add", self, other)
+
+    def __radd__(self, other: Any) -> "KerasTensor":
+        return _binary_op("__operators__.add", other, self)
+
+    def __sub__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.subtract", self, other)
+
+    def __rsub__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.subtract", other, self)
+
+    def __mul__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.multiply", self, other)
+
+    def __rmul__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.multiply", other, self)
+
+    def __truediv__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.truediv", self, other)
+
+    def __rtruediv__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.truediv", other, self)
+
+    def __pow__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.pow", self, other)
+
+    def __rpow__(self, other: Any) -> "KerasTensor":
+        return _binary_op("math.pow", other, self)
+
+    def __neg__(self) -> "KerasTensor":
+        from ..layers.ops import TFOpLambda
+        return TFOpLambda("math.negative")(self, name=None)
+
+    def __getitem__(self, key: Any) -> "KerasTensor":
+        from ..layers.ops import GETITEM, SlicingOpLambda, slice_spec_to_config
+        return SlicingOpLambda(GETITEM)(self, slice_spec=slice_spec_to_config(
+            _checked_key(key)))
+
+    def _unsupported(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("rnnkit KerasTensors support layer calls, + - * / ** with other "
+                        "symbolic tensors or Python numbers, unary -, and indexing; not this "
+                        "operator. Use a layer (Dot, Maximum, ...) or wrap a function in "
+                        "rnnkit.layers.Lambda.")
+
+    __matmul__ = __rmatmul__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _unsupported
+
+
+def _constant(value: Any, like: KerasTensor) -> Any:
+    """A Python number as tf.keras 2 records it next to a tensor (a NumPy scalar becomes
+    a Python number); anything else is refused with an error that says what works."""
+    if isinstance(value, np.generic) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"Cannot combine the symbolic tensor {like!r} with a "
+                    f"{type(value).__name__}: rnnkit's operators on symbolic tensors take "
+                    "another symbolic tensor or a Python number. Feed data through "
+                    "rnnkit.Input, or wrap the computation in rnnkit.layers.Lambda.")
+
+
+def _binary_op(symbol: str, x: Any, y: Any) -> "KerasTensor":
+    from ..layers.ops import TFOpLambda
+    if not isinstance(x, KerasTensor):
+        # `1 - t`: TensorFlow converts the constant to the tensor's dtype first, so tf.keras
+        # 2 records 1.0 for a float tensor.
+        x = _constant(x, y)
+        x = float(x) if y.dtype.startswith(("float", "bfloat")) else x
+    elif not isinstance(y, KerasTensor):
+        y = _constant(y, x)
+    return TFOpLambda(symbol)(x, y=y, name=None)
+
+
+def _checked_key(key: Any) -> Any:
+    """A ``__getitem__`` key with NumPy integers made Python ints; a list counts as a tuple
+    (as TensorFlow reads it), and anything but ints, slices, ``...`` and None is refused."""
+    def item(k: Any) -> Any:
+        if isinstance(k, np.integer):
+            return int(k)
+        if isinstance(k, slice):
+            return slice(item(k.start), item(k.stop), item(k.step))
+        if k is None or k is Ellipsis or (isinstance(k, int) and not isinstance(k, bool)):
+            return k
+        raise TypeError(f"Unsupported index {k!r} ({type(k).__name__}) on a symbolic tensor: "
+                        "rnnkit slices symbolic tensors with integers, slices of integers, "
+                        "`...` and None (a new axis).")
+
+    if isinstance(key, (tuple, list)):
+        return tuple(item(k) for k in key)
+    return item(key)
 
 
 def is_keras_tensor(x: Any) -> bool:
@@ -214,7 +309,10 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
                 pass  # a check that needs real data: the real call will make it
     if not layer.built:
         layer._maybe_build(input_shape)
-    output_shape = layer.compute_output_shape(input_shape)
+    if hasattr(layer, "output_shape_for_call"):  # op layers: the shape depends on kwargs too
+        output_shape = layer.output_shape_for_call(input_shape, _shape_of(kwargs))
+    else:
+        output_shape = layer.compute_output_shape(input_shape)
     if getattr(layer, "_output_shape", None) is None:
         layer._output_shape = output_shape
     nodes = inbound_nodes(layer)
@@ -226,6 +324,9 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     masks = _output_has_mask(layer, inputs, len(shapes))
     dtype = layer.dtype if layer.dtype in ("float16", "bfloat16", "float32", "float64") \
         else "float32"
+    if hasattr(layer, "output_shape_for_call"):  # op layers keep their operands' dtype
+        dtype = next(t.dtype for t in flatten(inputs) + flatten(kwargs)
+                     if isinstance(t, KerasTensor))
     outputs = [KerasTensor(shape, dtype, KerasHistory(layer, node_index, i),
                            name=f"{layer.name}/output_{i}" if multi else layer.name,
                            has_mask=has_mask)
