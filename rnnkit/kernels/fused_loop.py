@@ -60,9 +60,10 @@ class GRUSequence(torch.autograd.Function):
         n_all, h_all = cand.unbind(0), hs.unbind(0)
         if native.usable(gates, recurrent_kernel):
             library, sgemm = native.loops()
+            recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
-                                       recurrent_kernel.data_ptr(), gates.data_ptr(),
-                                       cand.data_ptr(), hs.data_ptr())
+                                       recurrent.data_ptr(), gates.data_ptr(), cand.data_ptr(),
+                                       hs.data_ptr())
         elif reset_after:
             zrc_all = gates.unbind(0)
             for t in range(steps):
@@ -99,8 +100,9 @@ class GRUSequence(torch.autograd.Function):
         d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
         d_sums = gates.new_zeros(4 * units)   # column sums of the gradients: the biases'
         use_native = native.usable(gates, recurrent_kernel)
-        if use_native:  # the C chain reads the recurrent kernel as it is
+        if use_native:
             d_out, dh = _native_operands(d_out, dh)
+            recurrent = recurrent_kernel.contiguous()   # orthogonal kernels start as transposes
         elif ctx.reset_after:
             u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
         else:
@@ -133,7 +135,7 @@ class GRUSequence(torch.autograd.Function):
             else:  # r's factor needs dh through (r * h) @ U_h first: its slope for now
                 torch.addcmul(r, r, r, value=-1, out=scratch).mul_(previous)
             if use_native:
-                _native_gru_chunk(ctx.reset_after, recurrent_kernel, gates, factors, scratch,
+                _native_gru_chunk(ctx.reset_after, recurrent, gates, factors, scratch,
                                   d_out, grads, dh, start, stop, start > 0 or wants_h0)
             elif ctx.reset_after:
                 factors, g_all = factors.view(size, batch, 4, units), grads.unbind(0)
@@ -305,8 +307,9 @@ class SimpleRNNSequence(torch.autograd.Function):
             _project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
         if native.usable(hs, recurrent_kernel):
             library, sgemm = native.loops()
+            recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
-                                          recurrent_kernel.data_ptr(), hs.data_ptr())
+                                          recurrent.data_ptr(), hs.data_ptr())
         else:
             h_all = hs.unbind(0)
             for t in range(steps):
@@ -330,8 +333,9 @@ class SimpleRNNSequence(torch.autograd.Function):
         d_bias = hs.new_zeros(units) if ctx.has_in_bias else None
         d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
         use_native = native.usable(hs, recurrent_kernel)
-        if use_native:  # the C chain reads the recurrent kernel as it is
+        if use_native:
             d_out, dh = _native_operands(d_out, dh)
+            recurrent = recurrent_kernel.contiguous()   # orthogonal kernels start as transposes
         else:
             u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
         spans = list(_chunks_backwards(steps, hs[0].numel() * hs.element_size()))
@@ -348,7 +352,7 @@ class SimpleRNNSequence(torch.autograd.Function):
                 torch.addcmul(hs.new_ones(()), out, out, value=-1, out=slope)
             d_pre = d_xw[start:stop] if kernel is None else pre_buffer[:stop - start]
             if use_native:
-                _native_simple_chunk(recurrent_kernel, slope, d_out, d_pre, dh, start, stop,
+                _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop,
                                      start > 0 or wants_h0)
             else:
                 for k in range(stop - start - 1, -1, -1):

@@ -154,7 +154,7 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
             return persistent
         skipped.append(f"not persistent: {why_not}")
     for kernel in preference:
-        problems = unsupported(layer, kernel, mask, training, device)
+        problems = unsupported(layer, kernel, mask, training, device, inputs=inputs)
         if not problems:
             loop = "in C" if in_c else f"in Python ({native_loop_reason(inputs)})"
             why = {"torch": f"fused torch {kind} ({'cuDNN' if device.type == 'cuda' else 'ATen/oneDNN'})",

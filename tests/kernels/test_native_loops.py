@@ -173,3 +173,29 @@ def test_disabled_or_failed_build_falls_back(tmp_path):
         assert on.stdout.splitlines()[0] == "native", on.stderr
         assert float(on.stdout.splitlines()[1]) == pytest.approx(float(off.stdout.splitlines()[1]),
                                                                  rel=1e-6)
+
+
+@needs_native
+@pytest.mark.parametrize("layer_class", ["SimpleRNN", "GRU"])
+def test_layers_run_the_c_loop_with_their_own_weights(layer_class):
+    """Through a layer: orthogonal recurrent kernels start as transposed (non-contiguous)
+    tensors, which the C loop must read as the matrices they are."""
+    from rnnkit import layers
+    torch.manual_seed(4)
+    layer = getattr(layers, layer_class)(6, return_sequences=True, return_state=True)
+    x = torch.randn(3, 8, 4)
+    layer(x)
+    results = {}
+    for kernel in ("reference", "rnnkit"):
+        layer.rnn_kernel = kernel
+        layer.zero_grad()
+        inputs = x.clone().requires_grad_()
+        outputs = layer(inputs)
+        sum((o * torch.randn(o.shape, generator=torch.Generator().manual_seed(5))).sum()
+            for o in outputs).backward()
+        results[kernel] = [o.detach() for o in outputs] + [inputs.grad] + [
+            p.grad.clone() for p in layer.parameters()]
+    layer.rnn_kernel = "auto"
+    assert "in C" in layer.select_kernel(x).reason
+    for fused, reference in zip(results["rnnkit"], results["reference"]):
+        np.testing.assert_allclose(fused.numpy(), reference.numpy(), rtol=1e-5, atol=2e-6)

@@ -129,12 +129,9 @@ def unavailable_reason() -> str:
 
 
 def usable(*tensors: torch.Tensor | None) -> bool:
-    """Whether the C loops can run on these tensors: float32, CPU, contiguous."""
+    """Whether the C loops can run on these tensors: float32 on the CPU. (The loops read
+    their buffers as contiguous: callers pass contiguous ones.)"""
     if loops() is None:
         return False
-    return all(t is None or (t.dtype == torch.float32 and t.device.type == "cpu"
-                             and t.is_contiguous()) for t in tensors)
-
-
-def pointer(tensor: torch.Tensor | None) -> int | None:
-    return None if tensor is None else tensor.data_ptr()
+    return all(t is None or (t.dtype == torch.float32 and t.device.type == "cpu")
+               for t in tensors)
