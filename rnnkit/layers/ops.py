@@ -97,9 +97,6 @@ class _OpLayer(Layer):
         kwargs.pop("mask", None)
         return self.call(inputs, *args, **kwargs)  # no mask on the result, as in tf.keras 2
 
-    def build(self, input_shape: Any) -> None:
-        super().build(input_shape)
-
     def count_params(self) -> int:
         return 0
 
@@ -125,10 +122,11 @@ class TFOpLambda(_OpLayer):
 
     def output_shape_for_call(self, input_shape: Any, kwargs_shapes: dict) -> tuple:
         """The broadcast shape of ``x`` and ``y`` (a number has shape ``()``)."""
-        shapes = [s for s in (input_shape, kwargs_shapes.get("y"))
-                  if isinstance(s, tuple)]
         if not OPS[self.function].binary:
-            return shapes[0]
+            return input_shape
+        # A tensor's shape is a tuple; a constant (a number, nested lists) has NumPy's shape.
+        shapes = [s if isinstance(s, tuple) else np.shape(s)
+                  for s in (input_shape, kwargs_shapes.get("y"))]
         return broadcast_shapes(shapes, self.name)
 
 

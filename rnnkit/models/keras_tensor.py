@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
+import torch
 
 from ..layers.base import shape_tuple
 
@@ -117,16 +118,22 @@ class KerasTensor:
 
 
 def _constant(value: Any, like: KerasTensor) -> Any:
-    """A Python number as tf.keras 2 records it next to a tensor (a NumPy scalar becomes
-    a Python number); anything else is refused with an error that says what works."""
-    if isinstance(value, np.generic) and value.ndim == 0:
-        value = value.item()
+    """A constant as tf.keras 2 records it next to a tensor: a Python number, or an array
+    (NumPy, torch, nested lists of numbers) as nested lists; anything else is refused with
+    an error that says what works."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (np.ndarray, np.generic, list, tuple)):
+        array = np.asarray(value)
+        if array.dtype.kind in "biuf" and array.dtype != object:
+            return array.item() if array.ndim == 0 else array.tolist()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     raise TypeError(f"Cannot combine the symbolic tensor {like!r} with a "
                     f"{type(value).__name__}: rnnkit's operators on symbolic tensors take "
-                    "another symbolic tensor or a Python number. Feed data through "
-                    "rnnkit.Input, or wrap the computation in rnnkit.layers.Lambda.")
+                    "another symbolic tensor, a Python number or an array of numbers. Feed "
+                    "data through rnnkit.Input, or wrap the computation in "
+                    "rnnkit.layers.Lambda.")
 
 
 def _binary_op(symbol: str, x: Any, y: Any) -> "KerasTensor":
@@ -135,7 +142,8 @@ def _binary_op(symbol: str, x: Any, y: Any) -> "KerasTensor":
         # `1 - t`: TensorFlow converts the constant to the tensor's dtype first, so tf.keras
         # 2 records 1.0 for a float tensor.
         x = _constant(x, y)
-        x = float(x) if y.dtype.startswith(("float", "bfloat")) else x
+        if y.dtype.startswith(("float", "bfloat")):
+            x = np.asarray(x, dtype=float).tolist()
     elif not isinstance(y, KerasTensor):
         y = _constant(y, x)
     return TFOpLambda(symbol)(x, y=y, name=None)

@@ -125,6 +125,11 @@ def test_save_and_load_by_name(tmp_path):
                                                            "scale": scale})
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert loaded.get_layer("lambda_1").arguments == {"k": 2.0}
+    sequential = Sequential([LSTM(3, input_shape=(5, 3)), Lambda(scale, arguments={"k": -1.0})])
+    sequential.save(tmp_path / "s.h5")
+    again = load_model(tmp_path / "s.h5", custom_objects={"scale": scale})
+    np.testing.assert_allclose(again.predict(x, verbose=0), sequential.predict(x, verbose=0))
+    assert again.layers[1].function is scale
 
 
 def test_anonymous_lambda_cannot_be_saved(tmp_path):

@@ -259,14 +259,34 @@ def test_op_layer_config_round_trip():
 def test_unsupported_operands_and_operators_are_clear():
     x = rnnkit.Input((3,))
     with pytest.raises(TypeError, match=r"Cannot combine the symbolic tensor .* with a "
-                                        r"ndarray: .* another symbolic tensor or a Python "
-                                        r"number"):
-        x * np.ones(3)
+                                        r"str: .* another symbolic tensor, a Python number or "
+                                        r"an array of numbers"):
+        x * "a"
     with pytest.raises(TypeError, match=r"with a ndarray"):
-        np.ones(3) + x
+        np.array(["a", "b", "c"]) + x
     with pytest.raises(TypeError, match=r"support layer calls, \+ - \* / \*\* .* not this "
                                         r"operator"):
         x @ x
+
+
+def test_array_constants_are_recorded_as_tf_keras_2_records_them():
+    x = rnnkit.Input((3,))
+    scaled = x * np.array([1.0, 2.0, 3.0], dtype="float32")
+    shifted = np.array([[1, 2, 3]]) - scaled
+    out = torch.ones(3) + shifted
+    model = Model(x, out)
+    nodes = [entry["inbound_nodes"][0] for entry in model.get_config()["layers"][1:]]
+    # tf.keras 2.12 writes `x * np.array(...)` as {"y": [1.0, 2.0, 3.0]} and a constant
+    # first argument as ["_CONSTANT_VALUE", -1, [[1.0, 2.0, 3.0]], {...}] (checked by hand).
+    assert nodes[0] == ["input_1", 0, 0, {"y": [1.0, 2.0, 3.0], "name": None}]
+    assert nodes[1][:3] == ["_CONSTANT_VALUE", -1, [[1.0, 2.0, 3.0]]]
+    assert nodes[2][:3] == ["_CONSTANT_VALUE", -1, [1.0, 1.0, 1.0]]
+    assert out.shape == (None, 3)
+    data = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 2.0]], dtype="float32")
+    want = 1 + (np.array([[1, 2, 3]]) - data * np.array([1, 2, 3]))
+    np.testing.assert_allclose(model.predict(data, verbose=0), want)
+    again = Model.from_config(model.get_config())
+    np.testing.assert_allclose(again.predict(data, verbose=0), want)
 
 
 def test_bad_indices_are_clear():
