@@ -168,6 +168,13 @@ def test_disabled_or_failed_build_falls_back(tmp_path):
         assert broken.stdout.splitlines()[0].startswith("false failed")
     assert not list(tmp_path.rglob("*.so*"))   # nothing half-written left in the cache
     assert off.stdout.splitlines()[1] == broken.stdout.splitlines()[1]   # same numbers
+    unwritable = tmp_path / "file"
+    unwritable.write_text("a file where the cache directory would go")
+    blocked = _python(LAYER_RUNS, RNNKIT_CACHE=str(unwritable))
+    assert blocked.returncode == 0, blocked.stderr
+    if native._find_sgemm() is not None:
+        assert blocked.stdout.splitlines()[0].startswith("cannot write the build cache")
+    assert blocked.stdout.splitlines()[1] == off.stdout.splitlines()[1]
     if _native_expected():
         on = _python(LAYER_RUNS)
         assert on.stdout.splitlines()[0] == "native", on.stderr

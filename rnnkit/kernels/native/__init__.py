@@ -60,9 +60,12 @@ def _compile(target: Path) -> str | None:
     compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not compiler:
         return "no C compiler (cc) on PATH"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
-    os.close(handle)
+    try:  # an unwritable cache is a reason to run in Python, not an error
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".so.tmp")
+        os.close(handle)
+    except OSError as error:
+        return f"cannot write the build cache {target.parent}: {error}"
     try:
         result = subprocess.run([compiler, *_FLAGS, str(_SOURCE), "-o", temporary],
                                 capture_output=True, text=True, timeout=120)
