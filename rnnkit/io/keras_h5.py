@@ -4,7 +4,9 @@ Layout (``reference/keras-semantics.md`` §7.1): the weights live under ``model_
 (full model) or at the root (weights only); ``layer_names`` lists the model's layers in
 order (chunked into ``layer_names0``, ``layer_names1``, ... when large) and each layer's
 group lists its ``weight_names``, which are also the dataset paths inside the group. The
-full model adds the ``model_config`` JSON attribute. Loading is topological (layers with
+full model adds the ``model_config`` JSON attribute and, when compiled, ``training_config``
+and the ``optimizer_weights`` group (its ``weight_names`` list the optimizer's state in
+order; each name is also the dataset's path). Loading is topological (layers with
 weights, in order) or ``by_name``; Keras 1 and CuDNN arrays are converted by shape.
 """
 from __future__ import annotations
@@ -114,8 +116,52 @@ def write_weights(root: Any, model: Any) -> None:
     _save_names(top, "weight_names", [])
 
 
-def write_model(handle: Any, model: Any, model_config_json: str) -> None:
+_FROM_MODEL: Any = object()  # the default: the model's own compile config and state
+
+
+def write_model(handle: Any, model: Any, model_config_json: str,
+                training_config_json: Any = _FROM_MODEL, optimizer_state: Any = _FROM_MODEL) -> None:
+    """The full-model file; ``training_config_json`` / ``optimizer_state`` (``(names,
+    arrays)``) default to the compiled model's own, ``None`` writes none."""
+    if training_config_json is _FROM_MODEL or optimizer_state is _FROM_MODEL:
+        import json
+
+        from .compile_config import saved_compile_config, saved_optimizer_state
+        config = saved_compile_config(model, "keras2")
+        training_config_json = json.dumps(config) if config is not None else None
+        optimizer_state = saved_optimizer_state(model, "keras2") if config is not None else None
     handle.attrs["backend"] = b"tensorflow"
     handle.attrs["keras_version"] = KERAS_VERSION.encode()
     handle.attrs["model_config"] = model_config_json.encode("utf8")
     write_weights(handle.create_group("model_weights"), model)
+    if training_config_json is not None:
+        handle.attrs["training_config"] = training_config_json.encode("utf8")
+    if optimizer_state is not None:
+        write_optimizer_weights(handle, *optimizer_state)
+
+
+def write_optimizer_weights(handle: Any, names: list[str], arrays: list) -> None:
+    """tf.keras 2.12's ``optimizer_weights`` group: ``weight_names`` and one dataset each."""
+    group = handle.create_group("optimizer_weights")
+    unique: list[str] = []
+    for index, name in enumerate(names):
+        if name in unique:  # two weights of one name: keep both, as distinct paths
+            stem, _, suffix = name.rpartition(":")
+            name = f"{stem}_{index}:{suffix}" if stem else f"{name}_{index}"
+        unique.append(name)
+    _save_names(group, "weight_names", unique)
+    for name, array in zip(unique, arrays):
+        group.create_dataset(name, data=array)
+
+
+def read_optimizer_weights(handle: Any, label: str) -> tuple[list[str], list[np.ndarray]] | None:
+    """``(weight_names, arrays)`` of the ``optimizer_weights`` group, ``None`` without one."""
+    if not safe_read.has_child(handle, "optimizer_weights"):
+        return None
+    group = safe_read.get_child(handle, "optimizer_weights", "the optimizer weights")
+    if not safe_read.is_group(group):
+        raise FileFormatError(f"{label}: 'optimizer_weights' should be a group.")
+    names = safe_read.read_name_list(group, "weight_names") or []
+    arrays = [safe_read.read_array(safe_read.get_child(group, n, f"optimizer weight {n!r}"),
+                                   f"optimizer weight {n!r}") for n in names]
+    return names, arrays

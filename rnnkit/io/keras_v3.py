@@ -6,6 +6,8 @@ at ``layers/<snake_case class name>[_n]`` and each object's own variables at
 ``<path>/vars/0, 1, ...`` (an LSTM's at ``layers/lstm/cell/vars``). tf.keras 2.12-2.15
 wrote the same object layout for ``save_weights("x.weights.h5")``, but under
 ``_layer_checkpoint_dependencies`` with its own naming (see ``weight_maps.tf212_layer_keys``).
+A compiled model's optimizer state is at ``optimizer/vars/0, 1, ...`` (its order:
+``rnnkit.optimizers.state``).
 """
 from __future__ import annotations
 
@@ -134,10 +136,33 @@ def write_archive(handle: Any, config: dict, weights_h5: bytes) -> None:
         archive.writestr("model.weights.h5", weights_h5)
 
 
-def vars_h5_bytes(model: Any) -> bytes:
+def vars_h5_bytes(model: Any, optimizer_state: tuple[str, list] | None = None) -> bytes:
+    """``model.weights.h5``; ``optimizer_state`` is ``(optimizer name, arrays)``."""
     import h5py
 
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
         write_vars(handle, model)
+        if optimizer_state is not None:
+            name, arrays = optimizer_state
+            group = handle.create_group("optimizer").create_group("vars")
+            group.attrs["name"] = name
+            for index, array in enumerate(arrays):
+                group.create_dataset(str(index), data=array)
     return buffer.getvalue()
+
+
+def read_optimizer_vars(handle: Any, label: str) -> tuple[None, list] | None:
+    """``(None, arrays)`` of ``optimizer/vars/0..n`` (Keras 3 names no entry), or ``None``."""
+    if not safe_read.has_child(handle, "optimizer"):
+        return None
+    group = safe_read.get_child(handle, "optimizer/vars", "the optimizer variables")
+    if not safe_read.is_group(group):
+        raise FileFormatError(f"{label}: 'optimizer/vars' should be a group.")
+    keys = list(group.keys())
+    if sorted(keys) != sorted(str(i) for i in range(len(keys))):
+        raise FileFormatError(f"{label}: 'optimizer/vars' should hold entries 0..{len(keys) - 1}, "
+                              f"it holds {sorted(keys)[:10]}.")
+    arrays = [safe_read.read_array(safe_read.get_child(group, str(i), f"optimizer variable {i}"),
+                                   f"optimizer variable {i}") for i in range(len(keys))]
+    return None, arrays

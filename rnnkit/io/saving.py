@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 
 from . import configs, keras_h5, keras_v3, safe_read
-from .compile_config import compile_from_file
+from .compile_config import (compile_from_file, restore_optimizer, saved_compile_config,
+                             saved_optimizer_state)
 from .errors import FileFormatError
 from .weight_plan import PlanEntry, apply_plan, check_plan
 
@@ -73,16 +74,25 @@ def _write_h5(path: Any, fill: Callable[[Any], None], overwrite: bool) -> None:
 
 # ---------------------------------------------------------------------- saving
 def save_model(model: Any, filepath: Any, overwrite: bool = True,
-               save_format: str | None = None) -> None:
+               save_format: str | None = None, include_optimizer: bool = True) -> None:
+    """Write ``model`` as ``.keras`` or ``.h5``; a compiled model's compile config and
+    optimizer state go with it unless ``include_optimizer=False`` (then neither, as in
+    tf.keras 2), so ``load_model`` + ``fit`` continues the training."""
     path = os.fspath(filepath)
     fmt = _model_format(path, save_format)
     if not model.built:
         raise ValueError(f"Model {model.name!r} has not been built yet, so it has no weights to "
                          "save. Build it (model.build(input_shape)) or call it on data first.")
+    keras_fmt = "keras3" if fmt == "keras" else "keras2"
+    compile_config = saved_compile_config(model, keras_fmt) if include_optimizer else None
+    state = saved_optimizer_state(model, keras_fmt) if compile_config is not None else None
     if fmt == "keras":
         config = configs.keras3_model_config(model)
         _warn_keras3_differences(config)
-        weights = keras_v3.vars_h5_bytes(model)
+        if compile_config is not None:
+            config["compile_config"] = compile_config
+        weights = keras_v3.vars_h5_bytes(
+            model, (model.optimizer.name, state[1]) if state is not None else None)
 
         def write(temp: str) -> None:
             with open(temp, "wb") as handle:
@@ -91,7 +101,9 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
         atomic_write(path, write, overwrite)
     else:
         config_json = json.dumps(configs.keras2_model_config(model))
-        _write_h5(path, lambda h: keras_h5.write_model(h, model, config_json), overwrite)
+        training_json = json.dumps(compile_config) if compile_config is not None else None
+        _write_h5(path, lambda h: keras_h5.write_model(h, model, config_json, training_json,
+                                                       state), overwrite)
 
 
 def _model_format(path: str, save_format: str | None) -> str:
@@ -171,10 +183,11 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     """Load a Keras model file: tf.keras 2 ``.h5`` or Keras 3 ``.keras``, without TensorFlow.
 
     Only layer classes rnnkit knows (or that are passed in ``custom_objects`` / registered)
-    are built; ``Lambda`` layers and references to Python functions are refused. The
-    model is compiled from the file's training config when ``compile=True`` and rnnkit can
-    apply it (else it loads uncompiled, with a warning); the optimizer's saved state is not
-    restored. ``safe_mode`` is accepted for Keras compatibility: loading is always safe.
+    are built; ``Lambda`` layers and references to Python functions are refused. With
+    ``compile=True`` the model is compiled from the file's training config and its optimizer
+    state (step count, slots) is restored, so ``fit`` continues where the saved training
+    stopped; what rnnkit cannot apply is skipped with a warning (an uncompiled model, or fresh
+    optimizer state). ``safe_mode`` is accepted for Keras compatibility: loading is always safe.
     """
     label = _label(filepath)
     if os.path.isdir(filepath):
@@ -186,8 +199,10 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         with safe_read.library_errors(label), \
                 safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
             model = _build_and_load(config, handle, label, custom_objects)
+            state = _read_state(keras_v3.read_optimizer_vars, handle, label) if compile else None
         if compile and isinstance(config, dict):
             compile_from_file(model, config.get("compile_config"), label)
+            restore_optimizer(model, state, "keras3", label)
         return model
     if kind == "hdf5":
         with safe_read.library_errors(label), safe_read.open_h5(filepath, label) as handle:
@@ -198,6 +213,8 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             config = safe_read.parse_json(text, f"{label}: model_config")
             model = _build_and_load(config, handle, label, custom_objects)
             training = safe_read.read_text_attribute(handle, "training_config") if compile else None
+            state = _read_state(keras_h5.read_optimizer_weights, handle, label) \
+                if training is not None else None
         if training is not None:
             try:
                 training_config = safe_read.parse_json(training, f"{label}: training_config")
@@ -206,9 +223,22 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                 import warnings
                 warnings.warn(f"{error}; the model was loaded uncompiled.", stacklevel=2)
             compile_from_file(model, training_config, label)
+            restore_optimizer(model, state, "keras2", label)
         return model
     raise FileFormatError(f"{label} is not a Keras model file (neither a .keras ZIP archive "
                           "nor an HDF5 file).")
+
+
+def _read_state(read: Callable, handle: Any, label: str) -> Any:
+    """The file's optimizer state, or ``None`` with a warning where it cannot be read: a
+    damaged optimizer part never stops the model (already loaded) from loading."""
+    try:
+        return read(handle, label)
+    except FileFormatError as error:
+        import warnings
+        warnings.warn(f"{label}: the optimizer state in the file was not restored: {error} "
+                      "Training resumes with fresh optimizer state.", stacklevel=3)
+        return None
 
 
 def read_config(filepath: Any) -> dict:
@@ -253,8 +283,10 @@ class SavingMixin:
 
     def save(self, filepath: Any, overwrite: bool = True, save_format: str | None = None,
              include_optimizer: bool = True, **kwargs: Any) -> None:
-        """Save config and weights: ``.keras`` (Keras 3 archive) or ``.h5`` (tf.keras 2)."""
-        save_model(self, filepath, overwrite=overwrite, save_format=save_format)
+        """Save config and weights: ``.keras`` (Keras 3 archive) or ``.h5`` (tf.keras 2); a
+        compiled model's compile config and optimizer state too (``include_optimizer``)."""
+        save_model(self, filepath, overwrite=overwrite, save_format=save_format,
+                   include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: Any, overwrite: bool = True,
                      save_format: str | None = None, options: Any = None) -> None:

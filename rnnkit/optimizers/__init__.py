@@ -10,7 +10,8 @@ Defaults are Keras's (``epsilon=1e-7``; ``RMSprop`` ``rho=0.9``; ``learning_rate
 Each optimiser keeps its slots per parameter and applies ``apply_gradients(grads_and_vars)``
 or, PyTorch style, ``step(params)`` from ``param.grad``. Clipping (``clipnorm`` per gradient,
 ``global_clipnorm`` over all, ``clipvalue``) and decoupled ``weight_decay`` (``var -= var *
-wd * lr``, before the update, as Keras 2.12 does) live in the base class.
+wd * lr``, before the update, as Keras 2.12 does) live in the base class. ``state.py`` reads
+and writes the step count and slots in the order Keras files store them.
 """
 from __future__ import annotations
 
