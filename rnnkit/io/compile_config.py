@@ -5,11 +5,12 @@ tf.keras 2 ``.h5`` files carry ``training_config`` (``optimizer_config``, ``loss
 ``compile_config`` in ``config.json`` and the optimizer's variables at ``optimizer/vars`` of
 ``model.weights.h5``. ``load_model`` compiles the model from the config and then restores the
 optimizer's state (step count, slots, Keras 3's learning rate; see
-``rnnkit.optimizers.state``), so ``fit`` continues where the saved training stopped. A
-training config rnnkit cannot apply (a custom loss, an unknown optimizer) leaves the model
-uncompiled with a warning; optimizer state that does not fit (other counts or shapes, a
-legacy optimizer's layout) is skipped with a warning naming the file and what did not fit,
-and training resumes with fresh optimizer state. Neither ever stops the model from loading.
+``rnnkit.optimizers.state``; the legacy optimizers' state of TF <= 2.10 files is read by
+its names), so ``fit`` continues where the saved training stopped. A training config rnnkit
+cannot apply (a custom loss, an unknown optimizer) leaves the model uncompiled with a
+warning; optimizer state that does not fit (other counts, shapes or slot names) is skipped
+with a warning naming the file and what did not fit, and training resumes with fresh
+optimizer state. Neither ever stops the model from loading.
 
 ``model.save`` writes both back in the form each Keras writes (verified by loading rnnkit's
 files in tf.keras 2.12 and Keras 3.15.1 and resuming training there:

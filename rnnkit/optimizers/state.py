@@ -124,11 +124,17 @@ def import_state(opt: Optimizer, params: list[torch.Tensor], arrays: list[np.nda
                  fmt: str, names: list[str] | None = None) -> None:
     """Set ``opt``'s step count and slots from :func:`export_state`'s list, or raise
     :class:`OptimizerStateError` saying what does not fit; ``opt`` is changed only when all
-    of it fits. ``names`` (tf.keras 2's ``weight_names``) are checked against the slot order,
-    so a file written in another order (the legacy optimizers') is refused, not misread."""
-    order = slot_order(opt, len(params), fmt)
+    of it fits. ``names`` (tf.keras 2's ``weight_names``) are checked against the slot order;
+    a legacy optimizer's names (``Adam/iter:0``, slots in another order) are read by name."""
+    labels = names
+    if fmt == "keras2" and names and names[0].rsplit("/", 1)[-1] == "iter:0":
+        order = _legacy_order(opt, names, len(params))
+        expected = names  # checked entry by entry by _legacy_order
+        names = None
+    else:
+        order = slot_order(opt, len(params), fmt)
+        expected = keras_names(opt, [f"<{i}>" for i in range(len(params))], fmt)
     has_lr = fmt == "keras3" and _has_lr_variable(opt)
-    expected = keras_names(opt, [f"<{i}>" for i in range(len(params))], fmt)
     first = 2 if has_lr else 1
     if len(arrays) == first and len(expected) > first and _is_zero_count(arrays[0]):
         return  # saved before its first step (Keras has not built the slots): fresh state
@@ -148,7 +154,7 @@ def import_state(opt: Optimizer, params: list[torch.Tensor], arrays: list[np.nda
         param = params[i]
         array = np.asarray(array)
         if tuple(array.shape) != tuple(param.shape):
-            label = names[index] if names is not None else f"variable {index}"
+            label = repr(labels[index]) if labels is not None else f"variable {index}"
             raise OptimizerStateError(f"{label} ({slot!r} of trainable weight {i}) has shape "
                                       f"{tuple(array.shape)}, the weight has "
                                       f"{tuple(param.shape)}.")
@@ -177,6 +183,40 @@ def import_state(opt: Optimizer, params: list[torch.Tensor], arrays: list[np.nda
         opt._u_product_step = opt.iterations - 1
 
 
+# tf.keras's legacy optimizers (all of TF <= 2.10's, ``keras.optimizers.legacy`` later) store
+# ``<name>/iter:0`` and then one slot for every variable before the next slot, named
+# ``<name>/<variable>/<slot>:0``. Their updates are the new optimizers' for these classes;
+# legacy Nadam's schedule is not (0.96 ** (0.004 t)), so its state is not taken.
+_LEGACY_SLOTS = [(Adam, {"m": "m", "v": "v", "vhat": "vhat"}),
+                 (Adamax, {"m": "m", "v": "u"}),
+                 (RMSprop, {"rms": "velocity", "momentum": "momentum", "mg": "average_gradient"}),
+                 (SGD, {"momentum": "m"}),
+                 (Adagrad, {"accumulator": "accumulator"}),
+                 (Adadelta, {"accum_grad": "accumulated_grad", "accum_var": "accumulated_delta_var"})]
+
+
+def _legacy_order(opt: Optimizer, names: list[str], n_vars: int) -> list[tuple[str, int]]:
+    """``(rnnkit slot, variable index)`` for a legacy optimizer's ``weight_names``."""
+    mapping = next((m for cls, m in _LEGACY_SLOTS if isinstance(opt, cls)), None)
+    if mapping is None:
+        raise OptimizerStateError(f"the file holds a tf.keras legacy optimizer's state (first "
+                                  f"entry {names[0]!r}), which rnnkit reads only for "
+                                  f"{', '.join(c.__name__ for c, _ in _LEGACY_SLOTS)}, not "
+                                  f"{type(opt).__name__}.")
+    suffixes = [name.rsplit("/", 1)[-1].split(":")[0] for name in names[1:]]
+    blocks = list(dict.fromkeys(suffixes))
+    order = [(slot, i) for slot in blocks for i in range(n_vars)]
+    if len(suffixes) != len(order) or any(s != slot for s, (slot, _) in zip(suffixes, order)):
+        raise OptimizerStateError(f"the legacy optimizer's {len(suffixes)} slots "
+                                  f"({', '.join(blocks)}) are not one of each for the "
+                                  f"{n_vars} trainable weights.")
+    unknown = [slot for slot in blocks if slot not in mapping]
+    if unknown:
+        raise OptimizerStateError(f"the legacy {type(opt).__name__} slots {unknown} have no "
+                                  f"rnnkit counterpart (known: {sorted(mapping)}).")
+    return [(mapping[slot], i) for slot, i in order]
+
+
 def _is_zero_count(array: Any) -> bool:
     array = np.asarray(array)
     return array.shape == () and array.dtype.kind in "iuf" and float(array) == 0
@@ -187,8 +227,7 @@ def _check_names(opt: Optimizer, names: list[str], order: list, fmt: str) -> Non
         return
     if names[0].rsplit("/", 1)[-1] != "iteration:0":
         raise OptimizerStateError(f"the first entry should be 'iteration:0', the file has "
-                                  f"{names[0]!r} (a legacy tf.keras optimizer's state, whose "
-                                  "layout rnnkit does not read?).")
+                                  f"{names[0]!r}.")
     for name, (slot, i) in zip(names[1:], order):
         parts = name.split("/")
         if slot not in parts[:2]:

@@ -396,22 +396,46 @@ def test_keras_archive_with_a_wrong_shape_warns_and_loads_fresh(tmp_path):
     _fresh_and_intact(loaded, model)
 
 
-def test_legacy_optimizer_layout_is_refused_not_misread(tmp_path):
-    """A tf.keras <= 2.10 (legacy optimizer) file names its slots ``Adam/<var>/m:0`` and
-    stores every m before every v: same count and shapes, another order."""
+def test_legacy_optimizer_file_resumes_as_tf212_resumed_it():
+    """tf.keras's legacy optimizers (TF <= 2.10) store ``Adam/iter:0``, every m, then every v
+    (``Adam/<var>/m:0``): read by name, rnnkit's step equals tf.keras 2.12's legacy Adam's."""
+    data = np.load(K2 / "legacy_adam.npz")
+    report = json.loads((K2 / "legacy_adam.json").read_text())
+    model = _load_quietly(K2 / "legacy_adam.h5")
+    assert model.optimizer.iterations == report["keras_load"]["iterations"] == 1
+    model.train_on_batch(data["x"], data["y"])
+    assert _max_diff(model.get_weights(), _weights(data, "reload")) < ATOL
+
+
+def test_legacy_state_for_an_optimizer_without_a_legacy_reading_warns(tmp_path):
+    path = tmp_path / "m.h5"
+    shutil.copy(K2 / "legacy_adam.h5", path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["training_config"])
+        config["optimizer_config"] = {"class_name": "Nadam", "config": {"learning_rate": 0.01}}
+        f.attrs["training_config"] = json.dumps(config).encode()
+    with pytest.warns(UserWarning, match=r"m\.h5': the optimizer state in the "
+                                         r"file \(optimizer_weights\) was not restored: the file "
+                                         r"holds a tf\.keras legacy optimizer's state \(first "
+                                         r"entry 'Adam/iter:0'\), which rnnkit reads only for "
+                                         r"Adam, .* not Nadam\."):
+        loaded = load_model(path)
+    assert type(loaded.optimizer).__name__ == "Nadam" and loaded.optimizer.iterations == 0
+
+
+def test_misnamed_state_is_refused_not_misread(tmp_path):
+    """Same count and shapes, but the names say another order: refused with the entry."""
     model = _trained(optimizers.Adam(0.01))
     path = tmp_path / "m.h5"
     model.save(path)
     with h5py.File(path, "r+") as f:
         group = f["optimizer_weights"]
-        names = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["weight_names"]]
-        legacy = ["Adam/iter:0"] + [f"Adam/{n.split('/', 2)[2][:-2]}/{n.split('/')[1]}:0"
-                                    for n in names[1:]]
-        for old, new in zip(names, legacy):
-            group.move(old, new)
-        group.attrs["weight_names"] = [n.encode() for n in legacy]
-    with pytest.warns(UserWarning, match=r"the first entry should be 'iteration:0', the file "
-                                         r"has 'Adam/iter:0' \(a legacy tf\.keras optimizer"):
+        names = _names(group)
+        names[1], names[2] = names[2], names[1]  # v before m for the first weight
+        group.attrs["weight_names"] = [n.encode() for n in names]
+    with pytest.warns(UserWarning, match=r"entry 'Adam/v/lstm.*/kernel:0' should be the 'm' "
+                                         r"slot of trainable weight 0 \(tf\.keras 2\.11\+ "
+                                         r"order\)"):
         loaded = load_model(path)
     _fresh_and_intact(loaded, model)
 
