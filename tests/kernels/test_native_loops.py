@@ -52,6 +52,19 @@ def test_activations_match_float64(name):
         assert relative.max() < 3e-7
 
 
+@needs_native
+def test_activations_at_the_edges():
+    """NaN stays NaN (TerminateOnNaN must see it); infinities saturate."""
+    library, _ = native.loops()
+    edges = [float("inf"), float("-inf"), float("nan"), 1e-40]
+    for name, expected in (("tanh", [1.0, -1.0, None, 1e-40]), ("sigmoid", [1.0, 0.0, None, 0.5])):
+        values = torch.tensor(edges)
+        getattr(library, f"rnnkit_{name}")(values.data_ptr(), values.numel())
+        assert torch.isnan(values[2])
+        np.testing.assert_allclose(values[[0, 1, 3]].numpy(), [expected[0], expected[1], expected[3]],
+                                   rtol=1e-6, atol=1e-38)
+
+
 @pytest.fixture(params=["one chunk", "chunks of three"])
 def chunking(request, monkeypatch):
     if request.param == "chunks of three":
