@@ -228,3 +228,12 @@ def test_every_output_of_a_call_is_converted(x):
     nested = to_eager({"a": (torch.ones(1), [torch.zeros(1), 3])})
     assert type(nested["a"]) is tuple and type(nested["a"][0]) is EagerTensor
     assert type(nested["a"][1][0]) is EagerTensor and nested["a"][1][1] == 3
+
+
+def test_merge_layers_called_on_numpy_print_as_keras():
+    from rnnkit.layers import Add, Concatenate
+    a = np.ones((2, 3), dtype="float32")
+    assert str(Add()([a, a]).shape) == "(2, 3)"
+    assert isinstance(Concatenate()([a, a]), EagerTensor)
+    plain = Add()([torch.ones(2, 3), torch.ones(2, 3)])
+    assert type(plain) is torch.Tensor

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import eager
 from .base import Layer, _is_symbolic, shape_tuple
 
 
@@ -42,7 +43,7 @@ def call_on_list(layer: Layer, inputs: Any, kwargs: dict, min_inputs: int = 2) -
         layer._maybe_build([tuple(t.shape) for t in xs])
     outputs = nn.Module.__call__(layer, xs, **kwargs)
     layer._attach_mask(outputs, layer.compute_mask(xs, mask))
-    return outputs
+    return eager.keras_outputs(inputs, outputs)   # NumPy in: prints as tf.keras 2's tensors
 
 
 def _and_masks(masks: Sequence[Any], inputs: Sequence[torch.Tensor]) -> Any:
