@@ -563,14 +563,33 @@ def _keras3_op_entry(layer: Any, nodes: list, as_keras3: Any) -> dict:
         if class_name == "GetItem":
             rest = [_keras3_slice_spec(node.kwargs.get("slice_spec"))]
         elif OPS[layer.function].binary:
-            rest = [node.kwargs.get("y")]
+            rest = [_keras3_constant(node.kwargs.get("y"))]
         else:
             rest = []
-        calls.append({"args": [as_keras3(node.inputs)] + [as_keras3(v) for v in rest],
+        first = _keras3_constant(node.inputs)
+        calls.append({"args": [as_keras3(first)] + [as_keras3(v) for v in rest],
                       "kwargs": {}})
     return {"module": "keras.src.ops.numpy", "class_name": class_name,
             "config": {"name": layer.name}, "registered_name": class_name,
             "name": layer.name, "inbound_nodes": calls}
+
+
+def _keras3_constant(value: Any) -> Any:
+    """An array constant (nested lists) as Keras 3's ``__numpy__`` object; tensors and
+    numbers stay as they are."""
+    if not isinstance(value, list):
+        return value
+    import numpy as np
+    array = np.asarray(value)
+    dtype = "float32" if array.dtype.kind == "f" else "int32"
+    return {"class_name": "__numpy__", "config": {"value": value, "dtype": dtype}}
+
+
+def _from_keras3_constant(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+        inner = value.get("config") or {}
+        return inner.get("value")
+    return value
 
 
 def _keras3_slice_spec(spec: Any) -> Any:
@@ -613,11 +632,12 @@ def _ops_from_keras3(inner: dict) -> dict:
         name = entry.get("name") or _name_of(entry)
         calls = []
         for node in nodes:
-            x, rest = node["args"][0], node["args"][1:]
+            x, rest = _from_keras3_constant(node["args"][0]), node["args"][1:]
             if symbol == GETITEM:
                 kwargs = {"slice_spec": _from_keras3_slice_spec(rest[0] if rest else None)}
             elif OPS[symbol].binary:
-                kwargs = {"y": rest[0] if rest else None, "name": None}
+                kwargs = {"y": _from_keras3_constant(rest[0]) if rest else None,
+                          "name": None}
             else:
                 kwargs = {"name": None}
             calls.append({"args": [x], "kwargs": kwargs})

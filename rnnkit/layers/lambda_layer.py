@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
 
 from .base import Layer, shape_tuple
@@ -52,7 +53,7 @@ class Lambda(Layer):
     # ------------------------------------------------------------------ calling
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(inputs, (list, tuple)) and inputs and all(
-                isinstance(t, torch.Tensor) for t in inputs):
+                isinstance(t, (torch.Tensor, np.ndarray)) for t in inputs):
             # A list of tensors stays a list (Layer.__call__ would make one tensor of it).
             mask = kwargs.pop("mask", None)
             if mask is None:

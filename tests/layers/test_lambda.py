@@ -221,6 +221,7 @@ def test_list_inputs_training_flag_and_gradients():
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.weights)
     eager = layer([torch.ones(2, 3), torch.full((2, 3), 2.0)])
     assert eager.tolist() == [[2.0] * 3] * 2
+    assert layer([np.ones((2, 3)), np.full((2, 3), 3.0)]).tolist() == [[3.0] * 3] * 2
 
 
 def test_sequential_without_input_shape_builds_on_first_call():

@@ -171,6 +171,23 @@ def test_keras3_archive_with_operations_loads():
         np.testing.assert_allclose(got, z[f"y{k}"], atol=TOL)
 
 
+def test_keras3_array_constants_both_ways(tmp_path):
+    """Keras 3 writes array constants as `__numpy__` objects (keras3_constants.keras);
+    rnnkit reads them and writes its own constants that way."""
+    model = load_model(HERE / "keras3_constants.keras")
+    z = np.load(HERE / "keras3_constants.npz")
+    for k, got in enumerate(_predict(model, z["x0"])):
+        np.testing.assert_allclose(got, z[f"y{k}"], atol=TOL)
+    from rnnkit.io.configs import keras3_model_config
+    layers = keras3_model_config(model)["config"]["layers"]
+    assert layers[1]["inbound_nodes"][0]["args"][1] == {
+        "class_name": "__numpy__", "config": {"value": [1.0, 2.0, 3.0], "dtype": "float32"}}
+    assert layers[2]["inbound_nodes"][0]["args"][0]["class_name"] == "__numpy__"
+    model.save(tmp_path / "again.keras")
+    for k, got in enumerate(_predict(load_model(tmp_path / "again.keras"), z["x0"])):
+        np.testing.assert_allclose(got, z[f"y{k}"], atol=TOL)
+
+
 def test_keras3_config_uses_keras3_operations():
     from rnnkit.io.configs import keras3_model_config
     layers = keras3_model_config(ops_mixed())["config"]["layers"]
