@@ -82,8 +82,9 @@ def matmul_peak(device: torch.device, size: int = 1024, repeats: int = 5) -> flo
 class Contender:
     """One way of running a workload: ``step()`` does one timed unit of work."""
 
-    def __init__(self, name: str, step: Callable[[], None]) -> None:
+    def __init__(self, name: str, step: Callable[[], None], kernel: str = "") -> None:
         self.name, self.step, self.times = name, step, []
+        self.kernel = kernel   # which kernel ran, and why (rnnkit's select_kernel)
 
 
 def _rnnkit_contender(cell: str, shape, mode: str, device) -> Contender:
@@ -94,7 +95,11 @@ def _rnnkit_contender(cell: str, shape, mode: str, device) -> Contender:
     y = torch.randn(batch, 1, device=device)
     layer(x)
     head(layer(x))
-    return _contender("rnnkit", lambda: layer(x), lambda: head(layer(x)), layer, head, y, mode)
+    contender = _contender("rnnkit", lambda: layer(x), lambda: head(layer(x)), layer, head, y,
+                           mode)
+    with torch.set_grad_enabled(mode != "infer"):
+        contender.kernel = str(layer.select_kernel(x))
+    return contender
 
 
 def _torch_contender(cell: str, shape, mode: str, device) -> Contender:
@@ -209,6 +214,7 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
                 "rnnkit_gflops": flops / medians["rnnkit"] / 1e9,
                 "share_of_peak": flops / medians["rnnkit"] / peak,
                 "floor_ms": needed / peak * 1e3,   # the products alone at the matmul peak
+                "rnnkit_kernel": contenders[0].kernel,
                 "peers": peer_columns,
             })
             print(_format_row(rows[-1]), flush=True)

@@ -22,3 +22,5 @@ def test_rows_report_the_floor(tmp_path):
                        "--threads", "1", "--json", str(out)]) == 0
     row = json.loads(out.read_text())["rows"][0]
     assert 0 < row["floor_ms"] < row["rnnkit_ms"]
+    # which kernel rnnkit ran, with select_kernel's reason (W1 is a call with autograd on)
+    assert row["rnnkit_kernel"].startswith("rnnkit: rnnkit tanh loop in ")
