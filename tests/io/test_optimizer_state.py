@@ -343,6 +343,18 @@ def test_save_load_continue_equals_uninterrupted_training(tmp_path, name):
             np.testing.assert_array_equal(a, b, err_msg=f"{name}, .{suffix}")
 
 
+@pytest.mark.parametrize("source,target", [("keras", "h5"), ("h5", "keras")])
+def test_state_survives_converting_between_formats(tmp_path, source, target):
+    """Keras 3 archive -> tf.keras 2 .h5 and back (``rnnkit convert``): the other format's
+    slot order, the same third step as the Keras that wrote the source."""
+    path = _keras_file(source, "rmsprop")
+    data = np.load(path.with_suffix(".npz"))
+    _load_quietly(path).save(tmp_path / f"m.{target}")
+    model = _load_quietly(tmp_path / f"m.{target}")
+    model.train_on_batch(data["x2"], data["y2"])
+    assert _max_diff(model.get_weights(), _weights(data, "continue")) < ATOL
+
+
 def test_changed_learning_rate_is_restored(tmp_path):
     model = _trained(optimizers.Adam(0.01))
     model.optimizer.learning_rate = 0.003  # e.g. ReduceLROnPlateau
