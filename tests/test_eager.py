@@ -237,3 +237,17 @@ def test_merge_layers_called_on_numpy_print_as_keras():
     assert isinstance(Concatenate()([a, a]), EagerTensor)
     plain = Add()([torch.ones(2, 3), torch.ones(2, 3)])
     assert type(plain) is torch.Tensor
+
+
+def test_functional_models_called_on_numpy_print_as_keras():
+    import rnnkit
+    from rnnkit.layers import LSTM, Dense
+    from rnnkit.models import Model
+    inputs = rnnkit.Input(shape=(4, 5))
+    sequences, last, cell = LSTM(3, return_sequences=True, return_state=True)(inputs)
+    model = Model(inputs, [Dense(2)(last), cell])
+    x = np.ones((1, 4, 5), dtype="float32")
+    outputs = model(x)
+    assert [str(o.shape) for o in outputs] == ["(1, 2)", "(1, 3)"]
+    assert all(isinstance(o, EagerTensor) for o in outputs)
+    assert all(type(o) is torch.Tensor for o in model(torch.from_numpy(x)))

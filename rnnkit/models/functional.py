@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from .. import eager
 from ..io.saving import SavingMixin
 from ..layers.base import Layer, weights_by_layer
 from ..layers.core import InputLayer
@@ -166,7 +167,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
         if args or kwargs:
             raise TypeError(f"Model {self.name!r} was called with unexpected arguments "
                             f"{list(kwargs) or args}; it takes inputs, `training` and `mask`.")
-        return self._run_graph(inputs, training, mask)
+        # NumPy in: outputs print as tf.keras 2's tensors, as a layer's do (rnnkit.eager)
+        return eager.keras_outputs(inputs, self._run_graph(inputs, training, mask))
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         if not self._is_graph_network:
