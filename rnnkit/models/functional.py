@@ -29,7 +29,8 @@ from ..training.engine import TrainingMixin
 from .common import find_layer
 from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
                            inbound_nodes, map_structure)
-from .summary import format_shape, format_summary
+from .summary import (format_shape, format_summary, layer_range_bounds, layer_row,
+                      nested_rows)
 
 
 class Model(SavingMixin, TrainingMixin, Layer):
@@ -425,26 +426,31 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
                 show_trainable: bool = False, layer_range: Any = None) -> None:
         """Print the tf.keras 2.12 summary: the 98-column "Connected to" layout, or the
-        65-column one when the graph is a plain chain (as Keras decides)."""
+        65-column one when the graph is a plain chain (as Keras decides).
+        ``expand_nested=True`` lists the layers of nested models in boxes (their "Connected
+        to" lists only calls in this model's graph, so mostly ``[]``), ``layer_range=(first,
+        last)`` (names or ``re.match`` patterns) prints only those rows."""
         if not self._is_graph_network:
             raise ValueError("This model has not yet been built: a subclassed Model has no "
                              "graph to summarise.")
         sequential_like = self._is_sequential_like()
-        rows = []
-        for layer in self.layers:
-            params = layer.count_params() if layer.built else "0 (unused)"
-            row = [f"{layer.name} ({type(layer).__name__})", self._output_shape_text(layer),
-                   str(params)]
-            if not sequential_like:
-                connections = []
-                for _, node in self._relevant(layer):
-                    for t in _serialized_inputs(node):
-                        owner, index, tensor_index = t._keras_history
-                        connections.append(f"{owner.name}[{index}][{tensor_index}]")
-                row.append(str(connections))
-            if show_trainable:
-                row.append("Y" if layer.trainable else "N")
-            rows.append(tuple(row))
+
+        def row_of(container: Any, layer: Layer) -> tuple:
+            if sequential_like:
+                return layer_row(container, layer, show_trainable)
+            connections = []
+            for _, node in self._relevant(layer):  # this model's nodes, at every level
+                for t in _serialized_inputs(node):
+                    owner, index, tensor_index = t._keras_history
+                    # Keras counts a model's calls from 0 here (its own node is not among
+                    # its inbound nodes), though its configs number them from 1.
+                    index -= 1 if _skips_first_node(owner) else 0
+                    connections.append(f"{owner.name}[{index}][{tensor_index}]")
+            return layer_row(container, layer, show_trainable, connections)
+
+        layers = self.layers
+        start, stop = layer_range_bounds([layer.name for layer in layers], layer_range)
+        rows = nested_rows(self, layers[start:stop], row_of, expand_nested)
         trainable = sum(p.numel() for p in self.trainable_weights)
         non_trainable = sum(p.numel() for p in self.non_trainable_weights)
         lines = format_summary(self.name, rows, trainable, non_trainable,

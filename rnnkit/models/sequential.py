@@ -18,7 +18,7 @@ from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
-from .summary import format_shape, format_summary
+from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
 
 
 class Sequential(SavingMixin, TrainingMixin, Layer):
@@ -166,21 +166,17 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
                 explain: bool = False) -> None:
         """Print the tf.keras 2.7–2.12 summary table (``print_fn`` gets one line at a time).
 
+        ``expand_nested=True`` lists the layers of nested models in boxes, ``layer_range=
+        (first, last)`` (names or ``re.match`` patterns) prints only those rows, as Keras 2.12.
         ``explain=True`` (rnnkit's own) adds each layer's parameter formula below the table
         (see ``rnnkit.explain``)."""
         if not self.built:
             raise ValueError(_NOT_BUILT)
-        rows = []
-        for layer in self.layers:
-            try:
-                shape = format_shape(layer.output_shape)
-            except AttributeError:
-                shape = "multiple"
-            params = layer.count_params() if layer.built else "0 (unused)"
-            row = (f"{layer.name} ({type(layer).__name__})", shape, str(params))
-            if show_trainable:
-                row += ("Y" if layer.trainable else "N",)
-            rows.append(row)
+        layers = self.layers
+        start, stop = layer_range_bounds([layer.name for layer in layers], layer_range)
+        rows = nested_rows(self, layers[start:stop],
+                           lambda container, layer: layer_row(container, layer, show_trainable),
+                           expand_nested)
         trainable = sum(p.numel() for p in _unique(self.trainable_weights))
         non_trainable = sum(p.numel() for p in _unique(self.non_trainable_weights))
         lines = format_summary(self.name, rows, trainable, non_trainable,

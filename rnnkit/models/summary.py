@@ -1,6 +1,7 @@
 """Plain-text model summaries in the tf.keras 2.7 - 2.12 layout.
 
-This module is a pure formatter: it knows nothing about layers or models.
+:func:`format_summary` is a pure formatter: it knows nothing about layers or models (the
+helpers below it, :func:`layer_row` and :func:`nested_rows`, read layers by duck typing).
 The caller collects, for every layer, the row fields Keras 2 would print
 
 * ``f"{layer.name} ({type(layer).__name__})"``
@@ -23,14 +24,23 @@ Layout rules (``keras/utils/layer_utils.py::print_summary`` @ v2.12.0):
   ``"),"``, ``"},"``, ``"],"`` or ``"',"`` (so lists of shapes break per shape);
 * after every layer, the last one included, a line of ``line_length`` spaces;
 * totals use thousands separators and carry no byte sizes.
+
+``expand_nested=True`` (rows given as :class:`Nested`): a nested model's own rows follow
+its row inside a box, one ``|`` per nesting level on each side; the box opens with a line
+of ``¯`` between ``level + 1`` bars and closes with one between ``level`` bars. Keras prints
+no blank line between a nested model's last row and the closing line, nor after the
+closing line (its ``is_nested_last`` flag stays set), so an expanded model is followed
+directly by the next row.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
-__all__ = ["format_summary", "format_shape"]
+__all__ = ["format_summary", "format_shape", "Nested", "nested_rows", "layer_range_bounds",
+           "layer_row", "summary_class_name"]
 
 _SEQUENTIAL_LINE_LENGTH = 65
 _SEQUENTIAL_POSITIONS = (0.45, 0.85, 1.0)
@@ -131,6 +141,94 @@ def _format_row(fields: Sequence[Any], positions: Sequence[int],
 
 
 # --------------------------------------------------------------------------- #
+# nested models and layer ranges
+# --------------------------------------------------------------------------- #
+class Nested(NamedTuple):
+    """A row whose layer is a model expanded below it (``expand_nested=True``): ``fields``
+    is the row itself, ``rows`` the nested model's rows (fields or ``Nested`` again)."""
+
+    fields: Sequence[Any]
+    rows: Sequence[Any]
+
+
+def nested_rows(container: Any, layers: Sequence[Any],
+                row_of: Callable[[Any, Any], Sequence[Any]], expand_nested: bool) -> list:
+    """The rows of ``layers`` (the layers of ``container``): ``row_of(container, layer)``
+    for each, and with ``expand_nested`` a layer that has ``layers`` of its own (a model;
+    Keras 2.12 tests ``hasattr(layer, "layers")``, so wrappers stay closed) becomes a
+    :class:`Nested` row holding its layers' rows, recursively."""
+    rows = []
+    for layer in layers:
+        fields = row_of(container, layer)
+        children = getattr(layer, "layers", None) if expand_nested else None
+        if children:
+            fields = Nested(fields, nested_rows(layer, children, row_of, expand_nested))
+        rows.append(fields)
+    return rows
+
+
+def layer_row(container: Any, layer: Any, show_trainable: bool = False,
+              connections: Sequence[str] | None = None) -> tuple:
+    """The fields of ``layer``'s row, ``layer`` being one of ``container``'s layers: name and
+    class, output shape (a functional container knows it from its own nodes, else the
+    layer's ``output_shape``, ``"multiple"`` when it has none), parameter count
+    (``"0 (unused)"`` for a layer never built), then ``connections`` (functional layout) and
+    ``"Y"``/``"N"`` (``show_trainable``) when asked for."""
+    if getattr(container, "_is_graph_network", False) and hasattr(container,
+                                                                  "_output_shape_text"):
+        shape = container._output_shape_text(layer)
+    else:
+        try:
+            shape = format_shape(layer.output_shape)
+        except AttributeError:
+            shape = "multiple"
+    params = layer.count_params() if layer.built else "0 (unused)"
+    row = (f"{layer.name} ({summary_class_name(layer)})", shape, str(params))
+    if connections is not None:
+        row += (str(list(connections)),)
+    if show_trainable:
+        row += ("Y" if layer.trainable else "N",)
+    return row
+
+
+def summary_class_name(layer: Any) -> str:
+    """The class a summary row names: a functional ``Model`` prints as ``Functional``, the
+    class tf.keras 2 builds for ``Model(inputs, outputs)``; any other layer its own class."""
+    cls = type(layer)
+    if cls.__name__ == "Model" and getattr(layer, "_is_graph_network", False):
+        return "Functional"
+    return cls.__name__
+
+
+def layer_range_bounds(names: Sequence[str], layer_range: Any) -> tuple[int, int]:
+    """``[start, stop)`` of the rows ``summary(layer_range=(first, last))`` prints, with
+    tf.keras 2.12's rules and messages (``get_layer_index_bound_by_layer_name``): ``first``
+    and ``last`` are ``re.match`` patterns on the top-level layer names; the range runs from
+    the first layer matching ``first`` to the last one matching ``last`` (swapped when they
+    come in the other order); nested models' layers are not searched."""
+    if layer_range is None:
+        return 0, len(names)
+    if len(layer_range) != 2:
+        raise ValueError("layer_range must be a list or tuple of length 2. Received: "
+                         f"layer_range = {layer_range} of length {len(layer_range)}")
+    if not isinstance(layer_range[0], str) or not isinstance(layer_range[1], str):
+        raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
+    lower = [k for k, name in enumerate(names) if re.match(layer_range[0], name)]
+    upper = [k for k, name in enumerate(names) if re.match(layer_range[1], name)]
+    if not lower or not upper:
+        raise ValueError("Passed layer_names do not match the layer names in the model. "
+                         f"Received: {layer_range}")
+    if min(lower) > max(upper):
+        return min(upper), max(lower) + 1
+    return min(lower), max(upper) + 1
+
+
+def _box_line(char: str, level: int, line_length: int) -> str:
+    """A line of ``char`` between ``level`` bars on each side, ``line_length`` wide."""
+    return "|" * level + char * (line_length - 2 * level) + "|" * level
+
+
+# --------------------------------------------------------------------------- #
 # whole summary
 # --------------------------------------------------------------------------- #
 def format_summary(model_name: str,
@@ -148,7 +246,8 @@ def format_summary(model_name: str,
         rows: one entry per layer: ``(name_and_class, output_shape_text,
             param_count)`` for the sequential layout, plus ``connected_to`` for
             ``sequential_like=False``, plus a trailing ``"Y"``/``"N"`` when
-            ``show_trainable``. Every field is passed through ``str()``.
+            ``show_trainable``. Every field is passed through ``str()``. A
+            :class:`Nested` entry is a model expanded in a box (``expand_nested``).
         trainable_count / non_trainable_count: totals (printed with commas).
         line_length: default 65 (sequential) / 98 (functional).
         positions: column right edges; fractions (last one ``<= 1``) are scaled
@@ -181,14 +280,27 @@ def format_summary(model_name: str,
     lines = [f'Model: "{model_name}"', "_" * line_length]
     lines += _format_row(header, abs_positions)
     lines.append("=" * line_length)
-    for row in rows:
-        row = list(row)
-        if len(row) != n_fields:
+
+    def emit(row: Any, level: int, last: bool) -> None:
+        # Keras's print_layer: the row, the box of an expanded model, then a blank line
+        # unless the row is the last of its box or an expanded model (see the docstring).
+        children = row.rows if isinstance(row, Nested) else ()
+        fields = list(row.fields if isinstance(row, Nested) else row)
+        if len(fields) != n_fields:
             raise ValueError(
-                f"summary row {row!r} has {len(row)} fields, expected {n_fields} "
+                f"summary row {fields!r} has {len(fields)} fields, expected {n_fields} "
                 f"({', '.join(header)})")
-        lines += _format_row(row, abs_positions)
-        lines.append(" " * line_length)
+        lines.extend(_format_row(fields, abs_positions, level))
+        if children:
+            lines.append(_box_line("¯", level + 1, line_length))
+            for k, child in enumerate(children):
+                emit(child, level + 1, k == len(children) - 1)
+            lines.append(_box_line("¯", level, line_length))
+        elif not last:
+            lines.append(_box_line(" ", level, line_length))
+
+    for row in rows:
+        emit(row, 0, False)
     lines.append("=" * line_length)
     lines.append(f"Total params: {trainable_count + non_trainable_count:,}")
     lines.append(f"Trainable params: {trainable_count:,}")
