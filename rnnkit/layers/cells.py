@@ -439,15 +439,30 @@ class StackedRNNCells(Layer):
                           else cell_states[0])
         return states
 
-    def call(self, inputs: torch.Tensor, states: Any, training: bool | None = None
-             ) -> tuple[torch.Tensor, list]:
+    def call(self, inputs: torch.Tensor, states: Any, training: bool | None = None,
+             dropout_masks: dict | None = None) -> tuple[torch.Tensor, list]:
         """One step of every cell in order. ``states`` nested per cell or flat; the new states
-        come back nested per cell, as tf.keras 2.12 returns them."""
+        come back nested per cell, as tf.keras 2.12 returns them.
+
+        ``dropout_masks``: the masks of one sequence, ``{cell index: (input masks, recurrent
+        masks)}``. ``RNN`` passes the same dict at every step of a call: each cell draws its
+        masks at the first step (from that step's input and state, as tf.keras 2.12's
+        ``get_dropout_mask_for_cell`` does) and reuses them at the others, one mask per
+        sequence per cell; without it (a single step) each call draws new masks."""
         nested = _pack_like(self.state_size, _flat(states))
         new_states = []
-        for cell, cell_states in zip(self.cells, nested):
+        for k, (cell, cell_states) in enumerate(zip(self.cells, nested)):
             cell_states = list(cell_states) if isinstance(cell_states, list) else [cell_states]
-            if isinstance(cell, RecurrentCell):
+            if isinstance(cell, RecurrentCell) and dropout_masks is not None:
+                masks = dropout_masks.get(k)
+                if masks is None:
+                    training = bool(training)
+                    masks = dropout_masks[k] = (
+                        cell.dropout_masks(inputs, training),
+                        cell.recurrent_dropout_masks(cell_states[0], training))
+                inputs, cell_states = cell.step(cell.project_inputs(inputs, masks[0]),
+                                                cell_states, masks[1])
+            elif isinstance(cell, RecurrentCell):
                 inputs, cell_states = cell.call(inputs, cell_states, training=training)
             else:
                 inputs, cell_states = cell.call(inputs, cell_states)

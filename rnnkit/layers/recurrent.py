@@ -89,14 +89,8 @@ class RNN(Layer):
         else:
             output = (batch, units)
         if self.return_state:
-            shapes = [(batch, size) for size in self._state_sizes]
-            if self._nest_states(shapes) != shapes:
-                # rnnkit's symbolic graph carries flat outputs only.
-                raise NotImplementedError(
-                    f"Layer {self.name!r}: return_state=True with stacked cells of several "
-                    "states each (tf.keras 2 nests them per cell) is supported in eager calls "
-                    "only, not in a functional model yet.")
-            return [output] + shapes
+            # Nested per cell for stacked cells: [output, [h, c], h_gru], as tf.keras 2.12.
+            return [output] + self._nest_states([(batch, size) for size in self._state_sizes])
         return output
 
     def compute_mask(self, inputs, mask=None):
@@ -312,8 +306,11 @@ class _GenericCell:
 
     def __init__(self, cell: Any, training: bool = False) -> None:
         self.cell = cell
-        # Only rnnkit's stacked cells are handed `training` (their cells' dropout uses it).
-        self.kwargs = {"training": training} if isinstance(cell, StackedRNNCells) else {}
+        # Only rnnkit's stacked cells are handed `training` (their cells' dropout uses it),
+        # and a dict for this sequence's dropout masks: one per cell, kept for every step
+        # (tf.keras 2.12's RNN resets each stacked cell's masks at the start of a call).
+        self.kwargs = {"training": training, "dropout_masks": {}} \
+            if isinstance(cell, StackedRNNCells) else {}
 
     def project_inputs(self, x, masks=None):
         return x

@@ -202,8 +202,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
             if training is not None:
                 kwargs["training"] = training
             outputs = node.layer(args, **kwargs)
-            flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            for symbolic, value in zip(node.flat_outputs, flat):
+            # flat both ways: an RNN over stacked cells nests its states per cell
+            for symbolic, value in zip(node.flat_outputs, flatten(outputs)):
                 computed[id(symbolic)] = value
         return map_structure(fetch, self._nested_outputs)
 
@@ -497,7 +497,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
                         else ["_CONSTANT_VALUE", -1, first]  # `1 - t`: tf.keras 2's form
                     nodes.append(head + [kwargs])
                     continue
-                nodes.append([ref(t) + [kwargs] for t in _serialized_inputs(node)])
+                nodes.append(_nested_state_refs(
+                    layer, [ref(t) + [kwargs] for t in _serialized_inputs(node)]))
             entry = serialize(layer)
             entry["name"] = layer.name
             entry["inbound_nodes"] = nodes
@@ -556,6 +557,9 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 return {k: convert(v) for k, v in value.items()}
             return value
 
+        def node_tensors(entry: Any) -> Any:
+            return tensor(*entry[:3]) if _is_ref(entry) else [node_tensors(e) for e in entry]
+
         def call(layer: Layer, node_data: Any) -> None:
             if isinstance(node_data, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
                 args = convert(node_data.get("args", []))
@@ -567,8 +571,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
                     else tensor(*node_data[:3])
                 layer(first, **convert(node_data[3] if len(node_data) > 3 else {}))
                 return
-            tensors = [tensor(*entry[:3]) for entry in node_data]
-            kwargs = convert(node_data[0][3]) if node_data and len(node_data[0]) > 3 else {}
+            # A stacked-cell RNN's initial state comes nested per cell: [x, [h, c], h2].
+            tensors = [node_tensors(entry) for entry in node_data]
+            kwargs = convert(node_data[0][3]) if node_data and _is_ref(node_data[0]) \
+                and len(node_data[0]) > 3 else {}
             inputs = tensors[0] if len(tensors) == 1 else tensors
             layer(inputs, **(kwargs or {}))
 
@@ -657,6 +663,17 @@ def _serialized_inputs(node: Node) -> list[KerasTensor]:
         for key in ("initial_state", "constants"):
             found += [t for t in flatten(node.kwargs.get(key)) if isinstance(t, KerasTensor)]
     return found
+
+
+def _nested_state_refs(layer: Layer, entries: list) -> list:
+    """A node's serialized inputs, with an RNN over stacked cells' initial state grouped per
+    cell as tf.keras 2.12 writes it (``[x, [h, c], h_gru]``; it loads no other form)."""
+    from ..layers.cells import StackedRNNCells
+    from ..layers.recurrent import RNN
+    if not isinstance(layer, RNN) or not isinstance(layer.cell, StackedRNNCells) \
+            or len(entries) != 1 + len(layer._state_sizes):
+        return entries
+    return [entries[0]] + layer._nest_states(entries[1:])
 
 
 def _map_graph(inputs: list, outputs: list, name: str) -> tuple[set, dict, list]:

@@ -261,6 +261,26 @@ def _shape_of(structure: Any) -> Any:
     return map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, structure)
 
 
+def _is_shape(item: Any) -> bool:
+    return not isinstance(item, list) or not any(isinstance(d, (list, tuple)) for d in item)
+
+
+def _flat_shapes(shapes: list) -> list:
+    """The shapes of a layer's outputs, flat: lists nest (an RNN over stacked cells returns
+    ``[output, [h, c], h_gru]``, tf.keras 2.12), tuples are shapes."""
+    return [leaf for item in shapes
+            for leaf in ([item] if _is_shape(item) else _flat_shapes(item))]
+
+
+def _nest_like(shapes: list, flat: list) -> list:
+    """``flat`` (one KerasTensor per shape) grouped as ``shapes`` nests them."""
+    items = iter(flat)
+
+    def pack(structure: list) -> list:
+        return [next(items) if _is_shape(item) else pack(item) for item in structure]
+    return pack(shapes)
+
+
 def _output_has_mask(layer: Any, inputs: Any, n_outputs: int) -> list[bool]:
     """Whether each output will carry a mask (informational: masks travel at run time)."""
     from ..layers.core import Embedding, Masking
@@ -328,7 +348,7 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
         nodes.append(Node(layer, None, {}, [], is_input=True))  # the model's own node 0
     node_index = len(nodes)
     multi = isinstance(output_shape, list)
-    shapes = output_shape if multi else [output_shape]
+    shapes = _flat_shapes(output_shape) if multi else [output_shape]
     masks = _output_has_mask(layer, inputs, len(shapes))
     dtype = layer.dtype if layer.dtype in ("float16", "bfloat16", "float32", "float64") \
         else "float32"
@@ -339,7 +359,7 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
                            name=f"{layer.name}/output_{i}" if multi else layer.name,
                            has_mask=has_mask)
                for i, (shape, has_mask) in enumerate(zip(shapes, masks))]
-    outputs = outputs if multi else outputs[0]
+    outputs = _nest_like(output_shape, outputs) if multi else outputs[0]
     nodes.append(Node(layer, inputs, kwargs, outputs))
     return outputs
 

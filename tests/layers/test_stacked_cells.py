@@ -205,12 +205,6 @@ def test_return_state_with_masks_and_one_state_cells_is_flat_and_symbolic():
     assert layer.compute_mask(None, torch.ones(2, 5, dtype=torch.bool))[1:] == [None, None]
 
 
-def test_functional_return_state_of_multi_state_cells_is_refused_clearly():
-    layer = L.RNN([L.LSTMCell(3), L.GRUCell(2)], return_state=True)
-    with pytest.raises(NotImplementedError, match="return_state=True with stacked cells"):
-        layer(L.Input((5, 4)))
-
-
 @pytest.mark.parametrize("cells, match", [
     ([], "argument `cell` is an empty list"),
     ([L.LSTMCell(2), "lstm"], r"argument `cell\[1\]` should have a `call` method"),
