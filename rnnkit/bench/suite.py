@@ -65,8 +65,9 @@ def train_floor_flops(cell: str, shape: tuple[int, int, int, int]) -> float:
     return 2.0 * batch * GATES[cell] * units * (steps * (2 * features + 3 * units) - units)
 
 
-def matmul_peak(device: torch.device, size: int = 1024, repeats: int = 5) -> float:
-    """The machine's measured float32 matrix-product rate (FLOP/s), the yardstick for shares."""
+def matmul_peak(device: torch.device, size: int = 1024, repeats: int = 20) -> float:
+    """The machine's measured float32 matrix-product rate (FLOP/s), the yardstick for shares:
+    the best of many products, so that a busy moment on a shared machine does not lower it."""
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
     best = float("inf")
