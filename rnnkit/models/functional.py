@@ -391,10 +391,15 @@ class Model(SavingMixin, TrainingMixin, Layer):
                                       "save; use save_weights.")
         path = os.fspath(filepath)
         if saving._model_format(path, save_format) != "h5":
-            saving.save_model(self, path, overwrite=overwrite, save_format=save_format)
+            saving.save_model(self, path, overwrite=overwrite, save_format=save_format,
+                              include_optimizer=include_optimizer)
             return
         config_json = json.dumps({"class_name": "Functional", "config": self.get_config()})
-        saving._write_h5(path, lambda h: keras_h5.write_model(h, self, config_json), overwrite)
+        # without the optimizer, neither its state nor the training config (as tf.keras 2)
+        leave_out = {} if include_optimizer else {"training_config_json": None,
+                                                   "optimizer_state": None}
+        saving._write_h5(path, lambda h: keras_h5.write_model(h, self, config_json, **leave_out),
+                         overwrite)
 
     # ------------------------------------------------------------------ summary
     def _relevant(self, layer: Layer) -> list[tuple[int, Node]]:

@@ -16,7 +16,7 @@ FILES = ["tf2_compiled.h5", "k3_compiled.keras"]
 @pytest.mark.parametrize("name", FILES)
 def test_compiled_keras_files_load_predict_and_train(name):
     data = np.load(COMPILED / f"{name.split('.')[0]}.npz")
-    model = load_model(COMPILED / name)  # optimizer weights in the file are skipped
+    model = load_model(COMPILED / name)  # compiled, optimizer state restored
     np.testing.assert_allclose(model.predict(data["x"], verbose=0), data["y"], atol=2e-5)
     assert type(model.optimizer).__name__ == "Adam"
     assert model.optimizer.learning_rate == pytest.approx(0.01)

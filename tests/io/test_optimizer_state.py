@@ -499,3 +499,19 @@ def test_keras2_file_compiled_with_other_settings_warns(tmp_path):
                                          r"17 state variables, the file has 9"):
         loaded = load_model(path)
     assert type(loaded.optimizer).__name__ == "Adam" and loaded.optimizer.iterations == 0
+
+
+@pytest.mark.parametrize("suffix", ["h5", "keras"])
+def test_functional_models_honour_include_optimizer(tmp_path, suffix):
+    from rnnkit import Input
+    from rnnkit.models import Model
+    inputs = Input(shape=(5, 3))
+    model = Model(inputs, Dense(2)(GRU(3)(inputs)))
+    model.compile(optimizer=optimizers.Adam(0.01), loss="mse")
+    rng = np.random.default_rng(5)
+    model.train_on_batch(rng.normal(size=(6, 5, 3)).astype(np.float32),
+                         rng.normal(size=(6, 2)).astype(np.float32))
+    model.save(tmp_path / f"with.{suffix}")
+    model.save(tmp_path / f"without.{suffix}", include_optimizer=False)
+    assert _load_quietly(tmp_path / f"with.{suffix}").optimizer.iterations == 1
+    assert getattr(load_model(tmp_path / f"without.{suffix}"), "optimizer", None) is None
