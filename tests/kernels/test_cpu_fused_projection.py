@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.kernels import fused_loop
 from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
 
 F64 = dict(dtype=torch.float64)
@@ -18,14 +17,6 @@ F64 = dict(dtype=torch.float64)
 
 def _leaf(*shape, grad=True):
     return torch.randn(*shape, **F64).requires_grad_(grad)
-
-
-@pytest.fixture(params=["one chunk", "chunks of two"])
-def chunking(request, monkeypatch):
-    if request.param == "chunks of two":
-        chunks = fused_loop._chunks_backwards
-        monkeypatch.setattr(fused_loop, "_chunks_backwards",
-                            lambda steps, size: chunks(steps, size, budget=2 * size))
 
 
 @pytest.mark.parametrize("reset_after,use_bias,last_only",

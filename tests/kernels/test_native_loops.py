@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.kernels import fused_loop, native
+from rnnkit.kernels import native
 from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
 
 
@@ -63,14 +63,6 @@ def test_activations_at_the_edges():
         assert torch.isnan(values[2])
         np.testing.assert_allclose(values[[0, 1, 3]].numpy(), [expected[0], expected[1], expected[3]],
                                    rtol=1e-6, atol=1e-38)
-
-
-@pytest.fixture(params=["one chunk", "chunks of three"])
-def chunking(request, monkeypatch):
-    if request.param == "chunks of three":
-        chunks = fused_loop._chunks_backwards
-        monkeypatch.setattr(fused_loop, "_chunks_backwards",
-                            lambda steps, size: chunks(steps, size, budget=3 * size))
 
 
 def _run(function, inputs, grad_of_output, use_native, monkeypatch):

@@ -1,0 +1,14 @@
+"""Fixtures shared by the kernel tests."""
+import pytest
+
+from rnnkit.kernels import fused_loop
+
+
+@pytest.fixture(params=["one chunk", "chunks of two"])
+def chunking(request, monkeypatch):
+    """Run the loops' backward in one chunk, or in chunks of two steps (chunk edges inside
+    the sequence)."""
+    if request.param == "chunks of two":
+        chunks = fused_loop._chunks_backwards
+        monkeypatch.setattr(fused_loop, "_chunks_backwards",
+                            lambda steps, size: chunks(steps, size, budget=2 * size))
