@@ -513,11 +513,7 @@ class TrainingMixin:
                              "Please use `Model.compile(..., run_eagerly=True)`, or "
                              "`tf.data.experimental.assert_cardinality` ... — here: the input "
                              "to predict is empty.")
-        if isinstance(chunks[0], dict):
-            return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
-        if isinstance(chunks[0], list):
-            return [np.concatenate([c[i] for c in chunks]) for i in range(len(chunks[0]))]
-        return np.concatenate(chunks, axis=0)
+        return _concatenate(chunks)
 
     # ------------------------------------------------------------------ single batches
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
@@ -580,11 +576,23 @@ def _batch_len(x: Any) -> int:
 
 
 def _to_numpy(out: Any) -> Any:
-    if isinstance(out, dict):  # a model with named outputs
-        return {name: o.detach().cpu().numpy() for name, o in out.items()}
+    """Outputs as NumPy, in their structure: dicts (named outputs) and lists, nested as a
+    stacked RNN's states are (``[output, [h, c], h2]``); tuples become lists, as in Keras."""
+    if isinstance(out, dict):
+        return {name: _to_numpy(o) for name, o in out.items()}
     if isinstance(out, (list, tuple)):
-        return [o.detach().cpu().numpy() for o in out]
+        return [_to_numpy(o) for o in out]
     return out.detach().cpu().numpy()
+
+
+def _concatenate(chunks: list) -> Any:
+    """The batches' outputs (each as ``_to_numpy`` gives them) joined along the batch axis."""
+    first = chunks[0]
+    if isinstance(first, dict):
+        return {name: _concatenate([c[name] for c in chunks]) for name in first}
+    if isinstance(first, list):
+        return [_concatenate([c[i] for c in chunks]) for i in range(len(first))]
+    return np.concatenate(chunks, axis=0)
 
 
 def _batch_result(logs: dict, return_dict: bool) -> Any:

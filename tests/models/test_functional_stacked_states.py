@@ -139,3 +139,17 @@ def test_bidirectional_stacked_states_nest_per_direction_and_cell():
     x = torch.randn(2, 5, 4)
     for got, want in zip(flatten(model(x)), flatten(layer(x)), strict=True):
         torch.testing.assert_close(got, want)
+
+
+def test_predict_returns_nested_states_as_keras_does():
+    """tf.keras 2.12's predict returns [array, [array, array], array] for such a model."""
+    inputs = rnnkit.Input(shape=(4, 3))
+    model = Model(inputs, L.RNN([L.LSTMCell(5), L.GRUCell(2)], return_state=True)(inputs))
+    x = np.random.default_rng(0).normal(size=(70, 4, 3)).astype("float32")
+    predicted = model.predict(x, batch_size=32, verbose=0)   # three batches joined
+    direct = model(x)
+    assert [type(p) for p in predicted] == [np.ndarray, list, np.ndarray]
+    np.testing.assert_allclose(predicted[0], direct[0].numpy(), atol=1e-6)
+    for got, want in zip(predicted[1], direct[1]):
+        np.testing.assert_allclose(got, want.numpy(), atol=1e-6)
+    np.testing.assert_allclose(predicted[2], direct[2].numpy(), atol=1e-6)
