@@ -251,3 +251,16 @@ def test_functional_models_called_on_numpy_print_as_keras():
     assert [str(o.shape) for o in outputs] == ["(1, 2)", "(1, 3)"]
     assert all(isinstance(o, EagerTensor) for o in outputs)
     assert all(type(o) is torch.Tensor for o in model(torch.from_numpy(x)))
+
+
+def test_cells_called_on_numpy_print_as_keras():
+    from rnnkit.layers import LSTMCell, RNN, SimpleRNNCell, StackedRNNCells
+    x = np.ones((2, 5), dtype="float32")
+    output, (h, c) = LSTMCell(3)(x)
+    assert [str(t.shape) for t in (output, h, c)] == ["(2, 3)"] * 3
+    assert isinstance(output, EagerTensor) and isinstance(c, EagerTensor)
+    output, states = StackedRNNCells([SimpleRNNCell(4), SimpleRNNCell(3)])(x)
+    assert str(output.shape) == "(2, 3)" and isinstance(states[0], EagerTensor)
+    assert type(LSTMCell(3)(torch.ones(2, 5))[0]) is torch.Tensor
+    # inside a layer the cells see tensors: the layer's own rule decides
+    assert type(RNN(LSTMCell(3))(torch.ones(2, 4, 5))) is torch.Tensor

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import torch
 
-from .. import activations, constraints, initializers, regularizers
+from .. import activations, constraints, eager, initializers, regularizers
 from .base import _DTYPES, Layer, dtype_name
 
 Masks = Sequence[torch.Tensor] | None
@@ -211,7 +211,8 @@ class RecurrentCell(Layer):
         self._maybe_build(tuple(x.shape))
         if states is None:
             states = self.get_initial_state(x.shape[0], x.dtype, x.device)
-        return self.call(x, states, training=self.training if training is None else training)
+        outputs = self.call(x, states, training=self.training if training is None else training)
+        return eager.keras_outputs(inputs, outputs)   # NumPy in: prints as tf.keras 2's tensors
 
 
 def _state_arguments(cell, batch_size, dtype, device, inputs):
@@ -474,7 +475,8 @@ class StackedRNNCells(Layer):
         self._maybe_build(tuple(x.shape))
         if states is None:
             states = self.get_initial_state(x.shape[0], x.dtype, x.device)
-        return self.call(x, states, training=self.training if training is None else training)
+        outputs = self.call(x, states, training=self.training if training is None else training)
+        return eager.keras_outputs(inputs, outputs)   # NumPy in: prints as tf.keras 2's tensors
 
     def get_config(self) -> dict:
         config = super().get_config()
