@@ -5,9 +5,11 @@ is ``simple_rnn``, the next ``simple_rnn_1``; ``clear_session()`` starts the cou
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import re
 from collections import defaultdict
+from typing import Iterator
 
 _name_counts: defaultdict[str, int] = defaultdict(int)
 _floatx = "float32"
@@ -27,6 +29,18 @@ def unique_object_name(prefix: str) -> str:
     count = _name_counts[prefix]
     _name_counts[prefix] += 1
     return prefix if count == 0 else f"{prefix}_{count}"
+
+
+@contextlib.contextmanager
+def names_given_back() -> Iterator[None]:
+    """Automatic names drawn inside are given back on leaving: a throwaway build (such as
+    ``load_model``'s size check on the meta device) leaves the next names as they were."""
+    saved = dict(_name_counts)
+    try:
+        yield
+    finally:
+        _name_counts.clear()
+        _name_counts.update(saved)
 
 
 def clear_session() -> None:

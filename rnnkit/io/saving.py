@@ -19,6 +19,7 @@ import tempfile
 from typing import Any, Callable
 
 
+from .. import backend
 from . import configs, keras_h5, keras_v3, safe_read
 from .compile_config import (compile_from_file, restore_optimizer, saved_compile_config,
                              saved_optimizer_state)
@@ -260,8 +261,10 @@ def read_config(filepath: Any) -> dict:
 
 def _build_and_load(config: Any, handle: Any, label: str, custom_objects: dict | None) -> Any:
     # First on the meta device: the config's layer sizes are checked against the arrays the
-    # file really stores before a single real weight is allocated.
-    meta = configs.model_from_config(config, label, custom_objects, meta=True)
+    # file really stores before a single real weight is allocated. Its automatic names
+    # (cells: ``lstm_cell``) are given back, so the real model gets the ones Keras gave.
+    with backend.names_given_back():
+        meta = configs.model_from_config(config, label, custom_objects, meta=True)
     plan = _weights_plan(meta, handle, label)
     check_plan(plan, label)
     position = {id(p): i for i, p in enumerate(meta.weights)}

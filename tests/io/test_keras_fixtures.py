@@ -123,3 +123,25 @@ def test_keras3_legacy_h5_files_load(name):
     path = FIXTURES / "rnnkit_saved" / "keras3_h5" / f"{name}.h5"
     x, y = _reference(KERAS3 / f"{name}.keras")
     np.testing.assert_allclose(load_model(path).predict(x, verbose=0), y, atol=2e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["embed_lstm", "gru_stack", "bidir", "lstm_dense"])
+def test_a_loaded_keras_model_has_the_weight_names_keras_gave(name):
+    """In a fresh session the names match the file's, cells included (``lstm/lstm_cell``):
+    load_model's throwaway size-check build gives its automatic names back."""
+    import h5py
+    path = FIXTURES / "keras2" / "models" / f"{name}.h5"
+    backend.clear_session()
+    model = load_model(path, compile=False)
+    with h5py.File(path, "r") as handle:
+        group = handle["model_weights"]
+        recorded = [n.decode() if isinstance(n, bytes) else n
+                    for layer in group.attrs["layer_names"]
+                    for n in group[layer].attrs.get("weight_names", [])]
+    assert sorted(model.weight_names()) == sorted(recorded)
+
+
+def test_names_after_a_load_continue_from_the_real_model():
+    backend.clear_session()
+    load_model(FIXTURES / "keras2" / "models" / "embed_lstm.h5", compile=False)
+    assert LSTM(2).cell.name == "lstm_cell_1"   # one lstm_cell drawn, not two
