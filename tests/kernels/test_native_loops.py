@@ -61,8 +61,8 @@ def test_activations_at_the_edges():
         values = torch.tensor(edges)
         getattr(library, f"rnnkit_{name}")(values.data_ptr(), values.numel())
         assert torch.isnan(values[2])
-        np.testing.assert_allclose(values[[0, 1, 3]].numpy(), [expected[0], expected[1], expected[3]],
-                                   rtol=1e-6, atol=1e-38)
+        np.testing.assert_allclose(values[[0, 1, 3]].numpy(),
+                                   [expected[0], expected[1], expected[3]], rtol=1e-6, atol=1e-38)
 
 
 def _run(function, inputs, grad_of_output, use_native, monkeypatch):

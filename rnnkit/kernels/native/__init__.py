@@ -9,9 +9,9 @@ The C file is compiled on first use with the system's C compiler (``cc``, or ``$
 into a per-user cache (``$RNNKIT_CACHE`` or ``~/.cache/rnnkit``), keyed by the source's
 hash; the build is written beside and renamed into place, so concurrent first uses don't
 see half a library. Where there is no compiler, no exported ``sgemm_`` (a torch built
-without MKL), or ``RNNKIT_NATIVE=0``, ``loops()`` returns None with the reason in
-``unavailable_reason()`` and ``fused_loop`` runs its Python loops instead: the same
-results to float32 rounding.
+without MKL), no writable cache, or ``RNNKIT_NATIVE=0``, ``loops()`` returns None with the
+reason in ``unavailable_reason()`` and ``fused_loop`` runs its Python loops instead: the
+same results to float32 rounding.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ from pathlib import Path
 import torch
 
 _SOURCE = Path(__file__).with_name("rnn_loops.c")
-# -O3 vectorizes the gate loops; the clones add an AVX-512 and an AVX2 version chosen at
+# -O3 vectorizes the gate loops (-fno-trapping-math lets it evaluate both sides of tanh's
+# branch-free select); the source's target clones add AVX-512 and AVX2 versions chosen at
 # load time, so a cached build stays valid on another x86 machine sharing the cache.
 _FLAGS = ["-O3", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=c99"]
 

@@ -84,8 +84,9 @@ VECTORIZED void rnnkit_tanh(float *x, int64_t count) {
 /* GRU forward over `steps`. reset_after: the product h @ U adds to all of [z | r | c] and
    n = tanh(n + r * c); otherwise it adds to [z | r], c becomes r * h_{t-1} and the
    product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n. */
-VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int units, int reset_after,
-                        const float *recurrent, float *gates, float *cand, float *hs) {
+VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int units,
+                                   int reset_after, const float *recurrent, float *gates,
+                                   float *cand, float *hs) {
     const int g3 = 3 * units;
     for (int t = 0; t < steps; ++t) {
         float *zrc = gates + (int64_t)t * batch * g3;
@@ -137,10 +138,12 @@ static void add_incoming(float *dh, const float *d_out, int64_t out_row, int bat
    d_out: the gradient of step `first` of the chunk, `out_step` apart per step, `out_row` per
    batch row (NULL: none). reset_after: grads = dh * factors, dh = dh * z + grads[:, :3H] U^T.
    Otherwise factors' r and c columns are unused: r_slope (size, B, H) holds r (1 - r) h_{t-1}. */
-VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, int units, int reset_after,
-                               const float *recurrent, const float *gates, const float *factors,
-                               const float *r_slope, const float *d_out, int64_t out_step,
-                               int64_t out_row, float *grads, float *dh, int last_product) {
+VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
+                                          int reset_after, const float *recurrent,
+                                          const float *gates, const float *factors,
+                                          const float *r_slope, const float *d_out,
+                                          int64_t out_step, int64_t out_row, float *grads,
+                                          float *dh, int last_product) {
     const int g3 = 3 * units, g4 = 4 * units;
     for (int k = size - 1; k >= 0; --k) {
         const float *zrc = gates + (int64_t)k * batch * g3;
@@ -186,8 +189,8 @@ VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, in
 }
 
 /* SimpleRNN forward: hs[1:] holds x @ kernel + b; h_t = act(that + h_{t-1} @ U). */
-VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int units, int relu,
-                           const float *recurrent, float *hs) {
+VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int units,
+                                      int relu, const float *recurrent, float *hs) {
     const int64_t count = (int64_t)batch * units;
     for (int t = 0; t < steps; ++t) {
         float *h_next = hs + (t + 1) * count;
@@ -202,9 +205,10 @@ VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int u
 
 /* SimpleRNN's reverse chain over a chunk: d_pre = dh * slope, dh = d_pre U^T. */
 VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
-                                  const float *recurrent, const float *slope,
-                                  const float *d_out, int64_t out_step, int64_t out_row,
-                                  float *d_pre, float *dh, int last_product) {
+                                             const float *recurrent, const float *slope,
+                                             const float *d_out, int64_t out_step,
+                                             int64_t out_row, float *d_pre, float *dh,
+                                             int last_product) {
     const int64_t count = (int64_t)batch * units;
     for (int k = size - 1; k >= 0; --k) {
         add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
