@@ -47,7 +47,7 @@ class GRUSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, recurrent_kernel, b_rec, reset_after: bool,
-                last_only: bool = False, kernel=None, b_in=None):
+                last_only: bool = False, kernel=None, b_in=None, mask=None):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         gates = x.new_empty(steps, batch, 3 * units)   # [z | r | c], each step contiguous
         cand = x.new_empty(steps, batch, units)        # n
@@ -63,7 +63,9 @@ class GRUSequence(torch.autograd.Function):
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
                                        recurrent.data_ptr(), gates.data_ptr(), cand.data_ptr(),
-                                       hs.data_ptr())
+                                       hs.data_ptr(), _pointer(mask))
+        elif mask is not None:
+            raise RuntimeError(_MASK_NEEDS_C)
         elif reset_after:
             zrc_all = gates.unbind(0)
             for t in range(steps):
@@ -82,13 +84,13 @@ class GRUSequence(torch.autograd.Function):
         ctx.reset_after, ctx.last_only = reset_after, last_only
         ctx.has_bias, ctx.has_in_bias = b_rec is not None, b_in is not None
         ctx.save_for_backward(hs, recurrent_kernel, gates, cand,
-                              x if kernel is not None else None, kernel)
+                              x if kernel is not None else None, kernel, mask)
         return hs[-1] if last_only else hs[1:].transpose(0, 1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out):
-        hs, recurrent_kernel, gates, cand, x, kernel = ctx.saved_tensors
+        hs, recurrent_kernel, gates, cand, x, kernel, mask = ctx.saved_tensors
         steps, batch, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         wants_x, wants_h0 = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         d_out, dh = _incoming(d_out, ctx.last_only)
@@ -136,7 +138,7 @@ class GRUSequence(torch.autograd.Function):
                 torch.addcmul(r, r, r, value=-1, out=scratch).mul_(previous)
             if use_native:
                 _native_gru_chunk(ctx.reset_after, recurrent, gates, factors, scratch,
-                                  d_out, grads, dh, start, stop, start > 0 or wants_h0)
+                                  d_out, grads, dh, start, stop, start > 0 or wants_h0, mask)
             elif ctx.reset_after:
                 factors, g_all = factors.view(size, batch, 4, units), grads.unbind(0)
                 for k in range(size - 1, -1, -1):
@@ -185,7 +187,7 @@ class GRUSequence(torch.autograd.Function):
         d_rec_bias = d_sums[:3 * units] if ctx.has_bias else None
         d_input = d_xw if kernel is None else d_x
         return (d_input, dh if wants_h0 else None, d_recurrent, d_rec_bias, None, None,
-                d_kernel, d_in_bias)
+                d_kernel, d_in_bias, None)
 
 
 def _gru_inputs(gates, n, x, kernel, b_in, b_rec, units):
@@ -244,7 +246,7 @@ def _out_arguments(d_out, start):
 
 
 def _native_gru_chunk(reset_after, recurrent, gates, factors, r_slope, d_out, grads, dh,
-                      start, stop, last_product):
+                      start, stop, last_product, mask):
     """GRU's reverse chain over one chunk in C; ``dh`` is updated in place."""
     library, sgemm = native.loops()
     batch, units = dh.shape
@@ -252,17 +254,28 @@ def _native_gru_chunk(reset_after, recurrent, gates, factors, r_slope, d_out, gr
     library.rnnkit_gru_backward_chunk(
         sgemm, stop - start, batch, units, reset_after, recurrent.data_ptr(),
         gates[start].data_ptr(), factors.data_ptr(), r_slope.data_ptr(), out, out_step,
-        out_row, grads.data_ptr(), dh.data_ptr(), last_product)
+        out_row, grads.data_ptr(), dh.data_ptr(), last_product,
+        None if mask is None else mask[start].data_ptr())
 
 
-def _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop, last_product):
+def _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop, last_product,
+                         mask, scratch):
     """SimpleRNN's reverse chain over one chunk in C; ``dh`` is updated in place."""
     library, sgemm = native.loops()
     batch, units = dh.shape
     out, out_step, out_row = _out_arguments(d_out, start)
     library.rnnkit_simple_backward_chunk(
         sgemm, stop - start, batch, units, recurrent.data_ptr(), slope.data_ptr(), out,
-        out_step, out_row, d_pre.data_ptr(), dh.data_ptr(), last_product)
+        out_step, out_row, d_pre.data_ptr(), dh.data_ptr(), last_product,
+        None if mask is None else mask[start].data_ptr(), _pointer(scratch))
+
+
+def _pointer(tensor):
+    return None if tensor is None else tensor.data_ptr()
+
+
+_MASK_NEEDS_C = ("rnnkit's loops take a mask only in C (select_kernel routes masked calls "
+                 "elsewhere when the C loops are unavailable)")
 
 
 def _incoming(d_out: torch.Tensor, last_only: bool):
@@ -297,7 +310,7 @@ class SimpleRNNSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, recurrent_kernel, relu: bool, last_only: bool = False,
-                kernel=None, b_in=None):
+                kernel=None, b_in=None, mask=None):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         hs = x.new_empty(steps + 1, batch, units)
         hs[0] = h0
@@ -309,20 +322,23 @@ class SimpleRNNSequence(torch.autograd.Function):
             library, sgemm = native.loops()
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
-                                          recurrent.data_ptr(), hs.data_ptr())
+                                          recurrent.data_ptr(), hs.data_ptr(), _pointer(mask))
+        elif mask is not None:
+            raise RuntimeError(_MASK_NEEDS_C)
         else:
             h_all = hs.unbind(0)
             for t in range(steps):
                 h = h_all[t + 1].addmm_(h_all[t], recurrent_kernel)
                 h.relu_() if relu else h.tanh_()
         ctx.relu, ctx.last_only, ctx.has_in_bias = relu, last_only, b_in is not None
-        ctx.save_for_backward(hs, recurrent_kernel, x if kernel is not None else None, kernel)
+        ctx.save_for_backward(hs, recurrent_kernel, x if kernel is not None else None, kernel,
+                              mask)
         return hs[-1] if last_only else hs[1:].transpose(0, 1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out):
-        hs, recurrent_kernel, x, kernel = ctx.saved_tensors
+        hs, recurrent_kernel, x, kernel, mask = ctx.saved_tensors
         steps, units = hs.shape[0] - 1, hs.shape[2]
         wants_x, wants_h0 = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         d_out, dh = _incoming(d_out, ctx.last_only)
@@ -353,7 +369,8 @@ class SimpleRNNSequence(torch.autograd.Function):
             d_pre = d_xw[start:stop] if kernel is None else pre_buffer[:stop - start]
             if use_native:
                 _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop,
-                                     start > 0 or wants_h0)
+                                     start > 0 or wants_h0, mask,
+                                     None if mask is None else torch.empty_like(dh))
             else:
                 for k in range(stop - start - 1, -1, -1):
                     if d_out is not None:
@@ -373,12 +390,17 @@ class SimpleRNNSequence(torch.autograd.Function):
             if d_x is not None:
                 torch.mm(rows, kernel.t(), out=d_x[start:stop].view(-1, x.shape[2]))
         d_input = d_xw if kernel is None else d_x
-        return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias
+        return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias, None
 
 
 def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
-                   return_sequences: bool = True, input_masks=None):
-    """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``."""
+                   return_sequences: bool = True, input_masks=None, mask=None,
+                   zero_output_for_mask: bool = False):
+    """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``.
+
+    ``mask`` (B, T) bool (the C loops only) follows Keras: a masked step keeps the row's
+    state; its output repeats the previous output, or is zeros before the row's first valid
+    step and, with ``zero_output_for_mask``, at every masked step."""
     if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
         inputs = inputs * input_masks[0].unsqueeze(1)
     # Time-major and contiguous: a chunk of steps is then one block of rows for the
@@ -388,16 +410,25 @@ def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
         x = x.index_select(0, torch.arange(x.shape[0] - 1, -1, -1, device=x.device))
     else:
         x = x.contiguous()
+    steps_mask = None
+    if mask is not None:
+        mask = mask.to(torch.bool).flip(1) if go_backwards else mask.to(torch.bool)
+        steps_mask = mask.t().contiguous().to(torch.uint8)   # (T, B), as the C loops read it
+    last_only = not return_sequences and mask is None
     h0 = states[0]
     if kind == "gru":
         bias = cell.bias if cell.use_bias else None
         b_rec = bias[1] if bias is not None and cell.reset_after else None
         out = GRUSequence.apply(x, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
-                                not return_sequences, cell.kernel, cell._input_bias())
+                                last_only, cell.kernel, cell._input_bias(), steps_mask)
     else:
         out = SimpleRNNSequence.apply(x, h0, cell.recurrent_kernel, kind == "relu",
-                                      not return_sequences, cell.kernel, cell._input_bias())
-    if not return_sequences:  # the loop returned h_T alone
+                                      last_only, cell.kernel, cell._input_bias(), steps_mask)
+    if last_only:  # the loop returned h_T alone
         return LoopResult(out, None, [out])
+    final = out[:, -1]   # the state after the last step (masked steps carried it)
+    if mask is not None:
+        visible = mask if zero_output_for_mask else mask.cummax(dim=1).values
+        out = out * visible.unsqueeze(-1).to(out.dtype)
     last = out[:, -1]
-    return LoopResult(last, out, [last])
+    return LoopResult(last, out if return_sequences else None, [final])

@@ -119,8 +119,8 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
     elif kernel == "rnnkit":
         if kind == "lstm":
             problems.append("rnnkit's own loop covers GRU and SimpleRNN; LSTM uses torch's")
-        if mask is not None:
-            problems.append("rnnkit's own loop does not take a mask")
+        if mask is not None and native_loop_reason(inputs):
+            problems.append(f"rnnkit's loop takes a mask only in C ({native_loop_reason(inputs)})")
     else:
         raise ValueError(f"Unknown kernel {kernel!r}; expected one of {KERNELS}.")
     return problems

@@ -240,7 +240,8 @@ class RNN(Layer):
         if choice.name == "rnnkit":
             return run_fused_loop(cell, choice.kind, inputs, states,
                                   go_backwards=self.go_backwards,
-                                  return_sequences=self.return_sequences, input_masks=input_masks)
+                                  return_sequences=self.return_sequences, input_masks=input_masks,
+                                  mask=mask, zero_output_for_mask=self.zero_output_for_mask)
         return run_reference(
             cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
             zero_output_for_mask=self.zero_output_for_mask,

@@ -211,3 +211,55 @@ def test_layers_run_the_c_loop_with_their_own_weights(layer_class):
     assert "in C" in layer.select_kernel(x).reason
     for fused, reference in zip(results["rnnkit"], results["reference"]):
         np.testing.assert_allclose(fused.numpy(), reference.numpy(), rtol=1e-5, atol=2e-6)
+
+
+MASKS = {   # (B=5, T=7): right-padded, with holes, left-padded with a row masked throughout
+    "right": [[1] * 7, [1] * 5 + [0] * 2, [1] * 3 + [0] * 4, [1] + [0] * 6, [1] * 7],
+    "holes": [[1, 0, 1, 1, 0, 0, 1], [0, 1, 1, 0, 1, 1, 1], [1] * 7, [0, 0, 1, 0, 0, 0, 1],
+              [1, 1, 0, 1, 0, 1, 0]],
+    "left": [[0] * 2 + [1] * 5, [0] * 6 + [1], [1] * 7, [0] * 3 + [1] * 4, [0] * 7],
+}
+MASKED_CASES = [("GRU", {}), ("GRU", {"reset_after": False}), ("SimpleRNN", {}),
+                ("SimpleRNN", {"activation": "relu"})]
+
+
+@needs_native
+@pytest.mark.parametrize("layer_class,kwargs", MASKED_CASES)
+@pytest.mark.parametrize("mask_name", list(MASKS))
+@pytest.mark.parametrize("flags", [dict(), dict(go_backwards=True),
+                                   dict(zero_output_for_mask=True),
+                                   dict(return_sequences=False, go_backwards=True)])
+def test_masked_c_loops_equal_the_reference_loop(layer_class, kwargs, mask_name, flags):
+    """Keras masking in C: masked steps keep the state, outputs repeat the previous one
+    (zeros before a row's first valid step, or at every masked step with
+    zero_output_for_mask); with an initial state, so that "zeros before the first valid
+    step" differs from "the state"."""
+    from rnnkit import layers
+    torch.manual_seed(6)
+    flags = {"return_sequences": True, **flags}
+    layer = getattr(layers, layer_class)(6, return_state=True, **kwargs, **flags)
+    x, h0 = torch.randn(5, 7, 4), torch.randn(5, 6)
+    mask = torch.tensor(MASKS[mask_name], dtype=torch.bool)
+    layer(x)
+    results = {}
+    for kernel in ("reference", "rnnkit"):
+        layer.rnn_kernel = kernel
+        layer.zero_grad()
+        inputs, state = x.clone().requires_grad_(), h0.clone().requires_grad_()
+        outputs = layer(inputs, mask=mask, initial_state=[state])
+        noise = torch.Generator().manual_seed(7)
+        sum((o * torch.randn(o.shape, generator=noise)).sum() for o in outputs).backward()
+        results[kernel] = [o.detach() for o in outputs] + [inputs.grad, state.grad] + [
+            p.grad.clone() for p in layer.parameters()]
+    layer.rnn_kernel = "auto"
+    assert layer.select_kernel(x, mask=mask).name == "rnnkit"
+    for fused, reference in zip(results["rnnkit"], results["reference"]):
+        np.testing.assert_allclose(fused.numpy(), reference.numpy(), rtol=1e-5, atol=2e-6)
+
+
+def test_masked_calls_need_the_c_loops():
+    from rnnkit.layers import GRU
+    layer = GRU(3, dtype="float64")
+    x, mask = torch.randn(2, 4, 5, dtype=torch.float64), torch.ones(2, 4, dtype=torch.bool)
+    choice = layer.select_kernel(x, mask=mask)
+    assert choice.name != "rnnkit" and "takes a mask only in C" in choice.reason

@@ -84,11 +84,12 @@ def _compile(target: Path) -> str | None:
 
 def _declare(library: ctypes.CDLL) -> None:
     p, i, i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_int64
-    library.rnnkit_gru_forward.argtypes = [p, i, i, i, i, p, p, p, p]
+    library.rnnkit_gru_forward.argtypes = [p, i, i, i, i, p, p, p, p, p]
     library.rnnkit_gru_backward_chunk.argtypes = [p, i, i, i, i, p, p, p, p, p, i64, i64,
-                                                  p, p, i]
-    library.rnnkit_simple_forward.argtypes = [p, i, i, i, i, p, p]
-    library.rnnkit_simple_backward_chunk.argtypes = [p, i, i, i, p, p, p, i64, i64, p, p, i]
+                                                  p, p, i, p]
+    library.rnnkit_simple_forward.argtypes = [p, i, i, i, i, p, p, p]
+    library.rnnkit_simple_backward_chunk.argtypes = [p, i, i, i, p, p, p, i64, i64, p, p, i,
+                                                     p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid"):

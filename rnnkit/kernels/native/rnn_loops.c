@@ -81,12 +81,22 @@ VECTORIZED void rnnkit_tanh(float *x, int64_t count) {
     for (int64_t i = 0; i < count; ++i) x[i] = fast_tanh(x[i]);
 }
 
+/* Keras masking: where mask[t, b] is 0 the row keeps its state, h_t = h_{t-1} (and so
+   its output repeats the previous one). `mask` (T, B) may be NULL: no step is masked. */
+static void keep_masked_rows(const uint8_t *mask, int batch, int units, const float *h,
+                             float *h_next) {
+    if (!mask) return;
+    for (int b = 0; b < batch; ++b)
+        if (!mask[b]) memcpy(h_next + (int64_t)b * units, h + (int64_t)b * units,
+                             sizeof(float) * units);
+}
+
 /* GRU forward over `steps`. reset_after: the product h @ U adds to all of [z | r | c] and
    n = tanh(n + r * c); otherwise it adds to [z | r], c becomes r * h_{t-1} and the
-   product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n. */
+   product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n; masked rows keep h_{t-1}. */
 VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int units,
                                    int reset_after, const float *recurrent, float *gates,
-                                   float *cand, float *hs) {
+                                   float *cand, float *hs, const uint8_t *mask) {
     const int g3 = 3 * units;
     for (int t = 0; t < steps; ++t) {
         float *zrc = gates + (int64_t)t * batch * g3;
@@ -119,6 +129,7 @@ VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int unit
                 for (int j = 0; j < units; ++j) nb[j] = fast_tanh(nb[j]);
             for (int j = 0; j < units; ++j) out[j] = nb[j] + z[j] * (hb[j] - nb[j]);
         }
+        keep_masked_rows(mask ? mask + (int64_t)t * batch : 0, batch, units, h, h_next);
     }
 }
 
@@ -137,13 +148,15 @@ static void add_incoming(float *dh, const float *d_out, int64_t out_row, int bat
    reaching h at its start (not updated past step 0 of the chunk when `last_product` is 0).
    d_out: the gradient of step `first` of the chunk, `out_step` apart per step, `out_row` per
    batch row (NULL: none). reset_after: grads = dh * factors, dh = dh * z + grads[:, :3H] U^T.
-   Otherwise factors' r and c columns are unused: r_slope (size, B, H) holds r (1 - r) h_{t-1}. */
+   Otherwise factors' r and c columns are unused: r_slope (size, B, H) holds r (1 - r) h_{t-1}.
+   A masked (step, row) (mask from the chunk's first step, NULL: none) passes dh through
+   unchanged and has zero gradients. */
 VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
                                           int reset_after, const float *recurrent,
                                           const float *gates, const float *factors,
                                           const float *r_slope, const float *d_out,
                                           int64_t out_step, int64_t out_row, float *grads,
-                                          float *dh, int last_product) {
+                                          float *dh, int last_product, const uint8_t *mask) {
     const int g3 = 3 * units, g4 = 4 * units;
     for (int k = size - 1; k >= 0; --k) {
         const float *zrc = gates + (int64_t)k * batch * g3;
@@ -151,10 +164,15 @@ VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, in
         float *g = grads + (int64_t)k * batch * g4;
         add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
         int product = k > 0 || last_product;
+        const uint8_t *kept = mask ? mask + (int64_t)k * batch : 0;
         if (reset_after) {
             for (int b = 0; b < batch; ++b) {
                 float *dhb = dh + (int64_t)b * units, *gb = g + (int64_t)b * g4;
                 const float *fb = f + (int64_t)b * g4, *z = zrc + (int64_t)b * g3;
+                if (kept && !kept[b]) {   /* h_t = h_{t-1}: dh passes, no gate gradients */
+                    memset(gb, 0, sizeof(float) * g4);
+                    continue;
+                }
                 for (int q = 0; q < 4; ++q)
                     for (int j = 0; j < units; ++j) gb[q * units + j] = dhb[j] * fb[q * units + j];
                 for (int j = 0; j < units; ++j) dhb[j] *= z[j];
@@ -167,6 +185,10 @@ VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, in
         for (int b = 0; b < batch; ++b) {
             const float *dhb = dh + (int64_t)b * units, *fb = f + (int64_t)b * g4;
             float *gb = g + (int64_t)b * g4;
+            if (kept && !kept[b]) {
+                memset(gb, 0, sizeof(float) * g4);
+                continue;
+            }
             for (int j = 0; j < units; ++j) gb[j] = dhb[j] * fb[j];                      /* z */
             for (int j = 0; j < units; ++j) gb[g3 + j] = dhb[j] * fb[g3 + j];            /* n */
         }
@@ -177,6 +199,7 @@ VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, in
             float *gb = g + (int64_t)b * g4, *dhb = dh + (int64_t)b * units;
             const float *sb = slope + (int64_t)b * units;
             const float *z = zrc + (int64_t)b * g3, *r = z + units;
+            if (kept && !kept[b]) continue;   /* its grads are zero, d(r * h) too */
             for (int j = 0; j < units; ++j) {
                 float d_reset_h = gb[2 * units + j];
                 gb[units + j] = d_reset_h * sb[j];
@@ -188,9 +211,11 @@ VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, in
     }
 }
 
-/* SimpleRNN forward: hs[1:] holds x @ kernel + b; h_t = act(that + h_{t-1} @ U). */
+/* SimpleRNN forward: hs[1:] holds x @ kernel + b; h_t = act(that + h_{t-1} @ U); masked
+   rows keep h_{t-1}. */
 VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int units,
-                                      int relu, const float *recurrent, float *hs) {
+                                      int relu, const float *recurrent, float *hs,
+                                      const uint8_t *mask) {
     const int64_t count = (int64_t)batch * units;
     for (int t = 0; t < steps; ++t) {
         float *h_next = hs + (t + 1) * count;
@@ -200,22 +225,38 @@ VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int u
             for (int64_t i = 0; i < count; ++i) h_next[i] = h_next[i] > 0.0f ? h_next[i] : 0.0f;
         else
             for (int64_t i = 0; i < count; ++i) h_next[i] = fast_tanh(h_next[i]);
+        keep_masked_rows(mask ? mask + (int64_t)t * batch : 0, batch, units, hs + t * count,
+                         h_next);
     }
 }
 
-/* SimpleRNN's reverse chain over a chunk: d_pre = dh * slope, dh = d_pre U^T. */
+/* SimpleRNN's reverse chain over a chunk: d_pre = dh * slope, dh = d_pre U^T. A masked
+   (step, row) has d_pre 0 and passes dh through: the product then goes to `scratch` (B, H)
+   first, and only the unmasked rows take it. */
 VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
                                              const float *recurrent, const float *slope,
                                              const float *d_out, int64_t out_step,
                                              int64_t out_row, float *d_pre, float *dh,
-                                             int last_product) {
+                                             int last_product, const uint8_t *mask,
+                                             float *scratch) {
     const int64_t count = (int64_t)batch * units;
     for (int k = size - 1; k >= 0; --k) {
         add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
         float *d = d_pre + k * count;
         const float *s = slope + k * count;
+        const uint8_t *kept = mask ? mask + (int64_t)k * batch : 0;
         for (int64_t i = 0; i < count; ++i) d[i] = dh[i] * s[i];
-        if (k > 0 || last_product)
+        if (kept)
+            for (int b = 0; b < batch; ++b)
+                if (!kept[b]) memset(d + (int64_t)b * units, 0, sizeof(float) * units);
+        if (!(k > 0 || last_product)) continue;
+        if (!kept) {
             matmul(gemm, batch, units, units, d, units, recurrent, units, 1, 0.0f, dh, units);
+            continue;
+        }
+        matmul(gemm, batch, units, units, d, units, recurrent, units, 1, 0.0f, scratch, units);
+        for (int b = 0; b < batch; ++b)
+            if (kept[b]) memcpy(dh + (int64_t)b * units, scratch + (int64_t)b * units,
+                                sizeof(float) * units);
     }
 }
