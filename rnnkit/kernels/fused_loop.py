@@ -396,7 +396,8 @@ class SimpleRNNSequence(torch.autograd.Function):
 def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
                    return_sequences: bool = True, input_masks=None, mask=None,
                    zero_output_for_mask: bool = False):
-    """Run a GRU (``kind="gru"``) or SimpleRNN (``"tanh"``/``"relu"``) cell over ``inputs``.
+    """Run a GRU (``kind="gru"``), SimpleRNN (``"tanh"``/``"relu"``) or LSTM (``"lstm"``, C
+    loop only) cell over ``inputs``.
 
     ``mask`` (B, T) bool (the C loops only) follows Keras: a masked step keeps the row's
     state; its output repeats the previous output, or is zeros before the row's first valid
@@ -414,9 +415,14 @@ def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     if mask is not None:
         mask = mask.to(torch.bool).flip(1) if go_backwards else mask.to(torch.bool)
         steps_mask = mask.t().contiguous().to(torch.uint8)   # (T, B), as the C loops read it
-    last_only = not return_sequences and mask is None
-    h0 = states[0]
-    if kind == "gru":
+    last_only = not return_sequences and mask is None and kind != "lstm"
+    h0, extra_states = states[0], []
+    if kind == "lstm":
+        from .lstm_loop import LSTMSequence   # it builds on this module's helpers
+        out, c_last = LSTMSequence.apply(x, h0, states[1], cell.recurrent_kernel, cell.kernel,
+                                         cell._input_bias(), steps_mask)
+        extra_states = [c_last]
+    elif kind == "gru":
         bias = cell.bias if cell.use_bias else None
         b_rec = bias[1] if bias is not None and cell.reset_after else None
         out = GRUSequence.apply(x, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
@@ -431,4 +437,4 @@ def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
         visible = mask if zero_output_for_mask else mask.cummax(dim=1).values
         out = out * visible.unsqueeze(-1).to(out.dtype)
     last = out[:, -1]
-    return LoopResult(last, out if return_sequences else None, [final])
+    return LoopResult(last, out if return_sequences else None, [final, *extra_states])

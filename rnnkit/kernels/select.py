@@ -7,7 +7,9 @@ backward):
 * ``torch``: PyTorch's fused RNN ops (``fused_torch.py``): oneDNN LSTM on the CPU, cuDNN on CUDA.
 * ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``fused_loop.py``);
   on the CPU it beats torch's per-op GRU and RNN loops. In float32 its steps run in C
-  (``native/``) where a C compiler and torch's MKL are at hand, else in Python.
+  (``native/``) where a C compiler and torch's MKL are at hand, else in Python. Its LSTM
+  loop (``lstm_loop.py``, C only) takes masked LSTMs, which torch runs as slow packed
+  sequences.
 * ``persistent``: the persistent CUDA kernels (``persistent/``, Triton, forward and
   backward): the recurrent weights stay on chip for all steps. ``auto`` takes it over cuDNN only where
   ``persistent/routing.json`` records it measured faster on this GPU.
@@ -117,8 +119,8 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
         from .persistent.runner import unsupported as persistent_problems
         problems += persistent_problems(cell, kind, inputs, mask, training)
     elif kernel == "rnnkit":
-        if kind == "lstm":
-            problems.append("rnnkit's own loop covers GRU and SimpleRNN; LSTM uses torch's")
+        if kind == "lstm" and native_loop_reason(inputs):
+            problems.append(f"rnnkit's LSTM loop runs in C only ({native_loop_reason(inputs)})")
         if mask is not None and native_loop_reason(inputs):
             problems.append(f"rnnkit's loop takes a mask only in C ({native_loop_reason(inputs)})")
     else:
@@ -140,11 +142,12 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
         return KernelChoice(forced, kind, "forced by rnn_kernel")
     if inputs is not None and inputs.shape[0] == 0:
         return KernelChoice("reference", "", "an empty batch: nothing to speed up")
-    # Fastest first (measured with benchmarks/): cuDNN on CUDA; on the CPU oneDNN for LSTM,
+    # Fastest first (measured with benchmarks/): cuDNN on CUDA; on the CPU oneDNN for an
+    # unmasked LSTM (a masked one leaves oneDNN for packed sequences: rnnkit's C loop),
     # rnnkit's loop for GRU, and for SimpleRNN when its loop runs in C or a backward may
     # follow (torch's one C++ loop beats rnnkit's Python loop for a forward alone).
     in_c = native_loop_reason(inputs) == ""
-    torch_first = device.type != "cpu" or kind == "lstm" or (
+    torch_first = device.type != "cpu" or (kind == "lstm" and (mask is None or not in_c)) or (
         kind in ("tanh", "relu") and not torch.is_grad_enabled() and not in_c)
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []

@@ -220,7 +220,7 @@ MASKS = {   # (B=5, T=7): right-padded, with holes, left-padded with a row maske
     "left": [[0] * 2 + [1] * 5, [0] * 6 + [1], [1] * 7, [0] * 3 + [1] * 4, [0] * 7],
 }
 MASKED_CASES = [("GRU", {}), ("GRU", {"reset_after": False}), ("SimpleRNN", {}),
-                ("SimpleRNN", {"activation": "relu"})]
+                ("SimpleRNN", {"activation": "relu"}), ("LSTM", {}), ("LSTM", {"use_bias": False})]
 
 
 @needs_native
@@ -238,23 +238,33 @@ def test_masked_c_loops_equal_the_reference_loop(layer_class, kwargs, mask_name,
     torch.manual_seed(6)
     flags = {"return_sequences": True, **flags}
     layer = getattr(layers, layer_class)(6, return_state=True, **kwargs, **flags)
-    x, h0 = torch.randn(5, 7, 4), torch.randn(5, 6)
+    x = torch.randn(5, 7, 4)
+    states = [torch.randn(5, 6) for _ in range(2 if layer_class == "LSTM" else 1)]
     mask = torch.tensor(MASKS[mask_name], dtype=torch.bool)
     layer(x)
     results = {}
     for kernel in ("reference", "rnnkit"):
         layer.rnn_kernel = kernel
         layer.zero_grad()
-        inputs, state = x.clone().requires_grad_(), h0.clone().requires_grad_()
-        outputs = layer(inputs, mask=mask, initial_state=[state])
+        inputs = x.clone().requires_grad_()
+        initial = [s.clone().requires_grad_() for s in states]
+        outputs = layer(inputs, mask=mask, initial_state=initial)
         noise = torch.Generator().manual_seed(7)
         sum((o * torch.randn(o.shape, generator=noise)).sum() for o in outputs).backward()
-        results[kernel] = [o.detach() for o in outputs] + [inputs.grad, state.grad] + [
-            p.grad.clone() for p in layer.parameters()]
+        results[kernel] = [o.detach() for o in outputs] + [inputs.grad] + [
+            s.grad for s in initial] + [p.grad.clone() for p in layer.parameters()]
     layer.rnn_kernel = "auto"
     assert layer.select_kernel(x, mask=mask).name == "rnnkit"
     for fused, reference in zip(results["rnnkit"], results["reference"]):
         np.testing.assert_allclose(fused.numpy(), reference.numpy(), rtol=1e-5, atol=2e-6)
+
+
+@needs_native
+def test_lstm_uses_onednn_unmasked_and_the_c_loop_masked():
+    from rnnkit.layers import LSTM
+    layer, x = LSTM(3), torch.randn(2, 4, 5)
+    assert layer.select_kernel(x).name == "torch"
+    assert layer.select_kernel(x, mask=torch.ones(2, 4, dtype=torch.bool)).name == "rnnkit"
 
 
 def test_masked_calls_need_the_c_loops():

@@ -1,4 +1,4 @@
-"""rnnkit's GRU / SimpleRNN time loops in C (``rnn_loops.c``), float32 on the CPU.
+"""rnnkit's GRU / SimpleRNN / LSTM time loops in C (``rnn_loops.c``), float32 on the CPU.
 
 The C loops call the BLAS ``sgemm_`` that torch itself was built with (MKL in the
 official CPU wheels: ``libtorch_cpu`` exports it), so the recurrent products are the very
@@ -90,9 +90,13 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_simple_forward.argtypes = [p, i, i, i, i, p, p, p]
     library.rnnkit_simple_backward_chunk.argtypes = [p, i, i, i, p, p, p, i64, i64, p, p, i,
                                                      p, p]
+    library.rnnkit_lstm_forward.argtypes = [p, i, i, i, p, p, p, p, p, p]
+    library.rnnkit_lstm_backward_chunk.argtypes = [p, i, i, i, p, p, p, p, p, i64, i64, p, p, p,
+                                                   i, p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
-                 "rnnkit_simple_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid"):
+                 "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",
+                 "rnnkit_lstm_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid"):
         getattr(library, name).restype = None
 
 

@@ -260,3 +260,89 @@ VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch,
                                 sizeof(float) * units);
     }
 }
+
+/* LSTM forward (Keras gate order i, f, c, o): gates (T, B, 4H) hold x @ kernel + b and
+   become the activations; cs (T+1, B, H) the cell states, tanh_c (T, B, H) tanh(c_t) for the
+   backward, hs (T+1, B, H) the outputs. c_t = f c_{t-1} + i c~, h_t = o tanh(c_t); masked
+   rows keep both h_{t-1} and c_{t-1}. */
+VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int units,
+                                    const float *recurrent, float *gates, float *hs, float *cs,
+                                    float *tanh_c, const uint8_t *mask) {
+    const int g4 = 4 * units;
+    const int64_t count = (int64_t)batch * units;
+    for (int t = 0; t < steps; ++t) {
+        float *step_gates = gates + t * count * 4;
+        matmul(gemm, batch, g4, units, hs + t * count, units, recurrent, g4, 0, 1.0f,
+               step_gates, g4);
+        for (int b = 0; b < batch; ++b) {
+            float *i = step_gates + (int64_t)b * g4, *f = i + units, *g = i + 2 * units;
+            float *o = i + 3 * units;
+            const float *c = cs + t * count + (int64_t)b * units;
+            float *c_next = cs + (t + 1) * count + (int64_t)b * units;
+            float *tc = tanh_c + t * count + (int64_t)b * units;
+            float *h_next = hs + (t + 1) * count + (int64_t)b * units;
+            for (int j = 0; j < 2 * units; ++j) i[j] = fast_sigmoid(i[j]);   /* i and f */
+            for (int j = 0; j < units; ++j) g[j] = fast_tanh(g[j]);
+            for (int j = 0; j < units; ++j) o[j] = fast_sigmoid(o[j]);
+            for (int j = 0; j < units; ++j) {
+                c_next[j] = f[j] * c[j] + i[j] * g[j];
+                tc[j] = fast_tanh(c_next[j]);
+                h_next[j] = o[j] * tc[j];
+            }
+        }
+        const uint8_t *kept = mask ? mask + (int64_t)t * batch : 0;
+        keep_masked_rows(kept, batch, units, hs + t * count, hs + (t + 1) * count);
+        keep_masked_rows(kept, batch, units, cs + t * count, cs + (t + 1) * count);
+    }
+}
+
+/* LSTM's reverse chain over one chunk, last step first: gates, cs (from the chunk's c_{t-1})
+   and tanh_c start at the chunk's first step; grads (size, B, 4H) get the pre-activations'
+   gradients [i | f | c | o]. dh and dc enter as the gradients reaching the chunk's last h and
+   c and leave as those reaching the states before its first step (dh not past step 0 when
+   `last_product` is 0). A masked (step, row) passes dh and dc through with zero gradients;
+   the product then goes to `scratch` (B, H) and only unmasked rows take it. */
+VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
+                                           const float *recurrent, const float *gates,
+                                           const float *cs, const float *tanh_c,
+                                           const float *d_out, int64_t out_step,
+                                           int64_t out_row, float *grads, float *dh, float *dc,
+                                           int last_product, const uint8_t *mask,
+                                           float *scratch) {
+    const int g4 = 4 * units;
+    const int64_t count = (int64_t)batch * units;
+    for (int k = size - 1; k >= 0; --k) {
+        add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
+        const uint8_t *kept = mask ? mask + (int64_t)k * batch : 0;
+        for (int b = 0; b < batch; ++b) {
+            const float *i = gates + (k * count + (int64_t)b * units) * 4, *f = i + units;
+            const float *g = i + 2 * units, *o = i + 3 * units;
+            const float *c = cs + k * count + (int64_t)b * units;
+            const float *tc = tanh_c + k * count + (int64_t)b * units;
+            float *d = grads + (k * count + (int64_t)b * units) * 4;
+            float *dhb = dh + (int64_t)b * units, *dcb = dc + (int64_t)b * units;
+            if (kept && !kept[b]) {
+                memset(d, 0, sizeof(float) * g4);
+                continue;
+            }
+            for (int j = 0; j < units; ++j) {
+                float d_c = dcb[j] + dhb[j] * o[j] * (1.0f - tc[j] * tc[j]);
+                d[j] = d_c * g[j] * i[j] * (1.0f - i[j]);
+                d[units + j] = d_c * c[j] * f[j] * (1.0f - f[j]);
+                d[2 * units + j] = d_c * i[j] * (1.0f - g[j] * g[j]);
+                d[3 * units + j] = dhb[j] * tc[j] * o[j] * (1.0f - o[j]);
+                dcb[j] = d_c * f[j];
+            }
+        }
+        if (!(k > 0 || last_product)) continue;
+        const float *step_grads = grads + k * count * 4;
+        if (!kept) {
+            matmul(gemm, batch, units, g4, step_grads, g4, recurrent, g4, 1, 0.0f, dh, units);
+            continue;
+        }
+        matmul(gemm, batch, units, g4, step_grads, g4, recurrent, g4, 1, 0.0f, scratch, units);
+        for (int b = 0; b < batch; ++b)
+            if (kept[b]) memcpy(dh + (int64_t)b * units, scratch + (int64_t)b * units,
+                                sizeof(float) * units);
+    }
+}

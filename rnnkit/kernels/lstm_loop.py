@@ -1,0 +1,81 @@
+"""rnnkit's LSTM loop, every step in C (``native``), for masked sequences.
+
+Unmasked, torch's oneDNN LSTM is as fast as anything here, so LSTM runs there. With a mask
+torch can only take packed sequences, which on the CPU leave oneDNN for a loop about five
+times slower; this loop takes Keras masks of any pattern at the speed of the unmasked one.
+It works as ``fused_loop``'s GRU does: the input projection is one product written
+straight into the gates' buffer, each step adds its recurrent product (torch's own MKL
+``sgemm``) and applies the gates in one fused pass, and the backward sweeps time in
+reverse a chunk at a time, leaving the weight gradients to a few large products per chunk.
+There is no Python version: without the C loops, masked LSTMs run on torch or the
+reference loop (``select.py``). Gate order and equations are Keras's
+(``rnnkit.layers.cells.LSTMCell``): i, f, c, o.
+"""
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from . import native
+from .fused_loop import (_chunks_backwards, _incoming, _native_operands, _out_arguments,
+                         _pointer, _project)
+
+
+class LSTMSequence(torch.autograd.Function):
+    """LSTM over all steps of ``x`` (T, B, D), time-major; ``mask`` (T, B) uint8 or None.
+    Returns ``(outputs (B, T, H), c_T)``: masked steps carry h and c (see ``fused_loop``)."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, recurrent_kernel, kernel, bias, mask):
+        steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
+        gates = x.new_empty(steps, batch, 4 * units)
+        _project(x.reshape(-1, x.shape[2]), kernel, bias, gates.view(-1, 4 * units))
+        hs, cs = x.new_empty(steps + 1, batch, units), x.new_empty(steps + 1, batch, units)
+        hs[0], cs[0] = h0, c0
+        tanh_c = x.new_empty(steps, batch, units)
+        library, sgemm = native.loops()
+        recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
+        library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
+                                    gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                                    tanh_c.data_ptr(), _pointer(mask))
+        ctx.has_bias = bias is not None
+        ctx.save_for_backward(x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask)
+        return hs[1:].transpose(0, 1), cs[-1]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_out, d_c_last):
+        x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask = ctx.saved_tensors
+        steps, batch, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        wants = ctx.needs_input_grad   # x, h0, c0, recurrent_kernel, kernel, bias, mask
+        d_out, dh = _native_operands(*_incoming(d_out, False))
+        dc = d_c_last.contiguous().clone()
+        d_x = torch.empty_like(x) if wants[0] else None
+        d_recurrent = torch.zeros_like(recurrent_kernel) if wants[3] else None
+        d_kernel = torch.zeros_like(kernel) if wants[4] else None
+        d_bias = gates.new_zeros(4 * units) if ctx.has_bias and wants[5] else None
+        spans = list(_chunks_backwards(steps, batch * 4 * units * gates.element_size()))
+        longest = max((stop - start for start, stop in spans), default=0)
+        grads_buffer = gates.new_empty(longest, batch, 4 * units)   # reused chunk after chunk
+        scratch = torch.empty_like(dh) if mask is not None else None
+        library, sgemm = native.loops()
+        recurrent = recurrent_kernel.contiguous()
+        for start, stop in spans:
+            grads = grads_buffer[:stop - start]
+            out, out_step, out_row = _out_arguments(d_out, start)
+            library.rnnkit_lstm_backward_chunk(
+                sgemm, stop - start, batch, units, recurrent.data_ptr(), gates[start].data_ptr(),
+                cs[start].data_ptr(), tanh_c[start].data_ptr(), out, out_step, out_row,
+                grads.data_ptr(), dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1],
+                None if mask is None else mask[start].data_ptr(), _pointer(scratch))
+            rows = grads.view(-1, 4 * units)
+            if d_recurrent is not None:
+                d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)
+            if d_kernel is not None:
+                d_kernel.addmm_(x[start:stop].reshape(-1, x.shape[2]).t(), rows)
+            if d_bias is not None:
+                d_bias += rows.sum(0)
+            if d_x is not None:
+                torch.mm(rows, kernel.t(), out=d_x[start:stop].view(-1, x.shape[2]))
+        return (d_x, dh if wants[1] else None, dc if wants[2] else None, d_recurrent, d_kernel,
+                d_bias, None)
