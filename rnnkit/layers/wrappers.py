@@ -226,7 +226,7 @@ class Bidirectional(Layer):
         """Both directions in one bidirectional torch call, when each would run torch's fused
         kernel anyway (same cell kind, no dropout in training, not stateful); else None."""
         from ..kernels.fused_torch import run_torch_bidirectional
-        from ..kernels.select import _cached_cell_kind, unsupported
+        from ..kernels.select import _cached_cell_kind, native_loop_reason, unsupported
         from .cells import RecurrentCell
         from .recurrent import RNN
 
@@ -245,8 +245,10 @@ class Bidirectional(Layer):
                                    else mask, device=inputs.device).to(torch.bool)
         device = inputs.device
         kind, _ = _cached_cell_kind(forward.cell)
-        if device.type == "cpu" and (kind != "lstm" or inputs.dtype != torch.float32):
-            # rnnkit's own GRU/SimpleRNN loops beat torch's on the CPU, per direction; and
+        if device.type == "cpu" and (kind != "lstm" or inputs.dtype != torch.float32
+                                     or (mask is not None and not native_loop_reason(inputs))):
+            # rnnkit's own GRU/SimpleRNN loops beat torch's on the CPU, per direction, and so
+            # do its C loops for a masked LSTM (torch's packed sequences leave oneDNN); and
             # torch 2.13 sends a bidirectional float64 LSTM to oneDNN, which refuses it.
             return None
         if kind != _cached_cell_kind(backward.cell)[0] or any(
