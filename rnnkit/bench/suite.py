@@ -10,6 +10,8 @@ ratios measured together mean anything. Workloads are (batch, timesteps, feature
     W4 (64, 100, 512, 512) a training step
     W5 (16, 1024, 768, 768) GPU only: a training step
     W6 (1, 2000, 256, 256) streaming inference: forward without autograd
+    W3m                    W3 with variable lengths (half to all of the steps, right-padded):
+                           rnnkit with a Keras mask, torch with packed sequences
 
 Usage: ``rnnkit bench [--workloads W1 W2] [--cells lstm gru simple_rnn] [--repeats 7]
 [--threads N] [--json out.json] [--device cpu|cuda] [--peer LABEL=PYTHON[:BACKEND]]``
@@ -38,7 +40,15 @@ WORKLOADS = {
     "W4": ((64, 100, 512, 512), "train"),
     "W5": ((16, 1024, 768, 768), "train"),
     "W6": ((1, 2000, 256, 256), "infer"),
+    "W3m": ((64, 200, 128, 128), "train"),
 }
+MASKED = {"W3m"}   # variable-length workloads
+
+
+def _lengths(batch: int, steps: int, device) -> torch.Tensor:
+    """Each sequence's length, from half the steps to all of them (fixed across runs)."""
+    generator = torch.Generator().manual_seed(0)
+    return torch.randint(steps // 2, steps + 1, (batch,), generator=generator).to(device)
 GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 RNNKIT = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
 TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "simple_rnn": torch.nn.RNN}
@@ -88,27 +98,42 @@ class Contender:
         self.kernel = kernel   # which kernel ran, and why (rnnkit's select_kernel)
 
 
-def _rnnkit_contender(cell: str, shape, mode: str, device) -> Contender:
+def _rnnkit_contender(cell: str, shape, mode: str, device, masked: bool = False) -> Contender:
     batch, steps, features, units = shape
     layer = RNNKIT[cell](units).to(device)
     head = Dense(1).to(device)
     x = torch.randn(batch, steps, features, device=device)
     y = torch.randn(batch, 1, device=device)
-    layer(x)
-    head(layer(x))
-    contender = _contender("rnnkit", lambda: layer(x), lambda: head(layer(x)), layer, head, y,
-                           mode)
+    mask = None
+    if masked:  # a Keras mask, as Embedding(mask_zero=True) or Masking makes it
+        mask = torch.arange(steps, device=device)[None, :] < _lengths(batch, steps, device)[:, None]
+    layer(x, mask=mask)
+    head(layer(x, mask=mask))
+    contender = _contender("rnnkit", lambda: layer(x, mask=mask),
+                           lambda: head(layer(x, mask=mask)), layer, head, y, mode)
     with torch.set_grad_enabled(mode != "infer"):
-        contender.kernel = str(layer.select_kernel(x))
+        contender.kernel = str(layer.select_kernel(x, mask=mask))
     return contender
 
 
-def _torch_contender(cell: str, shape, mode: str, device) -> Contender:
+def _torch_contender(cell: str, shape, mode: str, device, masked: bool = False) -> Contender:
     batch, steps, features, units = shape
     module = TORCH[cell](features, units, batch_first=True).to(device)
     head = torch.nn.Linear(units, 1).to(device)
     x = torch.randn(batch, steps, features, device=device)
     y = torch.randn(batch, 1, device=device)
+    if masked:  # plain PyTorch's way with variable lengths: packed sequences
+        lengths = _lengths(batch, steps, device).cpu()
+
+        def call():
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
+                                                             enforce_sorted=False)
+            return module(packed)
+
+        def forward():   # the last hidden state of each sequence (h_n, batch order restored)
+            final = call()[1]
+            return head((final[0] if isinstance(final, tuple) else final)[-1])
+        return _contender("torch", call, forward, module, head, y, mode)
 
     def forward():
         return head(module(x)[0][:, -1])
@@ -192,15 +217,17 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
         if workload == "W5" and device.type != "cuda":
             continue
         for cell in cells:
-            contenders = [_rnnkit_contender(cell, shape, mode, device),
-                          _torch_contender(cell, shape, mode, device)]
+            masked = workload in MASKED
+            contenders = [_rnnkit_contender(cell, shape, mode, device, masked),
+                          _torch_contender(cell, shape, mode, device, masked)]
             time_interleaved(contenders, repeats, device)
             medians = {c.name: statistics.median(c.times) for c in contenders}
             flops = forward_flops(cell, shape) * (3 if mode == "train" else 1)
             needed = (train_floor_flops(cell, shape) if mode == "train"
                       else forward_flops(cell, shape))
             peer_columns = {}
-            for label, (python, backend) in (peers or {}).items():
+            # Keras peers time unmasked sequences only: no peer columns for masked workloads
+            for label, (python, backend) in ({} if masked else peers or {}).items():
                 # A separate process, timed right after its rnnkit row: not interleaved.
                 peer = time_peer(python, backend, cell, shape, mode, repeats,
                                  torch.get_num_threads())

@@ -24,3 +24,20 @@ def test_rows_report_the_floor(tmp_path):
     assert 0 < row["floor_ms"] < row["rnnkit_ms"]
     # which kernel rnnkit ran, with select_kernel's reason (W1 is a call with autograd on)
     assert row["rnnkit_kernel"].startswith("rnnkit: rnnkit tanh loop in ")
+
+
+def test_masked_workload_times_a_keras_mask_against_packed_sequences(tmp_path, monkeypatch):
+    import json
+    from rnnkit.kernels import native
+    monkeypatch.setitem(suite.WORKLOADS, "W3m", ((3, 6, 2, 4), "train"))
+    out = tmp_path / "bench.json"
+    assert suite.main(["--workloads", "W3m", "--cells", "lstm", "gru", "--repeats", "1",
+                       "--threads", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["cell"] for row in rows] == ["lstm", "gru"]
+    for row in rows:
+        assert row["rnnkit_ms"] > 0 and row["torch_ms"] > 0
+        if native.loops() is not None:   # masked layers run on rnnkit's C loops
+            assert row["rnnkit_kernel"].startswith(f"rnnkit: rnnkit {row['cell']} loop in C")
+    lengths = suite._lengths(64, 200, "cpu")
+    assert lengths.min() >= 100 and lengths.max() <= 200 and len(set(lengths.tolist())) > 10
