@@ -91,6 +91,20 @@ static void keep_masked_rows(const uint8_t *mask, int batch, int units, const fl
                              sizeof(float) * units);
 }
 
+/* dh = grads (B x inner, rows `inner` apart) @ U^T, U stored (H x inner): straight into dh,
+   or, with `kept` (one step's mask row), into `scratch` first, of which only the unmasked
+   rows are taken: a masked row passes dh through unchanged. */
+static void masked_product_into_dh(sgemm_fn gemm, int batch, int units, int inner,
+                                   const float *grads, const float *recurrent,
+                                   const uint8_t *kept, float *scratch, float *dh) {
+    matmul(gemm, batch, units, inner, grads, inner, recurrent, inner, 1, 0.0f,
+           kept ? scratch : dh, units);
+    if (!kept) return;
+    for (int b = 0; b < batch; ++b)
+        if (kept[b]) memcpy(dh + (int64_t)b * units, scratch + (int64_t)b * units,
+                            sizeof(float) * units);
+}
+
 /* GRU forward over `steps`. reset_after: the product h @ U adds to all of [z | r | c] and
    n = tanh(n + r * c); otherwise it adds to [z | r], c becomes r * h_{t-1} and the
    product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n; masked rows keep h_{t-1}. */
@@ -231,8 +245,7 @@ VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int u
 }
 
 /* SimpleRNN's reverse chain over a chunk: d_pre = dh * slope, dh = d_pre U^T. A masked
-   (step, row) has d_pre 0 and passes dh through: the product then goes to `scratch` (B, H)
-   first, and only the unmasked rows take it. */
+   (step, row) has d_pre 0 and passes dh through (masked_product_into_dh). */
 VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
                                              const float *recurrent, const float *slope,
                                              const float *d_out, int64_t out_step,
@@ -249,15 +262,8 @@ VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch,
         if (kept)
             for (int b = 0; b < batch; ++b)
                 if (!kept[b]) memset(d + (int64_t)b * units, 0, sizeof(float) * units);
-        if (!(k > 0 || last_product)) continue;
-        if (!kept) {
-            matmul(gemm, batch, units, units, d, units, recurrent, units, 1, 0.0f, dh, units);
-            continue;
-        }
-        matmul(gemm, batch, units, units, d, units, recurrent, units, 1, 0.0f, scratch, units);
-        for (int b = 0; b < batch; ++b)
-            if (kept[b]) memcpy(dh + (int64_t)b * units, scratch + (int64_t)b * units,
-                                sizeof(float) * units);
+        if (k > 0 || last_product)
+            masked_product_into_dh(gemm, batch, units, units, d, recurrent, kept, scratch, dh);
     }
 }
 
@@ -300,8 +306,8 @@ VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int uni
    and tanh_c start at the chunk's first step; grads (size, B, 4H) get the pre-activations'
    gradients [i | f | c | o]. dh and dc enter as the gradients reaching the chunk's last h and
    c and leave as those reaching the states before its first step (dh not past step 0 when
-   `last_product` is 0). A masked (step, row) passes dh and dc through with zero gradients;
-   the product then goes to `scratch` (B, H) and only unmasked rows take it. */
+   `last_product` is 0). A masked (step, row) passes dh and dc through with zero gradients
+   (masked_product_into_dh). */
 VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
                                            const float *recurrent, const float *gates,
                                            const float *cs, const float *tanh_c,
@@ -334,15 +340,8 @@ VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, i
                 dcb[j] = d_c * f[j];
             }
         }
-        if (!(k > 0 || last_product)) continue;
-        const float *step_grads = grads + k * count * 4;
-        if (!kept) {
-            matmul(gemm, batch, units, g4, step_grads, g4, recurrent, g4, 1, 0.0f, dh, units);
-            continue;
-        }
-        matmul(gemm, batch, units, g4, step_grads, g4, recurrent, g4, 1, 0.0f, scratch, units);
-        for (int b = 0; b < batch; ++b)
-            if (kept[b]) memcpy(dh + (int64_t)b * units, scratch + (int64_t)b * units,
-                                sizeof(float) * units);
+        if (k > 0 || last_product)
+            masked_product_into_dh(gemm, batch, units, g4, grads + k * count * 4, recurrent,
+                                   kept, scratch, dh);
     }
 }
