@@ -270,6 +270,21 @@ def _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop, last_p
         None if mask is None else mask[start].data_ptr(), _pointer(scratch))
 
 
+def chunk_weight_gradients(rows, previous, x, kernel, d_recurrent, d_kernel, d_bias, d_x):
+    """Add one chunk's pre-activation gradients ``rows`` (steps·B, G·H) into the gradients
+    of the recurrent kernel (through the chunk's ``previous`` states h_{t-1}), the kernel
+    and bias (through the chunk's inputs ``x``), and write the chunk's input gradient
+    ``d_x``; None skips one. Large products, once per chunk (see ``_chunks_backwards``)."""
+    if d_recurrent is not None:
+        d_recurrent.addmm_(previous.reshape(-1, previous.shape[-1]).t(), rows)
+    if d_kernel is not None:
+        d_kernel.addmm_(x.reshape(-1, x.shape[-1]).t(), rows)
+    if d_bias is not None:
+        d_bias += rows.sum(0)
+    if d_x is not None:
+        torch.mm(rows, kernel.t(), out=d_x.view(-1, x.shape[-1]))
+
+
 def _pointer(tensor):
     return None if tensor is None else tensor.data_ptr()
 
@@ -378,17 +393,13 @@ class SimpleRNNSequence(torch.autograd.Function):
                     torch.mul(dh, slope[k], out=d_pre[k])
                     if start + k > 0 or wants_h0:
                         dh = d_pre[k].mm(u_t)
-            rows = d_pre.view(-1, units)
-            if d_recurrent is not None:
-                d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)
             if kernel is None:
+                if d_recurrent is not None:
+                    d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), d_pre.view(-1, units))
                 continue
-            if d_kernel is not None:
-                d_kernel.addmm_(x[start:stop].reshape(-1, x.shape[2]).t(), rows)
-            if d_bias is not None:
-                d_bias += rows.sum(0)
-            if d_x is not None:
-                torch.mm(rows, kernel.t(), out=d_x[start:stop].view(-1, x.shape[2]))
+            chunk_weight_gradients(d_pre.view(-1, units), hs[start:stop], x[start:stop], kernel,
+                                   d_recurrent, d_kernel, d_bias,
+                                   None if d_x is None else d_x[start:stop])
         d_input = d_xw if kernel is None else d_x
         return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias, None
 

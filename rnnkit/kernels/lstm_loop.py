@@ -18,7 +18,7 @@ from torch.autograd.function import once_differentiable
 
 from . import native
 from .fused_loop import (_chunks_backwards, _incoming, _native_operands, _out_arguments,
-                         _pointer, _project)
+                         _pointer, _project, chunk_weight_gradients)
 
 
 class LSTMSequence(torch.autograd.Function):
@@ -68,14 +68,8 @@ class LSTMSequence(torch.autograd.Function):
                 cs[start].data_ptr(), tanh_c[start].data_ptr(), out, out_step, out_row,
                 grads.data_ptr(), dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1],
                 None if mask is None else mask[start].data_ptr(), _pointer(scratch))
-            rows = grads.view(-1, 4 * units)
-            if d_recurrent is not None:
-                d_recurrent.addmm_(hs[start:stop].reshape(-1, units).t(), rows)
-            if d_kernel is not None:
-                d_kernel.addmm_(x[start:stop].reshape(-1, x.shape[2]).t(), rows)
-            if d_bias is not None:
-                d_bias += rows.sum(0)
-            if d_x is not None:
-                torch.mm(rows, kernel.t(), out=d_x[start:stop].view(-1, x.shape[2]))
+            chunk_weight_gradients(grads.view(-1, 4 * units), hs[start:stop], x[start:stop],
+                                   kernel, d_recurrent, d_kernel, d_bias,
+                                   None if d_x is None else d_x[start:stop])
         return (d_x, dh if wants[1] else None, dc if wants[2] else None, d_recurrent, d_kernel,
                 d_bias, None)
