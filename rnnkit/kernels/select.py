@@ -119,10 +119,11 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
         from .persistent.runner import unsupported as persistent_problems
         problems += persistent_problems(cell, kind, inputs, mask, training)
     elif kernel == "rnnkit":
-        if kind == "lstm" and native_loop_reason(inputs):
-            problems.append(f"rnnkit's LSTM loop runs in C only ({native_loop_reason(inputs)})")
-        if mask is not None and native_loop_reason(inputs):
-            problems.append(f"rnnkit's loop takes a mask only in C ({native_loop_reason(inputs)})")
+        not_in_c = native_loop_reason(inputs)
+        if kind == "lstm" and not_in_c:
+            problems.append(f"rnnkit's LSTM loop runs in C only ({not_in_c})")
+        if mask is not None and not_in_c:
+            problems.append(f"rnnkit's loop takes a mask only in C ({not_in_c})")
     else:
         raise ValueError(f"Unknown kernel {kernel!r}; expected one of {KERNELS}.")
     return problems

@@ -197,20 +197,28 @@ def test_layers_run_the_c_loop_with_their_own_weights(layer_class):
     layer = getattr(layers, layer_class)(6, return_sequences=True, return_state=True)
     x = torch.randn(3, 8, 4)
     layer(x)
+    results = _reference_and_rnnkit(layer, x, [], None)
+    layer.rnn_kernel = "auto"
+    assert "in C" in layer.select_kernel(x).reason
+    for fused, reference in zip(results["rnnkit"], results["reference"]):
+        np.testing.assert_allclose(fused.numpy(), reference.numpy(), rtol=1e-5, atol=2e-6)
+
+
+def _reference_and_rnnkit(layer, x, states, mask):
+    """The layer's outputs and every gradient (inputs, initial states, weights) under the
+    reference loop and under rnnkit's, for one loss with fixed random weights."""
     results = {}
     for kernel in ("reference", "rnnkit"):
         layer.rnn_kernel = kernel
         layer.zero_grad()
         inputs = x.clone().requires_grad_()
-        outputs = layer(inputs)
-        sum((o * torch.randn(o.shape, generator=torch.Generator().manual_seed(5))).sum()
-            for o in outputs).backward()
+        initial = [s.clone().requires_grad_() for s in states]
+        outputs = layer(inputs, mask=mask, initial_state=initial or None)
+        noise = torch.Generator().manual_seed(7)
+        sum((o * torch.randn(o.shape, generator=noise)).sum() for o in outputs).backward()
         results[kernel] = [o.detach() for o in outputs] + [inputs.grad] + [
-            p.grad.clone() for p in layer.parameters()]
-    layer.rnn_kernel = "auto"
-    assert "in C" in layer.select_kernel(x).reason
-    for fused, reference in zip(results["rnnkit"], results["reference"]):
-        np.testing.assert_allclose(fused.numpy(), reference.numpy(), rtol=1e-5, atol=2e-6)
+            s.grad for s in initial] + [p.grad.clone() for p in layer.parameters()]
+    return results
 
 
 MASKS = {   # (B=5, T=7): right-padded, with holes, left-padded with a row masked throughout
@@ -242,17 +250,7 @@ def test_masked_c_loops_equal_the_reference_loop(layer_class, kwargs, mask_name,
     states = [torch.randn(5, 6) for _ in range(2 if layer_class == "LSTM" else 1)]
     mask = torch.tensor(MASKS[mask_name], dtype=torch.bool)
     layer(x)
-    results = {}
-    for kernel in ("reference", "rnnkit"):
-        layer.rnn_kernel = kernel
-        layer.zero_grad()
-        inputs = x.clone().requires_grad_()
-        initial = [s.clone().requires_grad_() for s in states]
-        outputs = layer(inputs, mask=mask, initial_state=initial)
-        noise = torch.Generator().manual_seed(7)
-        sum((o * torch.randn(o.shape, generator=noise)).sum() for o in outputs).backward()
-        results[kernel] = [o.detach() for o in outputs] + [inputs.grad] + [
-            s.grad for s in initial] + [p.grad.clone() for p in layer.parameters()]
+    results = _reference_and_rnnkit(layer, x, states, mask)
     layer.rnn_kernel = "auto"
     assert layer.select_kernel(x, mask=mask).name == "rnnkit"
     for fused, reference in zip(results["rnnkit"], results["reference"]):
