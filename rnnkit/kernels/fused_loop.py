@@ -54,10 +54,6 @@ class GRUSequence(torch.autograd.Function):
         hs = x.new_empty(steps + 1, batch, units)      # h_0 .. h_T
         hs[0] = h0
         _gru_inputs(gates, cand, x, kernel, b_in, b_rec if reset_after else None, units)
-        # Per-step views made once (unbind) rather than by indexing inside the loop.
-        zr_all, z_all = gates[..., :2 * units].unbind(0), gates[..., :units].unbind(0)
-        r_all, c_all = gates[..., units:2 * units].unbind(0), gates[..., 2 * units:].unbind(0)
-        n_all, h_all = cand.unbind(0), hs.unbind(0)
         if native.usable(gates, recurrent_kernel):
             library, sgemm = native.loops()
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
@@ -66,21 +62,8 @@ class GRUSequence(torch.autograd.Function):
                                        hs.data_ptr(), _pointer(mask))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
-        elif reset_after:
-            zrc_all = gates.unbind(0)
-            for t in range(steps):
-                zrc_all[t].addmm_(h_all[t], recurrent_kernel)
-                zr_all[t].sigmoid_()
-                n_all[t].addcmul_(r_all[t], c_all[t]).tanh_()
-                torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])  # z*h + (1-z)*n
         else:
-            u_zr = recurrent_kernel[:, :2 * units].contiguous()
-            u_h = recurrent_kernel[:, 2 * units:].contiguous()
-            for t in range(steps):
-                zr_all[t].addmm_(h_all[t], u_zr).sigmoid_()
-                torch.mul(r_all[t], h_all[t], out=c_all[t])
-                n_all[t].addmm_(c_all[t], u_h).tanh_()
-                torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])
+            _gru_python_steps(gates, cand, hs, recurrent_kernel, reset_after)
         ctx.reset_after, ctx.last_only = reset_after, last_only
         ctx.has_bias, ctx.has_in_bias = b_rec is not None, b_in is not None
         ctx.save_for_backward(hs, recurrent_kernel, gates, cand,
@@ -188,6 +171,31 @@ class GRUSequence(torch.autograd.Function):
         d_input = d_xw if kernel is None else d_x
         return (d_input, dh if wants_h0 else None, d_recurrent, d_rec_bias, None, None,
                 d_kernel, d_in_bias, None)
+
+
+def _gru_python_steps(gates, cand, hs, recurrent_kernel, reset_after):
+    """GRUSequence's step loop in Python (where the C loops are unavailable): the same
+    updates of ``gates``, ``cand`` and ``hs`` in place, a few torch ops a step."""
+    units = cand.shape[-1]
+    # Per-step views made once (unbind) rather than by indexing inside the loop.
+    zr_all, z_all = gates[..., :2 * units].unbind(0), gates[..., :units].unbind(0)
+    r_all, c_all = gates[..., units:2 * units].unbind(0), gates[..., 2 * units:].unbind(0)
+    n_all, h_all = cand.unbind(0), hs.unbind(0)
+    if reset_after:
+        zrc_all = gates.unbind(0)
+        for t in range(len(n_all)):
+            zrc_all[t].addmm_(h_all[t], recurrent_kernel)
+            zr_all[t].sigmoid_()
+            n_all[t].addcmul_(r_all[t], c_all[t]).tanh_()
+            torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])  # z*h + (1-z)*n
+    else:
+        u_zr = recurrent_kernel[:, :2 * units].contiguous()
+        u_h = recurrent_kernel[:, 2 * units:].contiguous()
+        for t in range(len(n_all)):
+            zr_all[t].addmm_(h_all[t], u_zr).sigmoid_()
+            torch.mul(r_all[t], h_all[t], out=c_all[t])
+            n_all[t].addmm_(c_all[t], u_h).tanh_()
+            torch.lerp(n_all[t], h_all[t], z_all[t], out=h_all[t + 1])
 
 
 def _gru_inputs(gates, n, x, kernel, b_in, b_rec, units):
@@ -372,6 +380,7 @@ class SimpleRNNSequence(torch.autograd.Function):
         spans = list(_chunks_backwards(steps, hs[0].numel() * hs.element_size()))
         longest = max((stop - start for start, stop in spans), default=0)
         slope_buffer = hs.new_empty(longest, *hs.shape[1:])   # reused chunk after chunk
+        product_scratch = torch.empty_like(dh) if use_native and mask is not None else None
         pre_buffer = hs.new_empty(longest, *hs.shape[1:]) if kernel is not None else None
         for start, stop in spans:
             out, slope = hs[start + 1:stop + 1], slope_buffer[:stop - start]
@@ -384,8 +393,7 @@ class SimpleRNNSequence(torch.autograd.Function):
             d_pre = d_xw[start:stop] if kernel is None else pre_buffer[:stop - start]
             if use_native:
                 _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop,
-                                     start > 0 or wants_h0, mask,
-                                     None if mask is None else torch.empty_like(dh))
+                                     start > 0 or wants_h0, mask, product_scratch)
             else:
                 for k in range(stop - start - 1, -1, -1):
                     if d_out is not None:
