@@ -148,8 +148,10 @@ def test_gru_without_projection_uses_native_too(monkeypatch):
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    # RNNKIT_NATIVE from this run's environment must not decide the child's case
+    env = {**os.environ, "RNNKIT_NATIVE": "1", **env}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=300)
+                          env=env, timeout=300)
 
 
 LAYER_RUNS = """
