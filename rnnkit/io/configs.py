@@ -479,7 +479,7 @@ def keras3_functional_config(model: Any) -> dict:
     """
     from ..layers.serialization import serialize
     from ..models.functional import Model
-    from ..models.keras_tensor import KerasTensor, _is_recurrent, _skips_first_node, map_structure
+    from ..layers.keras_tensor import KerasTensor, _is_recurrent, _skips_first_node, map_structure
     from ..layers.ops import _OpLayer
     from ..models.sequential import Sequential
 

@@ -349,7 +349,7 @@ class Layer(nn.Module):
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         if _is_symbolic(inputs, kwargs):  # building a functional graph (rnnkit.Input)
-            from ..models.keras_tensor import symbolic_call
+            from .keras_tensor import symbolic_call
             return symbolic_call(self, inputs, args, kwargs)
         x = self._to_tensor(inputs)
         self._check_input(x)

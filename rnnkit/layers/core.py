@@ -422,7 +422,7 @@ def Input(shape: Sequence | int | None = None, batch_size: int | None = None,
           batch_shape: Sequence | None = None, **kwargs: Any) -> Any:
     """``Input(shape=(T, D))``: the input of a model, without the batch dimension.
 
-    Returns a ``KerasTensor`` (``rnnkit.models.keras_tensor``) whose ``_keras_history``
+    Returns a ``KerasTensor`` (``rnnkit.layers.keras_tensor``) whose ``_keras_history``
     points at a new ``InputLayer``: call layers on it and pass it to
     ``rnnkit.models.Model(inputs, outputs)``, or put it first in a ``Sequential``.
     ``batch_shape=(B, T, D)`` (or the tf.keras 2 ``batch_input_shape``) fixes the batch size,
@@ -452,6 +452,6 @@ def Input(shape: Sequence | int | None = None, batch_size: int | None = None,
     else:
         config["input_shape"] = shape
         config["batch_size"] = batch_size
-    from ..models.keras_tensor import input_tensor
+    from .keras_tensor import input_tensor
     return input_tensor(InputLayer(**config))
 

@@ -21,7 +21,7 @@ from .base import Layer, _is_symbolic, shape_tuple
 def call_on_list(layer: Layer, inputs: Any, kwargs: dict, min_inputs: int = 2) -> Any:
     """``Layer.__call__`` for layers whose first argument is a list of tensors."""
     if _is_symbolic(inputs, kwargs):
-        from ..models.keras_tensor import symbolic_call
+        from .keras_tensor import symbolic_call
         return symbolic_call(layer, inputs, (), kwargs)
     if not isinstance(inputs, (list, tuple)) or len(inputs) < min_inputs:
         count = len(inputs) if isinstance(inputs, (list, tuple)) else "1 (not a list)"

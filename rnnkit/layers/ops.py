@@ -90,7 +90,7 @@ class _OpLayer(Layer):
         raise NotImplementedError
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-        from ..models.keras_tensor import contains_keras_tensor, symbolic_call
+        from .keras_tensor import contains_keras_tensor, symbolic_call
         if contains_keras_tensor(inputs, args, kwargs):
             return symbolic_call(self, inputs, args, kwargs)
         kwargs.pop("training", None)

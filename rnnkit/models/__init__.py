@@ -1,6 +1,6 @@
 """Models: ``Sequential`` and the functional ``Model(inputs, outputs)``."""
 from .functional import Model
-from .keras_tensor import KerasTensor
+from ..layers.keras_tensor import KerasTensor
 from .sequential import Sequential
 from ..io.saving import load_model
 

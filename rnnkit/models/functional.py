@@ -27,7 +27,7 @@ from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
-from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
+from ..layers.keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
                            inbound_nodes, map_structure)
 from .summary import (format_shape, format_summary, layer_range_bounds, layer_row,
                       nested_rows)
@@ -53,6 +53,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
         self._init_graph(inputs, outputs)
 
     # ------------------------------------------------------------------ the graph
+    def _owns_node_zero(self) -> bool:
+        """A graph network has a node of its own, index 0 (see ``keras_tensor``)."""
+        return self._is_graph_network
+
     def _init_graph(self, inputs: Any, outputs: Any) -> None:
         if isinstance(inputs, tuple):
             inputs = list(inputs)
@@ -161,7 +165,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
         if not self._is_graph_network:
             return super().__call__(inputs, *args, **kwargs)
         if _contains_symbolic(inputs):
-            from .keras_tensor import symbolic_call
+            from ..layers.keras_tensor import symbolic_call
             return symbolic_call(self, inputs, args, kwargs)
         training = kwargs.pop("training", None)
         mask = kwargs.pop("mask", None)
@@ -533,7 +537,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
                                 custom_objects)
             created[name] = layer
             if isinstance(layer, InputLayer):
-                from .keras_tensor import input_tensor
+                from ..layers.keras_tensor import input_tensor
                 input_tensor(layer)
             nodes = data.get("inbound_nodes") or []
             if nodes:

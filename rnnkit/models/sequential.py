@@ -71,6 +71,10 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
         object.__setattr__(self, "_input_layer", layer)
         self._batch_input_shape = layer._batch_input_shape
 
+    def _owns_node_zero(self) -> bool:
+        """With a known input shape, tf.keras 2 gives it a node of its own, index 0."""
+        return self._batch_input_shape is not None
+
     def pop(self) -> Layer:
         layers = self.layers
         if not layers:

@@ -14,7 +14,7 @@ import rnnkit
 from rnnkit import backend
 from rnnkit import layers as L
 from rnnkit.models import Model, load_model
-from rnnkit.models.keras_tensor import flatten
+from rnnkit.layers.keras_tensor import flatten
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "keras2_stacked"
 NAMES = ["seq2seq", "nested_outputs"]

@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import torch
 
-from ..layers.base import shape_tuple
+from .base import shape_tuple
 
 
 class KerasHistory(NamedTuple):
@@ -100,11 +100,11 @@ class KerasTensor:
         return _binary_op("math.pow", other, self)
 
     def __neg__(self) -> "KerasTensor":
-        from ..layers.ops import TFOpLambda
+        from .ops import TFOpLambda
         return TFOpLambda("math.negative")(self, name=None)
 
     def __getitem__(self, key: Any) -> "KerasTensor":
-        from ..layers.ops import GETITEM, SlicingOpLambda, slice_spec_to_config
+        from .ops import GETITEM, SlicingOpLambda, slice_spec_to_config
         return SlicingOpLambda(GETITEM)(self, slice_spec=slice_spec_to_config(
             _checked_key(key)))
 
@@ -137,7 +137,7 @@ def _constant(value: Any, like: KerasTensor) -> Any:
 
 
 def _binary_op(symbol: str, x: Any, y: Any) -> "KerasTensor":
-    from ..layers.ops import TFOpLambda
+    from .ops import TFOpLambda
     if not isinstance(x, KerasTensor):
         # `1 - t`: TensorFlow converts the constant to the tensor's dtype first, so tf.keras
         # 2 records 1.0 for a float tensor.
@@ -252,8 +252,8 @@ _RNN_STATE_KWARGS = ("initial_state", "constants")
 
 
 def _is_recurrent(layer: Any) -> bool:
-    from ..layers.recurrent import RNN
-    from ..layers.wrappers import Bidirectional
+    from .recurrent import RNN
+    from .wrappers import Bidirectional
     return isinstance(layer, (RNN, Bidirectional))
 
 
@@ -283,7 +283,7 @@ def _nest_like(shapes: list, flat: list) -> list:
 
 def _output_has_mask(layer: Any, inputs: Any, n_outputs: int) -> list[bool]:
     """Whether each output will carry a mask (informational: masks travel at run time)."""
-    from ..layers.core import Embedding, Masking
+    from .core import Embedding, Masking
     if isinstance(layer, Embedding):
         return [layer.mask_zero] * n_outputs
     if isinstance(layer, Masking):
@@ -299,12 +299,10 @@ def _output_has_mask(layer: Any, inputs: Any, n_outputs: int) -> list[bool]:
 
 def _skips_first_node(layer: Any) -> bool:
     """tf.keras 2 gives a functional model (and a Sequential with a known input shape) a
-    node of its own, index 0; its calls in other graphs are nodes 1, 2, ..."""
-    from .functional import Model
-    from .sequential import Sequential
-    if isinstance(layer, Model):
-        return layer._is_graph_network
-    return isinstance(layer, Sequential) and layer._batch_input_shape is not None
+    node of its own, index 0; its calls in other graphs are nodes 1, 2, ... The models
+    say so through ``_owns_node_zero`` (they sit above this module and are not imported)."""
+    owns = getattr(layer, "_owns_node_zero", None)
+    return bool(owns()) if owns is not None else False
 
 
 def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
