@@ -144,7 +144,8 @@ def model_from_config(config: Any, label: str, custom_objects: dict | None = Non
     loaders use it to check a config's sizes against the file before allocating anything.
     Only the weights go there; the layers' constructors (regularisers, ...) run as usual.
     """
-    from ..models.sequential import Sequential
+    from ..layers.serialization import model_class
+    Sequential = model_class("Sequential")  # noqa: N806
 
     if meta:
         Sequential = _meta_sequential()  # noqa: N806
@@ -193,7 +194,8 @@ def _building(label: str, what: str):
 
 def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
                             meta: bool) -> Any:
-    from ..models.functional import Model
+    from ..layers.serialization import model_class
+    Model = model_class("Functional")  # noqa: N806
 
     if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         raise FileFormatError(f"{label}: the functional model config has no list of layers.")
@@ -375,7 +377,8 @@ def _flat_strings(value: Any) -> list[str]:
 def _meta_sequential() -> type:
     import torch
 
-    from ..models.sequential import Sequential
+    from ..layers.serialization import model_class
+    Sequential = model_class("Sequential")  # noqa: N806
 
     class MetaBuiltSequential(Sequential):
         def _build_layers(self, batch_input_shape: Any) -> None:
@@ -443,7 +446,8 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
 def keras3_model_config(model: Any) -> dict:
     """The ``config.json`` of a ``.keras`` archive for an rnnkit Sequential or functional
     ``Model``."""
-    from ..models.functional import Model
+    from ..layers.serialization import model_class
+    Model = model_class("Functional")  # noqa: N806
 
     if isinstance(model, Model):
         return keras3_functional_config(model)
@@ -477,11 +481,10 @@ def keras3_functional_config(model: Any) -> dict:
     ``output_layers`` are a single ``[layer, node, tensor]`` for one tensor, as Keras 3
     writes them.
     """
-    from ..layers.serialization import serialize
-    from ..models.functional import Model
     from ..layers.keras_tensor import KerasTensor, _is_recurrent, _skips_first_node, map_structure
     from ..layers.ops import _OpLayer
-    from ..models.sequential import Sequential
+    from ..layers.serialization import model_class, serialize
+    Model, Sequential = model_class("Functional"), model_class("Sequential")  # noqa: N806
 
     mapping = model._node_index_map()
 

@@ -78,15 +78,16 @@ def write_vars(handle: Any, model: Any) -> None:
 
 
 def _is_model(layer: Any) -> bool:
-    from ..models.functional import Model
-    from ..models.sequential import Sequential
+    from ..layers.serialization import model_class
+    Model, Sequential = model_class("Functional"), model_class("Sequential")  # noqa: N806
     return isinstance(layer, Sequential) or (isinstance(layer, Model) and layer._is_graph_network)
 
 
 def _keras3_keys(layers: list) -> list[str]:
     """``weight_maps.keras3_layer_keys``, where Keras 3 calls a functional model
     ``Functional`` (an rnnkit ``Model``): its key is ``functional``, ``functional_1``, ..."""
-    from ..models.functional import Model
+    from ..layers.serialization import model_class
+    Model = model_class("Functional")  # noqa: N806
 
     class Functional:  # a stand-in carrying only the class name the key is made from
         pass

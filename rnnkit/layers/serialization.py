@@ -13,6 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 _REGISTRY: dict[str, type] = {}
+_BUILTINS_REGISTERED = False
+# "Sequential" and "Functional": the model classes, which register themselves here when
+# rnnkit.models is imported (models sit above layers, io and training, which reach them
+# through this registry instead of importing them).
+_MODEL_CLASSES: dict[str, type] = {}
 
 # Keras 3 config keys without a tf.keras 2 meaning; dropping them keeps the numbers the same.
 _KERAS3_ONLY_KEYS = {"quantization_config", "use_cudnn", "seed", "lora_rank", "lora_alpha",
@@ -27,16 +32,32 @@ def register(cls: type, name: str | None = None) -> type:
     return cls
 
 
+def register_model(cls: type, kind: str) -> type:
+    """Called by ``Sequential`` (``kind="Sequential"``) and ``Model`` (``kind="Functional"``)
+    as their modules load: configs name them by class (``Sequential``, ``Model``) and by
+    kind (tf.keras 2 calls ``Model(inputs, outputs)`` "Functional")."""
+    _MODEL_CLASSES[kind] = cls
+    for name in (cls.__name__, kind):
+        _REGISTRY.setdefault(name, cls)
+    return cls
+
+
+def model_class(kind: str) -> type:
+    """The registered model class of ``kind``: ``"Sequential"`` or ``"Functional"``."""
+    try:
+        return _MODEL_CLASSES[kind]
+    except KeyError:
+        raise LookupError(f"No {kind} model class is registered: import rnnkit.models "
+                          "(importing rnnkit does) before building models from configs.") from None
+
+
 def _registry() -> dict[str, type]:
-    if not _REGISTRY:
+    global _BUILTINS_REGISTERED
+    if not _BUILTINS_REGISTERED:
+        _BUILTINS_REGISTERED = True
         from . import __all_layer_classes__
         for cls in __all_layer_classes__:
-            register(cls)
-        # Models are layers too (a Sequential inside a functional model); tf.keras 2 calls
-        # `Model(inputs, outputs)` "Functional" in configs.
-        from ..models import Model, Sequential
-        for cls, name in ((Sequential, None), (Model, None), (Model, "Functional")):
-            _REGISTRY.setdefault(name or cls.__name__, cls)
+            _REGISTRY.setdefault(cls.__name__, cls)  # a class the user registered wins
     return _REGISTRY
 
 

@@ -24,7 +24,7 @@ from .. import eager
 from ..io.saving import SavingMixin
 from ..layers.base import Layer, weights_by_layer
 from ..layers.core import InputLayer
-from ..layers.serialization import deserialize, serialize
+from ..layers.serialization import deserialize, register_model, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
 from ..layers.keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
@@ -634,6 +634,9 @@ class Model(SavingMixin, TrainingMixin, Layer):
         if config.get("trainable") is False:
             model.trainable = False
         return model
+
+
+register_model(Model, "Functional")  # io and deserialize find it through the registry
 
 
 # ---------------------------------------------------------------------- helpers

@@ -15,7 +15,7 @@ import torch
 from ..io.saving import SavingMixin
 from ..layers.base import Layer, shape_tuple, weights_by_layer
 from ..layers.core import InputLayer
-from ..layers.serialization import deserialize, serialize
+from ..layers.serialization import deserialize, register_model, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
 from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
@@ -225,6 +225,9 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
 
 _NOT_BUILT = ("This model has not yet been built. Build the model first by calling `build()` "
               "or by calling the model on a batch of data.")
+
+
+register_model(Sequential, "Sequential")  # io and deserialize find it through the registry
 
 
 def _module_key(name: str) -> str:

@@ -92,7 +92,8 @@ def read_config(path: str) -> dict:
 
 def load_model(path: str) -> Any:
     """A Sequential rebuilt from a file written with ``include_config=True``."""
-    from ..models import Sequential
+    from ..layers.serialization import model_class
+    Sequential = model_class("Sequential")  # noqa: N806
     model = Sequential.from_config(read_config(path))
     load_weights(model, path)
     return model
