@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Callable
 
 
 from .. import backend
+from .._files import atomic_write  # here too as saving.atomic_write, for older callers
 from . import configs, keras_h5, keras_v3, safe_read
 from .compile_config import (compile_from_file, restore_optimizer, saved_compile_config,
                              saved_optimizer_state)
@@ -31,36 +31,6 @@ _H5_SUFFIXES = (".h5", ".hdf5", ".keras2")
 
 def _label(path: Any) -> str:
     return repr(os.fspath(path))
-
-
-# ---------------------------------------------------------------------- atomic writes
-def atomic_write(path: Any, write: Callable[[str], None], overwrite: bool = True) -> None:
-    """Call ``write(temp_path)`` and move the result onto ``path`` only once it is complete.
-
-    The temporary file sits beside ``path`` and ends like it (savers that choose a format by
-    suffix see the right one); it gets the permissions of an ordinary new file."""
-    path = os.fspath(path)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path!r} exists and overwrite=False.")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path),
-                                    dir=directory)
-    os.close(handle)
-    try:
-        write(temp)
-        with open(temp, "rb+") as done:  # on disk before the rename makes it visible
-            os.fsync(done.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
 
 
 def _write_h5(path: Any, fill: Callable[[Any], None], overwrite: bool) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..io.saving import atomic_write  # fsyncs before the rename
+from .._files import atomic_write  # fsyncs before the rename
 
 STATE_KEY = "__state__"
 VERSION = 1

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io.saving import atomic_write
+from .._files import atomic_write
 
 CONFIG_KEY = "__config__"
 
