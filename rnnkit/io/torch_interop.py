@@ -1,6 +1,6 @@
 """rnnkit recurrent layers to and from ``torch.nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``.
 
-The weights go through :mod:`rnnkit.io.weight_maps`. Only the equivalent configurations
+The weights go through :mod:`rnnkit.kernels.torch_layout`. Only the equivalent configurations
 convert: LSTM/GRU with their default activations (``tanh`` and ``sigmoid``), GRU with
 ``reset_after=True``, SimpleRNN with ``tanh`` or ``relu``, one layer, no ``go_backwards``
 outside a Bidirectional. ``Bidirectional(merge_mode="concat")`` maps to
@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import weight_maps
+from ..kernels import torch_layout
 
 _TORCH_CLASSES = {"LSTM": nn.LSTM, "GRU": nn.GRU, "SimpleRNN": nn.RNN}
 
@@ -81,7 +81,7 @@ def to_torch(layer: Any) -> nn.Module:
         for suffix, sub in zip(("", "_reverse"), directions):
             c = sub.cell
             bias = c.bias if c.use_bias else None
-            w_ih, w_hh, b_ih, b_hh = weight_maps.KERAS_TO_TORCH[kind](
+            w_ih, w_hh, b_ih, b_hh = torch_layout.KERAS_TO_TORCH[kind](
                 c.kernel.detach(), c.recurrent_kernel.detach(), None if bias is None else bias.detach())
             getattr(module, f"weight_ih_l0{suffix}").copy_(w_ih)
             getattr(module, f"weight_hh_l0{suffix}").copy_(w_hh)
@@ -125,6 +125,6 @@ def from_torch(module: nn.Module, return_sequences: bool = False, **kwargs: Any)
         if module.bias:
             params += [getattr(module, f"bias_ih_l0{suffix}").detach(),
                        getattr(module, f"bias_hh_l0{suffix}").detach()]
-        kernel, recurrent, bias = weight_maps.TORCH_TO_KERAS[kind](*params)
+        kernel, recurrent, bias = torch_layout.TORCH_TO_KERAS[kind](*params)
         sub.cell.set_weights([w for w in (kernel, recurrent, bias) if w is not None])
     return layer

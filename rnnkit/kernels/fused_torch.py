@@ -1,7 +1,7 @@
 """The fused path through PyTorch's own RNN kernels: ``torch._VF.lstm / gru / rnn_tanh / rnn_relu``.
 
 These are the kernels behind ``nn.LSTM`` and friends: oneDNN for LSTM on the CPU, cuDNN on
-CUDA. The Keras weights are mapped to torch layout by ``rnnkit.io.weight_maps``, which
+CUDA. The Keras weights are mapped to torch layout by ``torch_layout``, which
 keeps them differentiable. The mapped weights are remembered and rebuilt only when a
 parameter changes (its version counter moves), so repeated calls don't re-lay-out them.
 
@@ -15,6 +15,7 @@ from typing import Sequence
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from . import torch_layout
 from .reference import LoopResult
 
 _VF_FUNCTIONS = {"lstm": "lstm", "gru": "gru", "tanh": "rnn_tanh", "relu": "rnn_relu"}
@@ -46,12 +47,9 @@ def torch_weights(cell, kind: str) -> list[torch.Tensor]:
 
 
 def _to_torch_layout(kind: str, kernel, recurrent_kernel, bias) -> list[torch.Tensor]:
-    # The one place that knows the layouts (imported here: io imports the layers).
-    from ..io import weight_maps
-
-    convert = {"lstm": weight_maps.keras_to_torch_lstm, "gru": weight_maps.keras_to_torch_gru,
-               "tanh": weight_maps.keras_to_torch_simple_rnn,
-               "relu": weight_maps.keras_to_torch_simple_rnn}[kind]
+    convert = {"lstm": torch_layout.keras_to_torch_lstm, "gru": torch_layout.keras_to_torch_gru,
+               "tanh": torch_layout.keras_to_torch_simple_rnn,
+               "relu": torch_layout.keras_to_torch_simple_rnn}[kind]
     return [w for w in convert(kernel, recurrent_kernel, bias) if w is not None]
 
 

@@ -1,10 +1,10 @@
-"""Layers to and from torch.nn.LSTM / GRU / RNN, through rnnkit.io.weight_maps."""
+"""Layers to and from torch.nn.LSTM / GRU / RNN, through rnnkit.kernels.torch_layout."""
 import numpy as np
 import pytest
 import torch
 
 from rnnkit import backend
-from rnnkit.io import weight_maps
+from rnnkit.kernels import torch_layout
 from rnnkit.io.torch_interop import from_torch, to_torch
 from rnnkit.layers import GRU, LSTM, Bidirectional, SimpleRNN
 
@@ -61,20 +61,20 @@ def test_weight_maps_round_trip_and_gate_order():
     kernel = rng.normal(size=(5, 3 * units)).astype("float32")
     recurrent = rng.normal(size=(units, 3 * units)).astype("float32")
     bias = rng.normal(size=(2, 3 * units)).astype("float32")
-    w_ih, w_hh, b_ih, b_hh = weight_maps.keras_to_torch_gru(kernel, recurrent, bias)
+    w_ih, w_hh, b_ih, b_hh = torch_layout.keras_to_torch_gru(kernel, recurrent, bias)
     # torch's first block is the reset gate r, Keras's second block.
     np.testing.assert_array_equal(w_ih[:units].numpy(), kernel[:, units:2 * units].T)
     np.testing.assert_array_equal(b_hh[units:2 * units].numpy(), bias[1, :units])
-    k2, r2, b2 = weight_maps.torch_to_keras_gru(w_ih, w_hh, b_ih, b_hh)
+    k2, r2, b2 = torch_layout.torch_to_keras_gru(w_ih, w_hh, b_ih, b_hh)
     for a, b in ((k2, kernel), (r2, recurrent), (b2, bias)):
         np.testing.assert_array_equal(a.numpy(), b)
-    lk, lr, lb = weight_maps.torch_to_keras_lstm(*weight_maps.keras_to_torch_lstm(kernel, recurrent, bias[0]))
+    lk, lr, lb = torch_layout.torch_to_keras_lstm(*torch_layout.keras_to_torch_lstm(kernel, recurrent, bias[0]))
     np.testing.assert_array_equal(lb.numpy(), bias[0])
 
 
 def test_weight_maps_are_differentiable():
     kernel = torch.randn(5, 8, requires_grad=True)
-    w_ih, _, _, _ = weight_maps.keras_to_torch_lstm(kernel, torch.randn(2, 8), torch.randn(8))
+    w_ih, _, _, _ = torch_layout.keras_to_torch_lstm(kernel, torch.randn(2, 8), torch.randn(8))
     w_ih.sum().backward()
     assert kernel.grad is not None and torch.all(kernel.grad == 1)
 
@@ -86,7 +86,7 @@ def test_gru_without_reset_after_is_refused():
                                          r"reset_after=False"):
         to_torch(layer)
     with pytest.raises(ValueError, match="reset_after=False"):
-        weight_maps.keras_to_torch_gru(np.zeros((2, 9)), np.zeros((3, 9)), np.zeros(9), reset_after=False)
+        torch_layout.keras_to_torch_gru(np.zeros((2, 9)), np.zeros((3, 9)), np.zeros(9), reset_after=False)
 
 
 def test_unconvertible_layers_and_modules_are_refused():
