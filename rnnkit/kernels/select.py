@@ -58,18 +58,20 @@ def _name(fn) -> str:
 
 
 def _cell_kind(cell) -> tuple[str, list[str]]:
-    """The torch flavour of ``cell`` and the reasons it has none (empty when it has)."""
-    from ..layers.cells import GRUCell, LSTMCell, SimpleRNNCell
+    """The torch flavour of ``cell`` and the reasons it has none (empty when it has).
 
-    if isinstance(cell, LSTMCell) or isinstance(cell, GRUCell):
+    A cell says which fast kernels know its equations in its ``fast_path`` attribute
+    ("lstm", "gru", "simple_rnn"; rnnkit's cells set it)."""
+    fast_path = getattr(cell, "fast_path", "")
+    if fast_path in ("lstm", "gru"):
         problems = []
         if _name(cell.activation) != "tanh":
             problems.append(f"activation is {_name(cell.activation)!r}, not 'tanh'")
         if _name(cell.recurrent_activation) != "sigmoid":
             problems.append(f"recurrent_activation is {_name(cell.recurrent_activation)!r}, "
                             "not 'sigmoid'")
-        return ("lstm" if isinstance(cell, LSTMCell) else "gru"), problems
-    if isinstance(cell, SimpleRNNCell):
+        return fast_path, problems
+    if fast_path == "simple_rnn":
         name = _name(cell.activation)
         if name in ("tanh", "relu"):
             return name, []

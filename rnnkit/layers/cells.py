@@ -38,6 +38,10 @@ class RecurrentCell(Layer):
 
     n_gates = 1
     _torch_layout = False
+    # The fast kernels that can run this cell's equations (``rnnkit.kernels.select`` reads
+    # it, so the kernels need not know the cell classes): "lstm", "gru", "simple_rnn", or
+    # "" for none. A subclass whose ``step`` computes something else sets "".
+    fast_path = ""
     # Names of the states, in Keras order; the first one is the output.
     state_names: tuple[str, ...] = ("h",)
     _config_keys = ("units", "activation", "use_bias", "kernel_initializer",
@@ -239,6 +243,7 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     _torch_layout = True
+    fast_path = "simple_rnn"
 
     def __init__(self, units: int, activation: Any = "tanh", **kwargs: Any) -> None:
         super().__init__(units, activation=activation, **kwargs)
@@ -264,6 +269,7 @@ class LSTMCell(RecurrentCell):
     n_gates = 4
     state_names = ("h", "c")
     _torch_layout = True
+    fast_path = "lstm"
     _config_keys = ("units", "activation", "recurrent_activation", "use_bias",
                     "kernel_initializer", "recurrent_initializer", "bias_initializer",
                     "unit_forget_bias", "kernel_regularizer", "recurrent_regularizer",
@@ -315,6 +321,7 @@ class GRUCell(RecurrentCell):
     """
 
     n_gates = 3
+    fast_path = "gru"
     _config_keys = ("units", "activation", "recurrent_activation", "use_bias",
                     "kernel_initializer", "recurrent_initializer", "bias_initializer",
                     "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
