@@ -22,14 +22,11 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import native
+from . import loop_chunks, native
+# chunks_backwards is looked up on its module at each call: tests shrink the chunks there
+from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
+                          out_arguments, pointer, project)
 from .reference import LoopResult
-
-# The backward works on chunks of about this many bytes of one (T, B, G·H) buffer: large
-# enough that the per-chunk weight-gradient products have a long inner dimension (K =
-# chunk steps × batch), small enough that the chunk's buffers stay in cache. Measured.
-_CHUNK_BYTES = 1024 * 1024
-
 
 class GRUSequence(torch.autograd.Function):
     """GRU over all steps. ``reset_after=True``: ``b_rec`` is the recurrent bias or None.
@@ -59,7 +56,7 @@ class GRUSequence(torch.autograd.Function):
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
                                        recurrent.data_ptr(), gates.data_ptr(), cand.data_ptr(),
-                                       hs.data_ptr(), _pointer(mask))
+                                       hs.data_ptr(), pointer(mask))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
         else:
@@ -76,7 +73,7 @@ class GRUSequence(torch.autograd.Function):
         hs, recurrent_kernel, gates, cand, x, kernel, mask = ctx.saved_tensors
         steps, batch, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         wants_x, wants_h0 = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        d_out, dh = _incoming(d_out, ctx.last_only)
+        d_out, dh = incoming_gradients(d_out, ctx.last_only)
         d_x = torch.empty_like(x) if wants_x and kernel is not None else None
         d_xw = gates.new_empty(steps, batch, 3 * units) if kernel is None else None
         # a frozen kernel (no gradient wanted) skips its products
@@ -86,14 +83,14 @@ class GRUSequence(torch.autograd.Function):
         d_sums = gates.new_zeros(4 * units)   # column sums of the gradients: the biases'
         use_native = native.usable(gates, recurrent_kernel)
         if use_native:
-            d_out, dh = _native_operands(d_out, dh)
+            d_out, dh = native_operands(d_out, dh)
             recurrent = recurrent_kernel.contiguous()   # orthogonal kernels start as transposes
         elif ctx.reset_after:
             u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
         else:
             u_zr_t = recurrent_kernel[:, :2 * units].t().contiguous()
             u_h_t = recurrent_kernel[:, 2 * units:].t().contiguous()
-        spans = list(_chunks_backwards(steps, batch * 4 * units * gates.element_size()))
+        spans = list(loop_chunks.chunks_backwards(steps, batch * 4 * units * gates.element_size()))
         # Scratch for one chunk, made once and reused: a fresh buffer per chunk would come
         # back from the allocator as fresh pages (page faults) once it is large.
         longest = max((stop - start for start, stop in spans), default=0)
@@ -217,18 +214,10 @@ def _gru_inputs(gates, n, x, kernel, b_in, b_rec, units):
         n.copy_(x[..., 2 * units:])
         return
     rows = x.reshape(-1, x.shape[2])
-    _project(rows, kernel[:, :2 * units], None if bias is None else bias[:2 * units],
+    project(rows, kernel[:, :2 * units], None if bias is None else bias[:2 * units],
              zr.view(-1, 2 * units))
-    _project(rows, kernel[:, 2 * units:], None if bias is None else bias[2 * units:],
+    project(rows, kernel[:, 2 * units:], None if bias is None else bias[2 * units:],
              n.view(-1, units))
-
-
-def _project(rows, kernel, bias, out):
-    """``out = rows @ kernel + bias`` as one product (the bias is added by the GEMM)."""
-    if bias is None:
-        torch.mm(rows, kernel, out=out)
-    else:
-        torch.addmm(bias, rows, kernel, out=out)
 
 
 def _add_bias(values, bias, out):
@@ -238,27 +227,12 @@ def _add_bias(values, bias, out):
         torch.add(values, bias, out=out)
 
 
-def _native_operands(d_out, dh):
-    """The incoming gradients as the C loops read them: rows with unit stride (an expanded
-    gradient, e.g. of ``.sum()``, is materialized) and ``dh`` contiguous, updated in place."""
-    if d_out is not None and d_out.stride(-1) != 1:
-        d_out = d_out.contiguous()
-    return d_out, dh.contiguous()
-
-
-def _out_arguments(d_out, start):
-    """``(pointer to step start's gradient, step stride, row stride)``, or zeros for none."""
-    if d_out is None:
-        return None, 0, 0
-    return d_out[start].data_ptr(), d_out.stride(0), d_out.stride(1)
-
-
 def _native_gru_chunk(reset_after, recurrent, gates, factors, r_slope, d_out, grads, dh,
                       start, stop, last_product, mask):
     """GRU's reverse chain over one chunk in C; ``dh`` is updated in place."""
     library, sgemm = native.loops()
     batch, units = dh.shape
-    out, out_step, out_row = _out_arguments(d_out, start)
+    out, out_step, out_row = out_arguments(d_out, start)
     library.rnnkit_gru_backward_chunk(
         sgemm, stop - start, batch, units, reset_after, recurrent.data_ptr(),
         gates[start].data_ptr(), factors.data_ptr(), r_slope.data_ptr(), out, out_step,
@@ -271,57 +245,15 @@ def _native_simple_chunk(recurrent, slope, d_out, d_pre, dh, start, stop, last_p
     """SimpleRNN's reverse chain over one chunk in C; ``dh`` is updated in place."""
     library, sgemm = native.loops()
     batch, units = dh.shape
-    out, out_step, out_row = _out_arguments(d_out, start)
+    out, out_step, out_row = out_arguments(d_out, start)
     library.rnnkit_simple_backward_chunk(
         sgemm, stop - start, batch, units, recurrent.data_ptr(), slope.data_ptr(), out,
         out_step, out_row, d_pre.data_ptr(), dh.data_ptr(), last_product,
-        None if mask is None else mask[start].data_ptr(), _pointer(scratch))
-
-
-def chunk_weight_gradients(rows, previous, x, kernel, d_recurrent, d_kernel, d_bias, d_x):
-    """Add one chunk's pre-activation gradients ``rows`` (steps·B, G·H) into the gradients
-    of the recurrent kernel (through the chunk's ``previous`` states h_{t-1}), the kernel
-    and bias (through the chunk's inputs ``x``), and write the chunk's input gradient
-    ``d_x``; None skips one. Large products, once per chunk (see ``_chunks_backwards``)."""
-    if d_recurrent is not None:
-        d_recurrent.addmm_(previous.reshape(-1, previous.shape[-1]).t(), rows)
-    if d_kernel is not None:
-        d_kernel.addmm_(x.reshape(-1, x.shape[-1]).t(), rows)
-    if d_bias is not None:
-        d_bias += rows.sum(0)
-    if d_x is not None:
-        torch.mm(rows, kernel.t(), out=d_x.view(-1, x.shape[-1]))
-
-
-def _pointer(tensor):
-    return None if tensor is None else tensor.data_ptr()
+        None if mask is None else mask[start].data_ptr(), pointer(scratch))
 
 
 _MASK_NEEDS_C = ("rnnkit's loops take a mask only in C (select_kernel routes masked calls "
                  "elsewhere when the C loops are unavailable)")
-
-
-def _incoming(d_out: torch.Tensor, last_only: bool):
-    """``(per-step output gradients (T, B, H) or None, the gradient reaching h_T)``.
-
-    With ``last_only`` the loop returned h_T alone: no per-step gradients to add in."""
-    if last_only:
-        return None, d_out.clone()
-    return d_out.transpose(0, 1), torch.zeros_like(d_out[:, 0])
-
-
-def _chunks_backwards(steps: int, bytes_per_step: int, budget: int = _CHUNK_BYTES):
-    """``(start, stop)`` spans of time from the end, each about ``budget`` bytes of one buffer.
-
-    The backward computes its per-step factors a chunk at a time, so that they are still in
-    cache when the step loop reads them (all at once, long sequences spill to memory), and
-    multiplies a chunk's gradients into the weight gradients right after.
-    """
-    size = max(1, min(steps, budget // max(bytes_per_step, 1)))
-    stop = steps
-    while stop > 0:
-        yield max(0, stop - size), stop
-        stop -= size
 
 
 class SimpleRNNSequence(torch.autograd.Function):
@@ -340,12 +272,12 @@ class SimpleRNNSequence(torch.autograd.Function):
         if kernel is None:
             hs[1:] = x
         else:
-            _project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
+            project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
         if native.usable(hs, recurrent_kernel):
             library, sgemm = native.loops()
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
-                                          recurrent.data_ptr(), hs.data_ptr(), _pointer(mask))
+                                          recurrent.data_ptr(), hs.data_ptr(), pointer(mask))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
         else:
@@ -364,7 +296,7 @@ class SimpleRNNSequence(torch.autograd.Function):
         hs, recurrent_kernel, x, kernel, mask = ctx.saved_tensors
         steps, units = hs.shape[0] - 1, hs.shape[2]
         wants_x, wants_h0 = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        d_out, dh = _incoming(d_out, ctx.last_only)
+        d_out, dh = incoming_gradients(d_out, ctx.last_only)
         d_xw = torch.empty_like(hs[1:]) if kernel is None else None
         d_x = torch.empty_like(x) if wants_x and kernel is not None else None
         wants_kernel = kernel is not None and ctx.needs_input_grad[5]
@@ -373,11 +305,11 @@ class SimpleRNNSequence(torch.autograd.Function):
         d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
         use_native = native.usable(hs, recurrent_kernel)
         if use_native:
-            d_out, dh = _native_operands(d_out, dh)
+            d_out, dh = native_operands(d_out, dh)
             recurrent = recurrent_kernel.contiguous()   # orthogonal kernels start as transposes
         else:
             u_t = recurrent_kernel.t().contiguous()   # a plain operand multiplies faster
-        spans = list(_chunks_backwards(steps, hs[0].numel() * hs.element_size()))
+        spans = list(loop_chunks.chunks_backwards(steps, hs[0].numel() * hs.element_size()))
         longest = max((stop - start for start, stop in spans), default=0)
         slope_buffer = hs.new_empty(longest, *hs.shape[1:])   # reused chunk after chunk
         product_scratch = torch.empty_like(dh) if use_native and mask is not None else None

@@ -16,9 +16,10 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import native
-from .fused_loop import (_chunks_backwards, _incoming, _native_operands, _out_arguments,
-                         _pointer, _project, chunk_weight_gradients)
+from . import loop_chunks, native
+# chunks_backwards is looked up on its module at each call: tests shrink the chunks there
+from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
+                          out_arguments, pointer, project)
 
 
 class LSTMSequence(torch.autograd.Function):
@@ -29,7 +30,7 @@ class LSTMSequence(torch.autograd.Function):
     def forward(ctx, x, h0, c0, recurrent_kernel, kernel, bias, mask):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         gates = x.new_empty(steps, batch, 4 * units)
-        _project(x.reshape(-1, x.shape[2]), kernel, bias, gates.view(-1, 4 * units))
+        project(x.reshape(-1, x.shape[2]), kernel, bias, gates.view(-1, 4 * units))
         hs, cs = x.new_empty(steps + 1, batch, units), x.new_empty(steps + 1, batch, units)
         hs[0], cs[0] = h0, c0
         tanh_c = x.new_empty(steps, batch, units)
@@ -37,7 +38,7 @@ class LSTMSequence(torch.autograd.Function):
         recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
         library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
                                     gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
-                                    tanh_c.data_ptr(), _pointer(mask))
+                                    tanh_c.data_ptr(), pointer(mask))
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask)
         return hs[1:].transpose(0, 1), cs[-1]
@@ -48,13 +49,13 @@ class LSTMSequence(torch.autograd.Function):
         x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask = ctx.saved_tensors
         steps, batch, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         wants = ctx.needs_input_grad   # x, h0, c0, recurrent_kernel, kernel, bias, mask
-        d_out, dh = _native_operands(*_incoming(d_out, False))
+        d_out, dh = native_operands(*incoming_gradients(d_out, False))
         dc = d_c_last.contiguous().clone()
         d_x = torch.empty_like(x) if wants[0] else None
         d_recurrent = torch.zeros_like(recurrent_kernel) if wants[3] else None
         d_kernel = torch.zeros_like(kernel) if wants[4] else None
         d_bias = gates.new_zeros(4 * units) if ctx.has_bias and wants[5] else None
-        spans = list(_chunks_backwards(steps, batch * 4 * units * gates.element_size()))
+        spans = list(loop_chunks.chunks_backwards(steps, batch * 4 * units * gates.element_size()))
         longest = max((stop - start for start, stop in spans), default=0)
         grads_buffer = gates.new_empty(longest, batch, 4 * units)   # reused chunk after chunk
         scratch = torch.empty_like(dh) if mask is not None else None
@@ -62,12 +63,12 @@ class LSTMSequence(torch.autograd.Function):
         recurrent = recurrent_kernel.contiguous()
         for start, stop in spans:
             grads = grads_buffer[:stop - start]
-            out, out_step, out_row = _out_arguments(d_out, start)
+            out, out_step, out_row = out_arguments(d_out, start)
             library.rnnkit_lstm_backward_chunk(
                 sgemm, stop - start, batch, units, recurrent.data_ptr(), gates[start].data_ptr(),
                 cs[start].data_ptr(), tanh_c[start].data_ptr(), out, out_step, out_row,
                 grads.data_ptr(), dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1],
-                None if mask is None else mask[start].data_ptr(), _pointer(scratch))
+                None if mask is None else mask[start].data_ptr(), pointer(scratch))
             chunk_weight_gradients(grads.view(-1, 4 * units), hs[start:stop], x[start:stop],
                                    kernel, d_recurrent, d_kernel, d_bias,
                                    None if d_x is None else d_x[start:stop])

@@ -181,11 +181,11 @@ def test_inference_reuses_cached_torch_weights_until_they_change():
 
 @pytest.mark.parametrize("name", ["gru", "gru_v1", "gru_nobias", "simple_tanh", "simple_relu"])
 def test_chunked_backward_equals_reference(name, monkeypatch):
-    from rnnkit.kernels import fused_loop
+    from rnnkit.kernels import loop_chunks
 
-    chunks = fused_loop._chunks_backwards
+    chunks = loop_chunks.chunks_backwards
     # Two or three steps per chunk, so that chunk edges fall inside the 7-step sequence.
-    monkeypatch.setattr(fused_loop, "_chunks_backwards",
+    monkeypatch.setattr(loop_chunks, "chunks_backwards",
                         lambda steps, size: chunks(steps, size, budget=int(2.5 * size)))
     layer, x, h0, _ = _case(name, False, True, False)
     expected = _run(layer, "reference", x, h0, None)
