@@ -15,10 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("bench", help="time rnnkit against torch (and Keras): rnnkit bench --help")
     demo = commands.add_parser("demo", help="run the seed notebook's cells and print what they print")
     demo.add_argument("--seed", type=int, default=0, help="random seed for the weights (default 0)")
-    from .inspect import report as explain_command
+    from .commands import explain as explain_command
     explain_command.add_parser(commands)
-    from .training import cli_train
-    cli_train.add_parser(commands)
+    from .commands import train as train_command
+    train_command.add_parser(commands)
     from .io import cli_commands as file_commands
     file_commands.add_parsers(commands)
     args = parser.parse_args(argv)
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "explain":
         return explain_command.main(args)
     elif args.command == "train":
-        cli_train.run(args)
+        train_command.run(args)
     elif args.command in ("summary", "convert"):
         return file_commands.run(args)
     return 0

@@ -1,4 +1,4 @@
-"""Training: ``TrainingMixin`` (compile/fit/evaluate/predict), progress output, the CLI."""
+"""Training: ``TrainingMixin`` (compile/fit/evaluate/predict), progress output."""
 from .engine import TrainingMixin
 from .progress import Progbar
 

@@ -7,7 +7,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")  # headless, whatever the environment says
 from matplotlib.image import imread  # noqa: E402
 
-from rnnkit.inspect.report import FILES  # noqa: E402
+from rnnkit.commands.explain import FILES  # noqa: E402
 
 
 def test_explain_command_writes_every_png(tmp_path, capsys):

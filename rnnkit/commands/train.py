@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> dict:
     from .. import callbacks, optimizers, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
-    from . import distributed, saving
+    from ..training import distributed, saving
 
     time, values, name = load_values(args.data, args.column)
     test_size = args.test_size if args.test_size is not None else (
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _write_json(path: str, obj: Any) -> None:
-    from .saving import atomic_write
+    from .._files import atomic_write
 
     def write(temp: str) -> None:
         with open(temp, "w", encoding="utf-8") as f:
@@ -220,7 +220,7 @@ def _plots(out: str, name: str, time, values, history: dict, forecast, test_size
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
-    from .saving import atomic_write
+    from .._files import atomic_write
 
     files = {}
     fig, ax = plt.subplots(figsize=(7, 4))

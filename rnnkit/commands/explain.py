@@ -48,8 +48,8 @@ def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
     from .. import backend, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
-    from . import gates, memory, trace
-    from . import plots
+    from ..inspect import gates, memory, trace
+    from ..inspect import plots
 
     write = write or (lambda text: print(text, end=""))
     for name, value in (("steps", steps), ("recall-steps", recall_steps)):
