@@ -155,7 +155,7 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
     if device.type == "cuda" and kind:
-        persistent, why_not = _persistent_route(layer, kind, inputs, mask, training)
+        persistent, why_not = persistent_choice(layer, kind, inputs, mask, training)
         if persistent is not None:
             return persistent
         skipped.append(f"not persistent: {why_not}")
@@ -170,6 +170,72 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     return KernelChoice("reference", "", "; ".join(skipped))
 
 
+def select_kernel_cached(layer, inputs: torch.Tensor, mask: torch.Tensor | None,
+                         training: bool) -> KernelChoice:
+    """``select_kernel`` for a call, remembered on the layer for unmasked calls: their
+    answer depends only on what the key below holds, and calls on small inputs are
+    dominated by such overheads. A masked call is decided afresh (the mask's pattern
+    matters)."""
+    if mask is not None:
+        return select_kernel(layer, inputs, mask, training)
+    # Plain attributes, read directly: this runs every call (RNN keeps its cell in
+    # ``_cell`` too, out of nn.Module's slower lookup).
+    cell = (layer.__dict__.get("_cell") or layer.cell).__dict__
+    device = inputs.device
+    key = (device.type, device.index,  # routing to the persistent kernel is per GPU
+           inputs.shape[0], inputs.dtype, training, torch.is_grad_enabled(),
+           torch.is_autocast_enabled(),  # the persistent kernel's dtype check reads it
+           layer.rnn_kernel, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
+           cell["implementation"], cell["activation"], cell.get("recurrent_activation"),
+           cell.get("reset_after"), cell["use_bias"])
+    cached = layer.__dict__.get("_kernel_cache")
+    if cached is None or cached[0] != key:
+        cached = (key, select_kernel(layer, inputs, None, training))
+        layer.__dict__["_kernel_cache"] = cached
+    return cached[1]
+
+
+def select_bidirectional(forward, backward, inputs: torch.Tensor,
+                         mask: torch.Tensor | None, training: bool) -> KernelChoice:
+    """How a ``Bidirectional`` of ``forward`` and ``backward`` runs: both directions in one
+    bidirectional torch call (``name="torch"``), or each on its own
+    (``name="separate"``: each direction's ``select_kernel`` then decides), with the reason."""
+    def separate(why: str) -> KernelChoice:
+        return KernelChoice("separate", "", why)
+
+    forward_cell, backward_cell = getattr(forward, "cell", None), getattr(backward, "cell", None)
+    kind = _cached_cell_kind(forward_cell)[0] if forward_cell is not None else ""
+    if not kind or type(forward_cell) is not type(backward_cell):
+        return separate("the two directions are not the same rnnkit cell with a fused kernel")
+    if getattr(forward, "rnn_kernel", None) != "auto" \
+            or getattr(backward, "rnn_kernel", None) != "auto":
+        return separate("a direction's rnn_kernel is set")
+    if forward.go_backwards or not backward.go_backwards:
+        return separate("the directions are not one forward and one backward")
+    if forward.stateful or forward.time_major:
+        return separate("a stateful or time-major layer runs each direction on its own")
+    if training and (forward_cell.dropout or backward_cell.dropout):
+        return separate("each direction draws its own dropout mask")
+    if inputs.device.type == "cpu":
+        if kind != "lstm":
+            return separate(f"rnnkit's own {kind} loop beats torch's on the CPU, per direction")
+        if inputs.dtype != torch.float32:
+            return separate("torch 2.13 sends a bidirectional LSTM to oneDNN, which refuses "
+                            f"{inputs.dtype}")
+        if mask is not None and not native_loop_reason(inputs):
+            return separate("rnnkit's C loop runs a masked LSTM faster than torch's packed "
+                            "sequences, per direction")
+    if kind != _cached_cell_kind(backward_cell)[0]:
+        return separate("the two directions have different fused kernels")
+    for layer in (forward, backward):
+        problems = unsupported(layer, "torch", mask, bool(training), inputs.device,
+                               go_backwards=False)
+        if problems:
+            return separate(f"not torch for {layer.name!r}: " + "; ".join(problems))
+    where = "cuDNN" if inputs.device.type == "cuda" else "ATen/oneDNN"
+    return KernelChoice("torch", kind, f"both directions in one fused torch {kind} call ({where})")
+
+
 def native_loop_reason(inputs: torch.Tensor | None = None) -> str:
     """Why rnnkit's loop would run in Python rather than C for these inputs ("" if in C)."""
     if inputs is not None and (inputs.device.type != "cpu" or inputs.dtype != torch.float32):
@@ -177,7 +243,7 @@ def native_loop_reason(inputs: torch.Tensor | None = None) -> str:
     return native.unavailable_reason()
 
 
-def _persistent_route(layer, kind, inputs, mask, training) -> tuple[KernelChoice | None, str]:
+def persistent_choice(layer, kind, inputs, mask, training) -> tuple[KernelChoice | None, str]:
     """The persistent kernel where it runs and was measured faster than cuDNN here; else
     ``(None, why not)``."""
     problems = unsupported(layer, "persistent", mask, training, inputs.device, inputs=inputs)

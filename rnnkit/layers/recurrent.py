@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..kernels import KERNELS, run_fused_loop, run_reference, run_torch, select_kernel
+from ..kernels.select import select_kernel_cached
 from .base import Layer, serialize_value, shape_tuple
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, _flat, \
     _pack_like
@@ -221,7 +222,7 @@ class RNN(Layer):
     def _run_cell(self, inputs, states, mask, training):
         """Run one of rnnkit's cells with the kernel ``select_kernel`` picks."""
         cell = self._cell
-        choice = self._kernel_for(inputs, mask, training)
+        choice = select_kernel_cached(self, inputs, mask, training)
         input_masks = cell.dropout_masks(inputs[:, 0], training) if training else None
         if states is None and training and cell.recurrent_dropout:
             states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
@@ -247,23 +248,6 @@ class RNN(Layer):
             zero_output_for_mask=self.zero_output_for_mask,
             return_sequences=self.return_sequences, input_masks=input_masks,
             recurrent_masks=cell.recurrent_dropout_masks(states[0], training) if training else None)
-
-    def _kernel_for(self, inputs, mask, training):
-        """``select_kernel``, remembered for unmasked calls (its answer then depends on the
-        configuration alone, and calls on small inputs are dominated by such overheads)."""
-        if mask is not None:
-            return select_kernel(self, inputs, mask, training)
-        found = self._cell.__dict__  # plain attributes, read directly: this runs every call
-        key = (inputs.device.type, inputs.shape[0], inputs.dtype, training, torch.is_grad_enabled(),
-               self.rnn_kernel,
-               self.go_backwards, found["dropout"], found["recurrent_dropout"],
-               found["implementation"], found["activation"], found.get("recurrent_activation"),
-               found.get("reset_after"), found["use_bias"])
-        cached = self.__dict__.get("_kernel_cache")
-        if cached is None or cached[0] != key:
-            cached = (key, select_kernel(self, inputs, None, training))
-            self.__dict__["_kernel_cache"] = cached
-        return cached[1]
 
     @property
     def rnn_kernel(self) -> str:

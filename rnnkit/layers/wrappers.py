@@ -223,45 +223,38 @@ class Bidirectional(Layer):
         return self.forward_layer.compute_dtype
 
     def _fused_directions(self, inputs, mask, training, forward_state, backward_state):
-        """Both directions in one bidirectional torch call, when each would run torch's fused
-        kernel anyway (same cell kind, no dropout in training, not stateful); else None."""
+        """Both directions in one bidirectional torch call where ``select_bidirectional``
+        chooses it; else None (each direction runs on its own)."""
         from ..kernels.fused_torch import run_torch_bidirectional
-        from ..kernels.select import _cached_cell_kind, native_loop_reason, unsupported
-        from .cells import RecurrentCell
-        from .recurrent import RNN
 
-        forward, backward = self.forward_layer, self.backward_layer
-        if not (isinstance(forward, RNN) and isinstance(backward, RNN)) \
-                or not isinstance(forward.cell, RecurrentCell) \
-                or type(forward.cell) is not type(backward.cell) \
-                or forward.go_backwards or not backward.go_backwards \
-                or forward.stateful or forward.time_major \
-                or "auto" != forward.rnn_kernel or "auto" != backward.rnn_kernel:
+        choice = self.select_kernel(inputs, mask, training, _as_tensors=False)
+        if choice.name != "torch":
             return None
-        if training and (forward.cell.dropout or backward.cell.dropout):
-            return None  # each direction draws its own dropout mask
+        forward, backward = self.forward_layer, self.backward_layer
         if mask is not None:
             mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
                                    else mask, device=inputs.device).to(torch.bool)
-        device = inputs.device
-        kind, _ = _cached_cell_kind(forward.cell)
-        if device.type == "cpu" and (kind != "lstm" or inputs.dtype != torch.float32
-                                     or (mask is not None and not native_loop_reason(inputs))):
-            # rnnkit's own GRU/SimpleRNN loops beat torch's on the CPU, per direction, and so
-            # do its C loops for a masked LSTM (torch's packed sequences leave oneDNN); and
-            # torch 2.13 sends a bidirectional float64 LSTM to oneDNN, which refuses it.
-            return None
-        if kind != _cached_cell_kind(backward.cell)[0] or any(
-                unsupported(layer, "torch", mask, bool(training), device, go_backwards=False)
-                for layer in (forward, backward)):
-            return None
         return run_torch_bidirectional(
-            forward.cell, backward.cell, kind, inputs,
+            forward.cell, backward.cell, choice.kind, inputs,
             forward_states=None if forward_state is None else forward._as_state_list(
                 forward_state, inputs.shape[0], "initial states"),
             backward_states=None if backward_state is None else backward._as_state_list(
                 backward_state, inputs.shape[0], "initial states"),
             mask=mask, return_sequences=self.return_sequences)
+
+    def select_kernel(self, inputs: Any = None, mask: Any = None, training: bool = False,
+                      _as_tensors: bool = True):
+        """How a call on ``inputs`` (and ``mask``) would run, and why: ``torch`` (both
+        directions in one fused call) or ``separate`` (see each direction's
+        ``select_kernel``)."""
+        from ..kernels.select import select_bidirectional
+
+        x = self.forward_layer._to_tensor(inputs) if _as_tensors else inputs
+        if mask is not None:
+            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
+                                   else mask, device=x.device).to(torch.bool)
+        return select_bidirectional(self.forward_layer, self.backward_layer, x, mask,
+                                    bool(training))
 
     # ------------------------------------------------------------------ states
     @property

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.kernels import native
+from rnnkit.kernels import KernelChoice, native
 from rnnkit.layers import GRU, LSTM, Bidirectional, SimpleRNN
 
 
@@ -46,7 +46,11 @@ def test_fused_bidirectional_lstm_equals_separate_layers(merge_mode, return_sequ
     # a mask with rnnkit's C loops at hand: each direction runs there (torch's packed
     # sequences are slower); else one bidirectional torch call
     expect_fused = mask is None or native.loops() is None
-    assert (layer._fused_directions(x, mask, False, None, None) is not None) == expect_fused
+    choice = layer.select_kernel(x, mask, False)
+    assert (choice.name == "torch") == expect_fused, choice
+    if not expect_fused:
+        assert choice.reason == ("rnnkit's C loop runs a masked LSTM faster than torch's "
+                                 "packed sequences, per direction")
     fused = _outputs(layer, x, mask, initial, separate=False)
     separate = _outputs(layer, x, mask, initial, separate=True)
     assert len(fused) == len(separate)
@@ -58,7 +62,8 @@ def test_float64_on_the_cpu_runs_the_directions_apart():
     layer = Bidirectional(LSTM(4, dtype="float64"))
     x = torch.randn(2, 5, 3, dtype=torch.float64)
     layer(x)
-    assert layer._fused_directions(x, None, False, None, None) is None
+    choice = layer.select_kernel(x)
+    assert choice.name == "separate" and "oneDNN, which refuses torch.float64" in choice.reason
 
 
 def test_cpu_gru_and_simple_rnn_stay_on_rnnkit_loops():
@@ -66,12 +71,29 @@ def test_cpu_gru_and_simple_rnn_stay_on_rnnkit_loops():
     for make in (lambda: GRU(4, return_sequences=True), lambda: SimpleRNN(4)):
         layer = Bidirectional(make())
         layer(x)
-        assert layer._fused_directions(x, None, False, None, None) is None
+        choice = layer.select_kernel(x)
+        assert choice.name == "separate"
+        assert choice.reason.startswith("rnnkit's own ") and "loop beats torch's on the CPU" \
+            in choice.reason
 
 
 def test_dropout_in_training_runs_the_directions_apart():
     layer = Bidirectional(LSTM(4, dropout=0.5))
     x = torch.randn(2, 5, 3)
     layer(x)
-    assert layer._fused_directions(x, None, True, None, None) is None
-    assert layer._fused_directions(x, None, False, None, None) is not None
+    assert layer.select_kernel(x, training=True) \
+        == KernelChoice("separate", "", "each direction draws its own dropout mask")
+    assert layer.select_kernel(x, training=False) == KernelChoice(
+        "torch", "lstm", "both directions in one fused torch lstm call (ATen/oneDNN)")
+
+
+def test_a_forced_kernel_or_a_user_cell_runs_the_directions_apart():
+    x = torch.randn(2, 5, 3)
+    layer = Bidirectional(LSTM(4))
+    layer(x)
+    layer.forward_layer.rnn_kernel = "reference"
+    assert layer.select_kernel(x).reason == "a direction's rnn_kernel is set"
+    layer = Bidirectional(LSTM(4, activation="relu"))
+    layer(x)
+    choice = layer.select_kernel(x)
+    assert choice.name == "separate" and "activation is 'relu', not 'tanh'" in choice.reason

@@ -57,13 +57,13 @@ def test_select_kernel_routes_by_the_table_and_says_why_not(monkeypatch):
     x = torch.randn(1, 5, 4)
     layer(x)
     with torch.no_grad():
-        choice, why_not = select._persistent_route(layer, "gru", x, None, False)
+        choice, why_not = select.persistent_choice(layer, "gru", x, None, False)
         assert choice is None and "no forward timing" in why_not
         row = {"gpu": "NVIDIA H200", "mode": "forward", "cell": "gru", "dtype": "float32",
                "batch": 1, "units": 256, "persistent_ms": 5.0, "cudnn_ms": 24.0}
         monkeypatch.setattr(routing, "_rows", lambda: (row,))
-        choice, _ = select._persistent_route(layer, "gru", x, None, False)
+        choice, _ = select.persistent_choice(layer, "gru", x, None, False)
         assert choice.name == "persistent" and "4.8x faster than cuDNN" in choice.reason
     # with autograd on, only a train timing routes it
-    choice, why_not = select._persistent_route(layer, "gru", x, None, True)
+    choice, why_not = select.persistent_choice(layer, "gru", x, None, True)
     assert choice is None and "no train timing" in why_not
