@@ -1,4 +1,4 @@
-"""What the C-loop wrappers (``fused_loop``'s GRU and SimpleRNN, ``lstm_loop``'s LSTM)
+"""What the C-loop wrappers (``rnnkit_loop``'s GRU and SimpleRNN, ``lstm_loop``'s LSTM)
 share: the input projection written into the loop's buffer, the incoming gradients as the
 C loops read them, and the backward's chunks of time with their weight-gradient products.
 """

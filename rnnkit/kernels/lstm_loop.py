@@ -3,7 +3,7 @@
 Unmasked, torch's oneDNN LSTM is as fast as anything here, so LSTM runs there. With a mask
 torch can only take packed sequences, which on the CPU leave oneDNN for a loop about five
 times slower; this loop takes Keras masks of any pattern at the speed of the unmasked one.
-It works as ``fused_loop``'s GRU does: the input projection is one product written
+It works as ``rnnkit_loop``'s GRU does: the input projection is one product written
 straight into the gates' buffer, each step adds its recurrent product (torch's own MKL
 ``sgemm``) and applies the gates in one fused pass, and the backward sweeps time in
 reverse a chunk at a time, leaving the weight gradients to a few large products per chunk.
@@ -24,7 +24,7 @@ from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_ope
 
 class LSTMSequence(torch.autograd.Function):
     """LSTM over all steps of ``x`` (T, B, D), time-major; ``mask`` (T, B) uint8 or None.
-    Returns ``(outputs (B, T, H), c_T)``: masked steps carry h and c (see ``fused_loop``)."""
+    Returns ``(outputs (B, T, H), c_T)``: masked steps carry h and c (see ``rnnkit_loop``)."""
 
     @staticmethod
     def forward(ctx, x, h0, c0, recurrent_kernel, kernel, bias, mask):

@@ -1,11 +1,11 @@
-"""Which kernel runs a recurrent layer, and why.
+"""Which kernel runs a recurrent layer, and why: the one place that chooses.
 
-Three kernels compute the same thing (``tests/kernels`` holds them equal, forward and
+Four kernels compute the same thing (``tests/kernels`` holds them equal, forward and
 backward):
 
 * ``reference``: the plain loop (``reference.py``); runs every configuration.
 * ``torch``: PyTorch's fused RNN ops (``fused_torch.py``): oneDNN LSTM on the CPU, cuDNN on CUDA.
-* ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``fused_loop.py``);
+* ``rnnkit``: rnnkit's GRU / SimpleRNN loop with a hand-written backward (``rnnkit_loop.py``);
   on the CPU it beats torch's per-op GRU and RNN loops. In float32 its steps run in C
   (``native/``) where a C compiler and torch's MKL are at hand, else in Python. Its LSTM
   loop (``lstm_loop.py``, C only) takes masked LSTMs, which torch runs as slow packed
@@ -17,6 +17,10 @@ backward):
 ``select_kernel`` picks one by configuration, device and mask: ``auto`` takes the fastest
 kernel that supports the configuration. A layer's ``rnn_kernel`` attribute forces a
 kernel; forcing one that cannot run the configuration raises with the reasons.
+``select_kernel_cached`` remembers the choice per layer for unmasked calls, and
+``select_bidirectional`` decides whether a ``Bidirectional`` runs both directions in one
+torch call. A cell names the equations it computes in ``fast_path``; this module imports
+no layer.
 """
 from __future__ import annotations
 
@@ -33,8 +37,12 @@ KERNELS = ("auto", "reference", "torch", "rnnkit", "persistent")
 
 @dataclass(frozen=True)
 class KernelChoice:
-    name: str        # "reference", "torch" or "rnnkit"
-    kind: str        # the torch flavour: "lstm", "gru", "tanh", "relu" ("" for reference)
+    # "reference", "torch", "rnnkit" or "persistent" (for a Bidirectional: "torch", both
+    # directions in one call, or "separate")
+    name: str
+    # the equations the chosen kernel runs, for every kernel but the reference loop:
+    # "lstm", "gru", or SimpleRNN's activation "tanh" / "relu" ("" for the reference loop)
+    kind: str
     reason: str
 
     def __str__(self) -> str:
@@ -58,7 +66,8 @@ def _name(fn) -> str:
 
 
 def _cell_kind(cell) -> tuple[str, list[str]]:
-    """The torch flavour of ``cell`` and the reasons it has none (empty when it has).
+    """The kernel kind of ``cell`` (see ``KernelChoice.kind``) and the reasons no fast
+    kernel runs it (empty when one can).
 
     A cell says which fast kernels know its equations in its ``fast_path`` attribute
     ("lstm", "gru", "simple_rnn"; rnnkit's cells set it)."""

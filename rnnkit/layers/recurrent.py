@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..kernels import KERNELS, run_fused_loop, run_reference, run_torch, select_kernel
+from ..kernels import KERNELS, run_rnnkit_loop, run_reference, run_torch, select_kernel
 from ..kernels.select import select_kernel_cached
 from .base import Layer, serialize_value, shape_tuple
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, _flat, \
@@ -239,10 +239,10 @@ class RNN(Layer):
                                   go_backwards=self.go_backwards,
                                   return_sequences=self.return_sequences)
         if choice.name == "rnnkit":
-            return run_fused_loop(cell, choice.kind, inputs, states,
-                                  go_backwards=self.go_backwards,
-                                  return_sequences=self.return_sequences, input_masks=input_masks,
-                                  mask=mask, zero_output_for_mask=self.zero_output_for_mask)
+            return run_rnnkit_loop(cell, choice.kind, inputs, states,
+                                   go_backwards=self.go_backwards,
+                                   return_sequences=self.return_sequences, input_masks=input_masks,
+                                   mask=mask, zero_output_for_mask=self.zero_output_for_mask)
         return run_reference(
             cell, inputs, states, mask=mask, go_backwards=self.go_backwards,
             zero_output_for_mask=self.zero_output_for_mask,

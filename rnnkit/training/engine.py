@@ -7,7 +7,10 @@ the loss, and stateful metrics averaged over the epoch. The numbers logged per e
 sample-weighted means over the epoch (``loss`` includes the regularisation), validation runs
 in inference mode after each epoch and logs ``val_*``.
 
-The model is any rnnkit ``Layer`` (an ``nn.Module``): ``class Sequential(TrainingMixin, Layer)``.
+The model is any rnnkit ``Layer`` (an ``nn.Module``) with one or more outputs: rnnkit's
+models are ``class Sequential(SavingMixin, TrainingMixin, Layer)`` and ``class
+Model(SavingMixin, TrainingMixin, Layer)`` (``rnnkit.models``, which this package does not
+import).
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
+from rnnkit.kernels.rnnkit_loop import GRUSequence, SimpleRNNSequence
 
 F64 = dict(dtype=torch.float64)
 

@@ -7,7 +7,7 @@ import torch
 
 from rnnkit.kernels import select_kernel
 from rnnkit.kernels import native
-from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
+from rnnkit.kernels.rnnkit_loop import GRUSequence, SimpleRNNSequence
 from rnnkit.layers import GRU, LSTM, SimpleRNN
 
 LAYERS = {

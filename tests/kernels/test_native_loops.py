@@ -1,6 +1,6 @@
 """The C time loops (``rnnkit.kernels.native``) against the Python loops and float64.
 
-The C loops only run float32 on the CPU: each case runs ``fused_loop``'s functions in
+The C loops only run float32 on the CPU: each case runs ``rnnkit_loop``'s functions in
 float32 twice, with the C loops and with the Python loops, and in float64 (always the
 Python loops) as the reference, forward and backward.
 """
@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from rnnkit.kernels import native
-from rnnkit.kernels.fused_loop import GRUSequence, SimpleRNNSequence
+from rnnkit.kernels.rnnkit_loop import GRUSequence, SimpleRNNSequence
 
 
 def _native_expected() -> bool:

@@ -10,7 +10,7 @@ into a per-user cache (``$RNNKIT_CACHE`` or ``~/.cache/rnnkit``), keyed by the s
 hash; the build is written beside and renamed into place, so concurrent first uses don't
 see half a library. Where there is no compiler, no exported ``sgemm_`` (a torch built
 without MKL), no writable cache, or ``RNNKIT_NATIVE=0``, ``loops()`` returns None with the
-reason in ``unavailable_reason()`` and ``fused_loop`` runs its Python loops instead: the
+reason in ``unavailable_reason()`` and ``rnnkit_loop`` runs its Python loops instead: the
 same results to float32 rounding.
 """
 from __future__ import annotations

@@ -1,12 +1,12 @@
 /* rnnkit's GRU and SimpleRNN time loops in C, float32, for the CPU.
 
-   The Python loops of fused_loop.py spend, per step, a few microseconds of dispatch on
+   The Python loops of rnnkit_loop.py spend, per step, a few microseconds of dispatch on
    each of five or six small ops around the recurrent product (and torch.tanh is slow on
    some CPUs). Here one call runs every step: the recurrent product through the same BLAS
    sgemm that torch.mm calls (its address is passed in by the loader: torch's own MKL),
    the gate math fused into one pass over each step's rows.
 
-   Layouts are those of fused_loop.py (see GRUSequence's docstring), all row-major and
+   Layouts are those of rnnkit_loop.py (see GRUSequence's docstring), all row-major and
    contiguous unless a leading dimension says otherwise:
      gates (T, B, 3H) [z | r | c], cand (T, B, H) n, hs (T+1, B, H) h_0..h_T,
      recurrent (H, 3H) for GRU, (H, H) for SimpleRNN;

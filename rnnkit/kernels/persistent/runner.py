@@ -21,7 +21,7 @@ def interpreting() -> bool:
 
 
 def persistent_cell(cell, kind: str) -> str:
-    """The plan's cell name for a cell whose torch flavour is ``kind``."""
+    """The plan's cell name for a cell whose kernel kind (``KernelChoice.kind``) is ``kind``."""
     if kind == "gru" and not cell.reset_after:
         return "gru_reset_before"
     return kind

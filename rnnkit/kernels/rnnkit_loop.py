@@ -344,9 +344,9 @@ class SimpleRNNSequence(torch.autograd.Function):
         return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias, None
 
 
-def run_fused_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
-                   return_sequences: bool = True, input_masks=None, mask=None,
-                   zero_output_for_mask: bool = False):
+def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
+                    return_sequences: bool = True, input_masks=None, mask=None,
+                    zero_output_for_mask: bool = False):
     """Run a GRU (``kind="gru"``), SimpleRNN (``"tanh"``/``"relu"``) or LSTM (``"lstm"``, C
     loop only) cell over ``inputs``.
 
