@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Callable
 
-
-from .. import backend
+from .. import _files, backend
 from . import configs, keras_h5, keras_v3, safe_read
 from .compile_config import (compile_from_file, restore_optimizer, saved_compile_config,
                              saved_optimizer_state)
@@ -34,33 +32,8 @@ def _label(path: Any) -> str:
 
 
 # ---------------------------------------------------------------------- atomic writes
-def atomic_write(path: Any, write: Callable[[str], None], overwrite: bool = True) -> None:
-    """Call ``write(temp_path)`` and move the result onto ``path`` only once it is complete.
-
-    The temporary file sits beside ``path`` and ends like it (savers that choose a format by
-    suffix see the right one); it gets the permissions of an ordinary new file."""
-    path = os.fspath(path)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path!r} exists and overwrite=False.")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=".tmp-", suffix="-" + os.path.basename(path),
-                                    dir=directory)
-    os.close(handle)
-    try:
-        write(temp)
-        with open(temp, "rb+") as done:  # on disk before the rename makes it visible
-            os.fsync(done.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+# (permissions, symlinks, stale temp files and full disks: see rnnkit._files.atomic)
+atomic_write = _files.atomic_write
 
 
 def _write_h5(path: Any, fill: Callable[[Any], None], overwrite: bool) -> None:
@@ -168,11 +141,17 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False,
     kind = safe_read.file_kind(filepath)
     with safe_read.library_errors(label):
         if kind == "zip":
-            _, weights = keras_v3.read_archive(filepath, label)
+            with keras_v3.Archive(filepath, label) as archive:
+                weights = archive.weights_source(keras_v3.member_limit(model),
+                                                 f"model {model.name!r}")
             with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
+                safe_read.set_budget(handle, safe_read.model_budget(model),
+                                     f"the weights of model {model.name!r}")
                 plan = _weights_plan(model, handle, label)
         elif kind == "hdf5":
             with safe_read.open_h5(filepath, label) as handle:
+                safe_read.set_budget(handle, safe_read.model_budget(model),
+                                     f"the weights of model {model.name!r}")
                 plan = _weights_plan(model, handle, label, by_name, skip_mismatch)
         else:
             raise FileFormatError(f"{label} is neither an HDF5 weights file nor a .keras archive.")
@@ -191,16 +170,18 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     optimizer state). ``safe_mode`` is accepted for Keras compatibility: loading is always safe.
     """
     label = _label(filepath)
-    if os.path.isdir(filepath):
-        raise FileFormatError(f"{label} is a directory (a TensorFlow SavedModel?); rnnkit reads "
-                              ".keras archives and .h5 files.")
-    kind = safe_read.file_kind(filepath)
-    if kind == "zip":
-        config, weights = keras_v3.read_archive(filepath, label)
+    kind = safe_read.model_file_kind(filepath, label)  # a regular file, or a clear refusal
+    if kind == "keras":
+        with keras_v3.Archive(filepath, label) as archive:
+            config = archive.config
+            meta = _meta_model(config, label, custom_objects)
+            weights = archive.weights_source(keras_v3.member_limit(meta),
+                                             "the model its config describes")
         with safe_read.library_errors(label), \
                 safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
-            model = _build_and_load(config, handle, label, custom_objects)
-            state = _read_state(keras_v3.read_optimizer_vars, handle, label) if compile else None
+            model = _build_and_load(config, handle, label, custom_objects, meta)
+            state = _read_state(keras_v3.read_optimizer_vars, handle, label, model) \
+                if compile else None
         if compile and isinstance(config, dict):
             compile_from_file(model, config.get("compile_config"), label)
             restore_optimizer(model, state, "keras3", label)
@@ -214,7 +195,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             config = safe_read.parse_json(text, f"{label}: model_config")
             model = _build_and_load(config, handle, label, custom_objects)
             training = safe_read.read_text_attribute(handle, "training_config") if compile else None
-            state = _read_state(keras_h5.read_optimizer_weights, handle, label) \
+            state = _read_state(keras_h5.read_optimizer_weights, handle, label, model) \
                 if training is not None else None
         if training is not None:
             try:
@@ -226,13 +207,19 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             compile_from_file(model, training_config, label)
             restore_optimizer(model, state, "keras2", label)
         return model
+    if kind == "npz":
+        from . import native
+        return native.load_model(filepath)
     raise FileFormatError(f"{label} is not a Keras model file (neither a .keras ZIP archive "
-                          "nor an HDF5 file).")
+                          "nor an HDF5 file) nor an rnnkit .npz file.")
 
 
-def _read_state(read: Callable, handle: Any, label: str) -> Any:
+def _read_state(read: Callable, handle: Any, label: str, model: Any) -> Any:
     """The file's optimizer state, or ``None`` with a warning where it cannot be read: a
-    damaged optimizer part never stops the model (already loaded) from loading."""
+    damaged optimizer part never stops the model (already loaded) from loading. Its arrays
+    may take at most what an optimizer's slots for ``model`` can (four per weight)."""
+    safe_read.set_budget(handle, safe_read.model_budget(model, factor=4),
+                         f"an optimizer's state for model {model.name!r}")
     try:
         return read(handle, label)
     except FileFormatError as error:
@@ -247,7 +234,8 @@ def read_config(filepath: Any) -> dict:
     label = _label(filepath)
     kind = safe_read.file_kind(filepath)
     if kind == "zip":
-        config, _ = keras_v3.read_archive(filepath, label)
+        with keras_v3.Archive(filepath, label) as archive:
+            config = archive.config
     elif kind == "hdf5":
         with safe_read.library_errors(label), safe_read.open_h5(filepath, label) as handle:
             text = safe_read.read_text_attribute(handle, "model_config")
@@ -259,12 +247,21 @@ def read_config(filepath: Any) -> dict:
     return configs.screen_config(config, label)
 
 
-def _build_and_load(config: Any, handle: Any, label: str, custom_objects: dict | None) -> Any:
-    # First on the meta device: the config's layer sizes are checked against the arrays the
-    # file really stores before a single real weight is allocated. Its automatic names
-    # (cells: ``lstm_cell``) are given back, so the real model gets the ones Keras gave.
+def _meta_model(config: Any, label: str, custom_objects: dict | None) -> Any:
+    """The model ``config`` describes, on the meta device (no memory). Its automatic names
+    (cells: ``lstm_cell``) are given back, so the real model gets the ones Keras gave."""
     with backend.names_given_back():
-        meta = configs.model_from_config(config, label, custom_objects, meta=True)
+        return configs.model_from_config(config, label, custom_objects, meta=True)
+
+
+def _build_and_load(config: Any, handle: Any, label: str, custom_objects: dict | None,
+                    meta: Any = None) -> Any:
+    # First on the meta device: the config's layer sizes are checked against the arrays the
+    # file really stores before a single real weight is allocated, and the arrays read may
+    # not add up to more than the meta model's weights (the file's byte budget).
+    if meta is None:
+        meta = _meta_model(config, label, custom_objects)
+    safe_read.set_budget(handle, safe_read.model_budget(meta), "the model its config describes")
     plan = _weights_plan(meta, handle, label)
     check_plan(plan, label)
     position = {id(p): i for i, p in enumerate(meta.weights)}
