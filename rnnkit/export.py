@@ -33,7 +33,7 @@ def onnx(model: Any, path: Any, sequence_length: int | None = None, opset_versio
     when the first layer is an ``Embedding`` — and its output ``"output"``; the batch axis is
     dynamic.
     """
-    from .io.saving import atomic_write
+    from ._files import atomic_write
     from .layers.core import Embedding
 
     if not getattr(model, "built", False):

@@ -42,7 +42,7 @@ def _figure(**kwargs: Any) -> Any:
 
 def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 100) -> str:
     """Write ``fig`` as a PNG at ``path`` atomically (a temporary file, then a rename)."""
-    from ..io.saving import atomic_write
+    from .._files import atomic_write
 
     path = os.fspath(path)
     atomic_write(path, lambda temp: fig.savefig(temp, format="png", dpi=dpi,

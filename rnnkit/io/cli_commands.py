@@ -18,8 +18,9 @@ from .errors import FileFormatError
 
 
 def add_parsers(commands: Any) -> None:
-    summary = commands.add_parser("summary", help="print the Keras summary of a .keras/.h5 file")
-    summary.add_argument("file", help="a .keras archive or a tf.keras .h5 file")
+    summary = commands.add_parser("summary",
+                                  help="print the Keras summary of a .keras/.h5/.npz file")
+    summary.add_argument("file", help="a .keras archive, a tf.keras .h5 file or an rnnkit .npz")
     summary.add_argument("--line-length", type=int, default=None, help="table width (Keras's)")
     convert = commands.add_parser("convert", help="convert between .keras, .h5 and .weights.h5")
     convert.add_argument("input", help="a .keras or .h5 model file (or weights with --like)")
@@ -48,7 +49,15 @@ def summarize_file(path: Any, print_fn: Callable[[str], Any] = print,
     from .saving import load_model
 
     label = repr(str(path))
-    if safe_read.file_kind(path) == "hdf5":
+    kind = "npz" if str(path).endswith(".safetensors") else safe_read.model_file_kind(path, label)
+    if kind == "npz":
+        from . import native
+        lines = []
+        if native.summarize(path, lines.append):
+            for line in lines:
+                print_fn(line)
+            return
+    if kind == "hdf5":
         lines: list[str] = []
         with safe_read.library_errors(label), safe_read.open_h5(path, label) as handle:
             if safe_read.read_attribute(handle, "model_config") is None:

@@ -4,7 +4,8 @@ Formats, chosen by the file name as Keras does:
 
 - ``.keras``: a Keras 3 archive (``config.json`` + ``model.weights.h5``), loadable by Keras 3;
 - ``.h5`` / ``.hdf5``: the tf.keras 2 HDF5 layout, loadable by tf.keras 2 (and Keras 3);
-- ``save_weights("x.weights.h5")``: the Keras 3 weights layout; any other ``.h5``: tf.keras 2's.
+- ``save_weights("x.weights.h5")``: the Keras 3 weights layout; any other ``.h5``: tf.keras 2's;
+- ``.npz`` (or ``.safetensors``): rnnkit's own pickle-free files (``rnnkit.io.native``).
 
 ``load_weights`` reads all of these (and tf.keras 2.12's ``.weights.h5``), recognising the
 file by its content rather than its name. Every write goes to a temporary file in the same
@@ -18,7 +19,7 @@ import os
 from typing import Any, Callable
 
 from .. import _files, backend
-from . import configs, keras_h5, keras_v3, safe_read
+from . import configs, keras_h5, keras_v3, native, safe_read
 from .compile_config import (compile_from_file, restore_optimizer, saved_compile_config,
                              saved_optimizer_state)
 from .errors import FileFormatError
@@ -57,6 +58,9 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
     if not model.built:
         raise ValueError(f"Model {model.name!r} has not been built yet, so it has no weights to "
                          "save. Build it (model.build(input_shape)) or call it on data first.")
+    if fmt == "npz":
+        native.save_weights(model, path, include_config=True, overwrite=overwrite)
+        return
     keras_fmt = "keras3" if fmt == "keras" else "keras2"
     compile_config = saved_compile_config(model, keras_fmt) if include_optimizer else None
     state = saved_optimizer_state(model, keras_fmt) if compile_config is not None else None
@@ -85,14 +89,19 @@ def _model_format(path: str, save_format: str | None) -> str:
         return "keras"
     if save_format in ("h5", "hdf5"):
         return "h5"
+    if save_format == "npz":
+        return "npz"
     if save_format is not None:
-        raise ValueError(f"Unknown save_format {save_format!r}; rnnkit writes 'keras' or 'h5'.")
+        raise ValueError(f"Unknown save_format {save_format!r}; rnnkit writes 'keras', 'h5' "
+                         "or 'npz'.")
     if path.endswith(".keras"):
         return "keras"
     if path.endswith(_H5_SUFFIXES):
         return "h5"
+    if path.endswith(native.SUFFIXES):
+        return "npz"
     raise ValueError(f"Invalid filepath extension for saving: {path!r}. Please use '.keras' "
-                     "(Keras 3 archive) or '.h5' (tf.keras 2 HDF5).")
+                     "(Keras 3 archive), '.h5' (tf.keras 2 HDF5) or '.npz' (rnnkit's own).")
 
 
 def _warn_keras3_differences(config: dict) -> None:
@@ -110,13 +119,15 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True,
     path = os.fspath(filepath)
     if not model.built:
         raise ValueError(f"Model {model.name!r} has no weights yet: build it before save_weights.")
-    if save_format == "keras" or (save_format is None and path.endswith(".weights.h5")):
+    if save_format == "npz" or (save_format is None and path.endswith(native.SUFFIXES)):
+        native.save_weights(model, path, overwrite=overwrite)
+    elif save_format == "keras" or (save_format is None and path.endswith(".weights.h5")):
         _write_h5(path, lambda h: keras_v3.write_vars(h, model), overwrite)
     elif save_format in ("h5", "hdf5") or (save_format is None and path.endswith(_H5_SUFFIXES)):
         _write_h5(path, lambda h: keras_h5.write_weights(h, model), overwrite)
     else:
         raise ValueError(f"Invalid filepath for save_weights: {path!r}. Use '.weights.h5' (Keras 3 "
-                         "layout) or '.h5' (tf.keras 2 layout).")
+                         "layout), '.h5' (tf.keras 2 layout) or '.npz' (rnnkit's own).")
 
 
 # ---------------------------------------------------------------------- loading
@@ -138,9 +149,15 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False,
     if not model.built:
         raise ValueError(f"Model {model.name!r} has not been built yet: build it "
                          "(model.build(input_shape)) before load_weights, so its weights exist.")
-    kind = safe_read.file_kind(filepath)
+    if os.fspath(filepath).endswith(".safetensors"):
+        native.load_weights(model, filepath)
+        return
+    kind = safe_read.model_file_kind(filepath, label)
+    if kind == "npz":
+        native.load_weights(model, filepath)
+        return
     with safe_read.library_errors(label):
-        if kind == "zip":
+        if kind == "keras":
             with keras_v3.Archive(filepath, label) as archive:
                 weights = archive.weights_source(keras_v3.member_limit(model),
                                                  f"model {model.name!r}")
@@ -154,7 +171,8 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False,
                                      f"the weights of model {model.name!r}")
                 plan = _weights_plan(model, handle, label, by_name, skip_mismatch)
         else:
-            raise FileFormatError(f"{label} is neither an HDF5 weights file nor a .keras archive.")
+            raise FileFormatError(f"{label} is neither an HDF5 weights file, a .keras archive "
+                                  "nor an rnnkit .npz file.")
     apply_plan(plan, label)
 
 
@@ -170,6 +188,8 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
     optimizer state). ``safe_mode`` is accepted for Keras compatibility: loading is always safe.
     """
     label = _label(filepath)
+    if os.fspath(filepath).endswith(".safetensors"):
+        return native.load_model(filepath)
     kind = safe_read.model_file_kind(filepath, label)  # a regular file, or a clear refusal
     if kind == "keras":
         with keras_v3.Archive(filepath, label) as archive:
@@ -232,8 +252,10 @@ def _read_state(read: Callable, handle: Any, label: str, model: Any) -> Any:
 def read_config(filepath: Any) -> dict:
     """The (screened) model config of a ``.keras`` or full-model ``.h5`` file."""
     label = _label(filepath)
-    kind = safe_read.file_kind(filepath)
-    if kind == "zip":
+    kind = safe_read.model_file_kind(filepath, label)
+    if kind == "npz":
+        config = native._wrapped(native.read_config(filepath))
+    elif kind == "keras":
         with keras_v3.Archive(filepath, label) as archive:
             config = archive.config
     elif kind == "hdf5":
@@ -283,14 +305,16 @@ class SavingMixin:
 
     def save(self, filepath: Any, overwrite: bool = True, save_format: str | None = None,
              include_optimizer: bool = True, **kwargs: Any) -> None:
-        """Save config and weights: ``.keras`` (Keras 3 archive) or ``.h5`` (tf.keras 2); a
-        compiled model's compile config and optimizer state too (``include_optimizer``)."""
+        """Save config and weights: ``.keras`` (Keras 3 archive), ``.h5`` (tf.keras 2) or
+        ``.npz`` (rnnkit's own, config and weights only); for the Keras formats a compiled
+        model's compile config and optimizer state too (``include_optimizer``)."""
         save_model(self, filepath, overwrite=overwrite, save_format=save_format,
                    include_optimizer=include_optimizer)
 
     def save_weights(self, filepath: Any, overwrite: bool = True,
                      save_format: str | None = None, options: Any = None) -> None:
-        """``.weights.h5`` (Keras 3 layout) or ``.h5`` (tf.keras 2 layout)."""
+        """``.weights.h5`` (Keras 3 layout), ``.h5`` (tf.keras 2 layout) or ``.npz``
+        (rnnkit's own, also ``.safetensors``)."""
         save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
 
     def export(self, filepath: Any, format: str = "onnx", **kwargs: Any) -> str:
@@ -303,5 +327,5 @@ class SavingMixin:
 
     def load_weights(self, filepath: Any, by_name: bool = False, skip_mismatch: bool = False,
                      options: Any = None) -> None:
-        """Load weights from any tf.keras 2 / Keras 3 weights or model file."""
+        """Load weights from any tf.keras 2 / Keras 3 weights or model file, or rnnkit's .npz."""
         load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)

@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> dict:
     from .. import callbacks, optimizers, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
-    from . import distributed, saving
+    from . import distributed
 
     time, values, name = load_values(args.data, args.column)
     test_size = args.test_size if args.test_size is not None else (
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> dict:
 
     os.makedirs(args.out, exist_ok=True)
     weights_path = os.path.join(args.out, "model.weights.npz")
-    saving.save_weights(model, weights_path, include_config=True)
+    model.save(weights_path)  # rnnkit's .npz: config and weights (rnnkit.io.native)
     report = {
         "data": name, "layer": LAYERS[args.layer], "units": args.units, "window": window,
         "epochs_run": len(history.epoch), "test_size": test_size,
@@ -207,7 +207,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _write_json(path: str, obj: Any) -> None:
-    from .saving import atomic_write
+    from .._files import atomic_write
 
     def write(temp: str) -> None:
         with open(temp, "w", encoding="utf-8") as f:
@@ -220,7 +220,7 @@ def _plots(out: str, name: str, time, values, history: dict, forecast, test_size
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
 
-    from .saving import atomic_write
+    from .._files import atomic_write
 
     files = {}
     fig, ax = plt.subplots(figsize=(7, 4))
