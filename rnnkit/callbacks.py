@@ -302,15 +302,12 @@ class ModelCheckpoint(Callback):
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        from .training import saving
         keras_format = path.endswith((".h5", ".hdf5", ".keras"))
-        method = getattr(self.model, "save_weights" if self.save_weights_only else "save", None)
+        # any other name: rnnkit's own file (.npz unless it ends in .safetensors)
+        native = None if keras_format or path.endswith(".safetensors") else "npz"
+        method = getattr(self.model, "save_weights" if self.save_weights_only else "save")
         try:
-            if keras_format and method is not None:
-                method(path)  # rnnkit.io's savers write atomically
-            else:
-                saving.save_weights(self.model, path,
-                                    include_config=not self.save_weights_only)
+            method(path, save_format=native)  # the model's savers (rnnkit.io) write atomically
         except OSError as e:  # disk full, permission denied: say what was being saved
             kept = " The previous file there is unchanged." if os.path.exists(path) else ""
             raise OSError(e.errno, f"ModelCheckpoint: could not save epoch {epoch + 1} to "

@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> dict:
     from .. import callbacks, optimizers, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
-    from ..training import distributed, saving
+    from ..training import distributed
 
     time, values, name = load_values(args.data, args.column)
     test_size = args.test_size if args.test_size is not None else (
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> dict:
 
     os.makedirs(args.out, exist_ok=True)
     weights_path = os.path.join(args.out, "model.weights.npz")
-    saving.save_weights(model, weights_path, include_config=True)
+    model.save(weights_path)  # rnnkit's .npz: config and weights (rnnkit.io.native)
     report = {
         "data": name, "layer": LAYERS[args.layer], "units": args.units, "window": window,
         "epochs_run": len(history.epoch), "test_size": test_size,

@@ -12,12 +12,15 @@ import argparse
 import sys
 from typing import Any, Callable
 
+import numpy as np
+
 from .errors import FileFormatError
 
 
 def add_parsers(commands: Any) -> None:
-    summary = commands.add_parser("summary", help="print the Keras summary of a .keras/.h5 file")
-    summary.add_argument("file", help="a .keras archive or a tf.keras .h5 file")
+    summary = commands.add_parser("summary",
+                                  help="print the Keras summary of a .keras/.h5/.npz file")
+    summary.add_argument("file", help="a .keras archive, a tf.keras .h5 file or an rnnkit .npz")
     summary.add_argument("--line-length", type=int, default=None, help="table width (Keras's)")
     convert = commands.add_parser("convert", help="convert between .keras, .h5 and .weights.h5")
     convert.add_argument("input", help="a .keras or .h5 model file (or weights with --like)")
@@ -46,7 +49,15 @@ def summarize_file(path: Any, print_fn: Callable[[str], Any] = print,
     from .saving import load_model
 
     label = repr(str(path))
-    if safe_read.file_kind(path) == "hdf5":
+    kind = "npz" if str(path).endswith(".safetensors") else safe_read.model_file_kind(path, label)
+    if kind == "npz":
+        from . import native
+        lines = []
+        if native.summarize(path, lines.append):
+            for line in lines:
+                print_fn(line)
+            return
+    if kind == "hdf5":
         lines: list[str] = []
         with safe_read.library_errors(label), safe_read.open_h5(path, label) as handle:
             if safe_read.read_attribute(handle, "model_config") is None:
@@ -60,26 +71,43 @@ def summarize_file(path: Any, print_fn: Callable[[str], Any] = print,
 
 
 def _print_weights_table(handle: Any, label: str, print_fn: Callable[[str], Any]) -> None:
-    """A weights-only file: what it stores, layer by layer."""
+    """A weights-only file: what it stores, layer by layer (shapes only: nothing is read)."""
     from . import keras_h5, safe_read
 
     print_fn(f"{label}: weights only (no architecture); stored arrays:")
     total = 0
     root = keras_h5.weights_root(handle)
     if keras_h5.is_legacy_weights_root(root):
-        for name, arrays in keras_h5.read_saved_layers(root, label):
-            count = sum(a.size for a in arrays)
+        for layer in keras_h5.saved_layers(root, label):
+            shapes = keras_h5.layer_shapes(layer)
+            count = sum(int(np.prod(s, dtype=np.int64)) for s in shapes)
             total += count
-            shapes = ", ".join(str(tuple(a.shape)) for a in arrays) or "no weights"
-            print_fn(f"  {name}: {shapes}  ({count:,} params)")
+            text = ", ".join(str(s) for s in shapes) or "no weights"
+            print_fn(f"  {layer.name}: {text}  ({count:,} params)")
     else:
-        def visit(name: str, obj: Any) -> None:
+        from h5py import h5o
+
+        budget = [100_000]  # objects listed at most: a file cannot make the walk endless
+        seen: set[int] = set()  # hard links can make cycles: each group is listed once
+
+        def visit(group: Any, prefix: str) -> None:
             nonlocal total
-            if not safe_read.is_group(obj):
-                array = safe_read.read_array(obj, name)
-                total += array.size
-                print_fn(f"  {name}: {tuple(array.shape)}")
-        handle.visititems(visit)
+            address = h5o.get_info(group.id).addr
+            if address in seen or prefix.count("/") > 64:
+                return
+            seen.add(address)
+            for name in sorted(safe_read.child_names(group, repr(group.name))):
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise FileFormatError(f"{label}: more than 100000 objects (corrupt or hostile).")
+                child = safe_read.get_child(group, name, f"{prefix}{name}")
+                if safe_read.is_group(child):
+                    visit(child, f"{prefix}{name}/")
+                else:
+                    shape = safe_read.dataset_shape(child, f"{prefix}{name}")
+                    total += int(np.prod(shape, dtype=np.int64))
+                    print_fn(f"  {prefix}{name}: {shape}")
+        visit(handle, "")
     print_fn(f"Total params: {total:,}")
 
 

@@ -1,9 +1,12 @@
-"""The errors rnnkit's file loaders raise (all are ``ValueError``s, as Keras's are)."""
+"""The errors rnnkit's file loaders raise (all are ``ValueError``s, as Keras's are).
+
+``FileFormatError`` itself lives in the basics layer (``rnnkit._files``), so the backup
+file of ``training`` raises the same class; it is re-exported here, its public home."""
 from __future__ import annotations
 
+from .._files.reading import FileFormatError
 
-class FileFormatError(ValueError):
-    """A file is not a model/weights file rnnkit can read: wrong type, truncated, corrupt."""
+__all__ = ["FileFormatError", "UnsafeConfigError", "WeightMismatchError"]
 
 
 class UnsafeConfigError(FileFormatError):

@@ -11,13 +11,13 @@ weights, in order) or ``by_name``; Keras 1 and CuDNN arrays are converted by sha
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from . import safe_read
 from .errors import FileFormatError, WeightMismatchError
-from .weight_plan import PlanEntry, convert_legacy, layer_entries
+from .weight_plan import PlanEntry, accepted_counts, convert_legacy, layer_entries
 
 KERAS_VERSION = "2.12.0"  # the tf.keras release whose layout is written
 _ATTRIBUTE_LIMIT = 64512  # HDF5_OBJECT_HEADER_LIMIT in tf.keras
@@ -35,8 +35,16 @@ def weights_root(handle: Any) -> Any:
     return handle
 
 
-def read_saved_layers(root: Any, label: str) -> list[tuple[str, list[np.ndarray]]]:
-    """``(layer name, arrays in weight_names order)`` for every saved layer, in saved order."""
+class SavedLayer(NamedTuple):
+    """One layer's entry in a tf.keras 2 file: its group and weight names (nothing read)."""
+    name: str
+    group: Any
+    weight_names: list[str]
+
+
+def saved_layers(root: Any, label: str) -> list[SavedLayer]:
+    """Every saved layer in saved order, with its weight names; no array is read, so the
+    counts can be checked against the model first."""
     names = safe_read.read_name_list(root, "layer_names")
     if names is None:
         raise FileFormatError(f"{label} has no 'layer_names' attribute: it is not a tf.keras "
@@ -46,25 +54,59 @@ def read_saved_layers(root: Any, label: str) -> list[tuple[str, list[np.ndarray]
         group = safe_read.get_child(root, name, f"the group of layer {name!r}")
         if not safe_read.is_group(group):
             raise FileFormatError(f"{label}: layer {name!r} should be a group.")
-        weight_names = safe_read.read_name_list(group, "weight_names") or []
-        arrays = [safe_read.read_array(safe_read.get_child(group, w, f"weight {w!r} of layer {name!r}"),
-                                       f"weight {w!r} of layer {name!r}")
-                  for w in weight_names]
-        saved.append((name, arrays))
+        saved.append(SavedLayer(name, group, safe_read.read_name_list(group, "weight_names") or []))
     return saved
+
+
+def _dataset(layer: SavedLayer, weight: str) -> Any:
+    return safe_read.get_child(layer.group, weight,
+                               f"weight {weight!r} of layer {layer.name!r}")
+
+
+def read_layer_arrays(layer: SavedLayer) -> list[np.ndarray]:
+    """The arrays of one saved layer, in ``weight_names`` order (within the file's budget)."""
+    return [safe_read.read_array(_dataset(layer, w), f"weight {w!r} of layer {layer.name!r}")
+            for w in layer.weight_names]
+
+
+def layer_shapes(layer: SavedLayer) -> list[tuple[int, ...]]:
+    """The shapes of one saved layer's arrays, checked but not read."""
+    return [safe_read.dataset_shape(_dataset(layer, w), f"weight {w!r} of layer {layer.name!r}")
+            for w in layer.weight_names]
+
+
+def _check_count(layer: Any, saved: SavedLayer, label: str) -> None:
+    """Refuse, before any array is read, a saved layer listing a number of weights the
+    model's layer cannot take (its own count, or a Keras 1 layout's)."""
+    counts = accepted_counts(layer)
+    if len(saved.weight_names) not in counts:
+        params = layer.weights
+        names = layer.weight_names()
+        raise WeightMismatchError(
+            f"{label}: layer {layer.name!r} ({type(layer).__name__}) expects {len(params)} "
+            f"weights ({', '.join(f'{n} {tuple(p.shape)}' for n, p in zip(names, params))}), "
+            f"but the file has {len(saved.weight_names)} for it (saved layer {saved.name!r}).")
+
+
+def read_saved_layers(root: Any, label: str) -> list[tuple[str, list[np.ndarray]]]:
+    """``(layer name, arrays)`` for every saved layer (reads them all: small files only)."""
+    return [(layer.name, read_layer_arrays(layer)) for layer in saved_layers(root, label)]
 
 
 def plan_legacy(model: Any, root: Any, label: str, by_name: bool = False,
                 skip_mismatch: bool = False) -> list[PlanEntry]:
-    """Match the saved layers to ``model.layers`` topologically or by name."""
-    saved = read_saved_layers(root, label)
+    """Match the saved layers to ``model.layers`` topologically or by name; counts are
+    checked before any array is read, and only the arrays a layer takes are read."""
+    saved = saved_layers(root, label)
     plan: list[PlanEntry] = []
     if by_name:
-        saved_by_name = dict(saved)
+        saved_by_name = {layer.name: layer for layer in saved}
         for layer in model.layers:
             if layer.name in saved_by_name and layer.weights:
-                arrays = convert_legacy(layer, saved_by_name[layer.name], label)
                 try:
+                    _check_count(layer, saved_by_name[layer.name], label)
+                    arrays = convert_legacy(layer, read_layer_arrays(saved_by_name[layer.name]),
+                                            label)
                     entries = layer_entries(layer, arrays, label)
                     if skip_mismatch and any(e.array.shape != tuple(e.param.shape) for e in entries):
                         continue
@@ -74,15 +116,17 @@ def plan_legacy(model: Any, root: Any, label: str, by_name: bool = False,
                     raise
                 plan += entries
         return plan
-    with_weights = [(n, a) for n, a in saved if a]
+    with_weights = [layer for layer in saved if layer.weight_names]
     layers = [layer for layer in model.layers if layer.weights]
     if len(with_weights) != len(layers):
         raise WeightMismatchError(
             f"{label}: Layer count mismatch when loading weights from file. Model expected "
             f"{len(layers)} layers with weights ({', '.join(l.name for l in layers)}), found "
-            f"{len(with_weights)} saved layers ({', '.join(n for n, _ in with_weights)}).")
-    for layer, (_, arrays) in zip(layers, with_weights):
-        plan += layer_entries(layer, convert_legacy(layer, arrays, label), label)
+            f"{len(with_weights)} saved layers ({', '.join(s.name for s in with_weights)}).")
+    for layer, entry in zip(layers, with_weights):
+        _check_count(layer, entry, label)
+    for layer, entry in zip(layers, with_weights):
+        plan += layer_entries(layer, convert_legacy(layer, read_layer_arrays(entry), label), label)
     return plan
 
 
@@ -162,6 +206,8 @@ def read_optimizer_weights(handle: Any, label: str) -> tuple[list[str], list[np.
     if not safe_read.is_group(group):
         raise FileFormatError(f"{label}: 'optimizer_weights' should be a group.")
     names = safe_read.read_name_list(group, "weight_names") or []
+    if len(set(names)) != len(names):
+        raise FileFormatError(f"{label}: 'optimizer_weights' lists a weight twice.")
     arrays = [safe_read.read_array(safe_read.get_child(group, n, f"optimizer weight {n!r}"),
                                    f"optimizer weight {n!r}") for n in names]
     return names, arrays

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import zipfile
 from typing import Any
 
@@ -51,7 +52,8 @@ def plan_vars(model: Any, handle: Any, layout: str, label: str) -> list[PlanEntr
             where = f"{key}/{path}"
             group = safe_read.get_child(container, where,
                                         f"the weights of layer {layer.name!r} ({where})")
-            count = len(group.keys()) if safe_read.is_group(group) else -1
+            count = (len(safe_read.child_names(group, where)) if safe_read.is_group(group)
+                     else -1)
             if count != len(params):
                 raise FileFormatError(
                     f"{label}: layer {layer.name!r} ({type(layer).__name__}) expects "
@@ -109,22 +111,68 @@ def _saveable_groups(layer: Any) -> list[tuple[str, list, str]]:
 
 
 # ---------------------------------------------------------------------- the archive
-def read_archive(path: Any, label: str) -> tuple[dict, bytes]:
-    """``(config dict, model.weights.h5 bytes)`` of a ``.keras`` archive."""
-    archive, size = safe_read.open_zip(path, label)
-    with archive:
-        names = archive.namelist()
-        if "config.json" not in names:
-            raise FileFormatError(f"{label} is a ZIP without 'config.json': not a .keras archive.")
-        config = safe_read.parse_json(safe_read.read_zip_member(archive, "config.json", label, size),
-                                      f"{label}: config.json")
-        if "model.weights.h5" not in names:
-            other = "model.weights.npz" if "model.weights.npz" in names else None
-            raise FileFormatError(f"{label} has no 'model.weights.h5'"
-                                  + (" (its weights are in model.weights.npz, which rnnkit "
-                                     "does not read)" if other else "") + ".")
-        weights = safe_read.read_zip_member(archive, "model.weights.h5", label, size)
-    return config, weights
+class Archive:
+    """An open ``.keras`` archive: ``config`` is read at once (bounded JSON); the weights
+    member is opened later by :meth:`weights_source`, when the model it must fill is known,
+    so its size can be checked against what that model can use."""
+
+    def __init__(self, path: Any, label: str) -> None:
+        self.label = label
+        self.zip, self.size, self.raw = safe_read.open_zip(path, label)
+        try:
+            names = self.zip.namelist()
+            if "config.json" not in names:
+                raise FileFormatError(f"{label} is a ZIP without 'config.json': not a .keras "
+                                      "archive.")
+            self.config = safe_read.parse_json(
+                safe_read.read_zip_member(self.zip, "config.json", label, self.size,
+                                          safe_read.MAX_JSON_BYTES, "a model config"),
+                f"{label}: config.json")
+            if "model.weights.h5" not in names:
+                other = "model.weights.npz" if "model.weights.npz" in names else None
+                raise FileFormatError(f"{label} has no 'model.weights.h5'"
+                                      + (" (its weights are in model.weights.npz, which rnnkit "
+                                         "does not read)" if other else "") + ".")
+        except BaseException:
+            self.close()
+            raise
+
+    def weights_source(self, limit: int = safe_read.MAX_MEMBER_BYTES, what: str = "") -> Any:
+        """``model.weights.h5`` for :func:`safe_read.open_h5`: read in place when stored (as
+        Keras writes it), else decompressed once, at most ``limit`` bytes (``what`` says
+        whose limit it is)."""
+        raw = os.fdopen(os.dup(self.raw.fileno()), "rb")
+        try:
+            source = safe_read.zip_member_source(self.zip, raw, "model.weights.h5", self.label,
+                                                 self.size, limit, what)
+        except BaseException:
+            raw.close()
+            raise
+        if not isinstance(source, safe_read.MemberWindow):
+            raw.close()
+        return source
+
+    def close(self) -> None:
+        self.zip.close()
+        self.raw.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def member_limit(model: Any) -> int:
+    """The most bytes ``model.weights.h5`` may decompress to for ``model``: its weights and an
+    optimizer's slots at 8 bytes an element, plus 16 MiB of HDF5 structure."""
+    return safe_read.model_budget(model, factor=4) + 16 * 2 ** 20
+
+
+def read_archive(path: Any, label: str) -> tuple[dict, Any]:
+    """``(config dict, model.weights.h5 source)`` of a ``.keras`` archive (see :class:`Archive`)."""
+    with Archive(path, label) as archive:
+        return archive.config, archive.weights_source()
 
 
 def write_archive(handle: Any, config: dict, weights_h5: bytes) -> None:
@@ -160,7 +208,7 @@ def read_optimizer_vars(handle: Any, label: str) -> tuple[None, list] | None:
     group = safe_read.get_child(handle, "optimizer/vars", "the optimizer variables")
     if not safe_read.is_group(group):
         raise FileFormatError(f"{label}: 'optimizer/vars' should be a group.")
-    keys = list(group.keys())
+    keys = safe_read.child_names(group, "the optimizer variables")
     if sorted(keys) != sorted(str(i) for i in range(len(keys))):
         raise FileFormatError(f"{label}: 'optimizer/vars' should hold entries 0..{len(keys) - 1}, "
                               f"it holds {sorted(keys)[:10]}.")

@@ -55,6 +55,25 @@ def apply_plan(plan: list[PlanEntry], label: str) -> None:
 
 
 # ---------------------------------------------------------------------- legacy arrays
+def accepted_counts(layer: Any) -> set[int]:
+    """How many arrays a saved layer may hold for ``layer``: its own count, or the count of
+    a layout :func:`convert_legacy` converts (Keras 1 LSTM: 12, GRU: 9)."""
+    from ..layers.recurrent import GRU, LSTM
+    from ..layers.wrappers import Bidirectional, TimeDistributed
+
+    counts = {len(layer.weights)}
+    if isinstance(layer, Bidirectional):
+        counts |= {2 * c for c in accepted_counts(layer.forward_layer)}
+    elif isinstance(layer, TimeDistributed):
+        counts |= accepted_counts(layer.layer)
+    elif isinstance(layer, LSTM):
+        counts.add(12)
+    elif isinstance(layer, GRU):
+        counts.add(9)
+    return counts
+
+
+
 def convert_legacy(layer: Any, arrays: list[np.ndarray], label: str) -> list[np.ndarray]:
     """tf.keras 2's ``preprocess_weights_for_loading``: Keras 1 and CuDNN arrays, by shape."""
     from ..layers.recurrent import GRU, LSTM

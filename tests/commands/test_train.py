@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rnnkit import cli
-from rnnkit.training import saving
+from rnnkit.io import native as saving
 
 
 @pytest.fixture(autouse=True)

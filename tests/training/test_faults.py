@@ -8,7 +8,7 @@ import torch
 
 from rnnkit import callbacks, layers as L
 from rnnkit.models import Sequential
-from rnnkit.training import saving
+from rnnkit.io import native as saving
 
 
 def _model():

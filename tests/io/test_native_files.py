@@ -7,7 +7,7 @@ import pytest
 from rnnkit import backend, utils
 from rnnkit.layers import LSTM, Dense
 from rnnkit.models import Sequential
-from rnnkit.training import saving
+from rnnkit.io import native as saving
 
 
 def _model():
