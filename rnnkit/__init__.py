@@ -9,7 +9,8 @@ from . import callbacks, datasets, losses, metrics, optimizers, preprocessing
 from .inspect import explain
 from .layers import Input
 
-__version__ = "0.1.0"
+# The one place the version is written: pyproject.toml reads it from here (setuptools "attr").
+__version__ = "0.2.0.dev0"
 
 __all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
            "regularizers", "utils", "Input", "inspect", "explain", "callbacks", "datasets",

@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import main as bench_main
         return bench_main(argv[1:])
     parser = argparse.ArgumentParser(prog="rnnkit", description="Keras 2 style RNNs on PyTorch.")
+    parser.add_argument("--version", action="version", version=_version_line())
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("bench", help="time rnnkit against torch (and Keras): rnnkit bench --help")
     demo = commands.add_parser("demo", help="run the seed notebook's cells and print what they print")
@@ -32,6 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command in ("summary", "convert"):
         return file_commands.run(args)
     return 0
+
+
+def _version_line() -> str:
+    import platform
+
+    import torch
+
+    from . import __version__
+    return f"rnnkit {__version__} (torch {torch.__version__}, Python {platform.python_version()})"
 
 
 if __name__ == "__main__":
