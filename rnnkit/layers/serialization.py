@@ -32,6 +32,9 @@ def _registry() -> dict[str, type]:
         from . import __all_layer_classes__
         for cls in __all_layer_classes__:
             register(cls)
+        from .beside import ALIAS_CLASSES  # MaxPool1D, Convolution1D, ... name the same classes
+        for name, cls in ALIAS_CLASSES.items():
+            register(cls, name)
         # Models are layers too (a Sequential inside a functional model); tf.keras 2 calls
         # `Model(inputs, outputs)` "Functional" in configs.
         from ..models import Model, Sequential
