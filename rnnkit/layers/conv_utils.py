@@ -43,7 +43,7 @@ def checked_padding(layer: Layer, padding: Any, allowed: Sequence[str]) -> str:
     if value not in allowed:
         raise ValueError(f'{type(layer).__name__} layer "{layer.name}": the `padding` argument '
                          f"must be one of {', '.join(repr(a) for a in allowed)}. Received: "
-                         f"{padding!r}")
+                         f"{padding}")
     return value
 
 
@@ -109,6 +109,6 @@ def check_channels(layer: Layer, x: torch.Tensor, axis: int, expected: int) -> N
     """Keras's ``InputSpec(axes={axis: channels})`` message, once the layer is built."""
     if x.shape[axis] != expected:
         raise ValueError(f'Input 0 of layer "{layer.name}" is incompatible with the layer: '
-                         f"expected axis {axis if axis >= 0 else x.dim() + axis} of input shape "
+                         f"expected axis {axis} of input shape "
                          f"to have value {expected}, but received input with shape "
                          f"{tuple(x.shape)}")

@@ -56,8 +56,11 @@ class _Conv(Layer):
                  bias_constraint: Any = None, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         cls = type(self).__name__
-        self.filters = None if filters is None else _positive_int(cls, self.name, "filters",
-                                                                   filters)
+        if filters is not None and (isinstance(filters, bool) or not isinstance(filters, int)
+                                    or filters <= 0):
+            raise ValueError(f'{cls} layer "{self.name}": invalid value for argument `filters`. '
+                             f"Expected a strictly positive value. Received filters={filters}.")
+        self.filters = filters
         self.kernel_size = normalize_tuple(self, kernel_size, self.rank, "kernel_size")
         self.strides = normalize_tuple(self, strides, self.rank, "strides")
         self.padding = checked_padding(self, padding, self._paddings)

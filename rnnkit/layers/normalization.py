@@ -46,10 +46,10 @@ def _resolve_axes(layer: Layer, axis: list[int] | int, rank: int) -> list[int]:
     """Positive axes for an input of ``rank`` (Keras writes these into the config once built)."""
     axes = [axis] if isinstance(axis, int) else list(axis)
     resolved = [a + rank if a < 0 else a for a in axes]
-    for a, given in zip(resolved, axes):
-        if not 0 <= a < rank:
-            raise ValueError(f'{type(layer).__name__} layer "{layer.name}": invalid axis: '
-                             f"{given} for an input of rank {rank}.")
+    if any(not 0 <= a < rank for a in resolved):
+        raise ValueError(f'{type(layer).__name__} layer "{layer.name}": invalid value for '
+                         f"`axis` argument. Expected 0 <= axis < inputs.rank (with "
+                         f"inputs.rank={rank}). Received: axis={tuple(axes)}")
     if len(set(resolved)) != len(resolved):
         raise ValueError(f'{type(layer).__name__} layer "{layer.name}": duplicate axis: '
                          f"{tuple(axes)}")

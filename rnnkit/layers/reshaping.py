@@ -134,9 +134,9 @@ class Permute(Layer):
         super().__init__(**kwargs)
         dims = tuple(dims)
         if sorted(dims) != list(range(1, len(dims) + 1)):
-            raise ValueError(f'Permute layer "{self.name}": invalid permutation argument `dims`. '
-                             "`dims` should be a permutation of 1..N (the input's rank without "
-                             f"the batch axis). Received: dims={dims}")
+            raise ValueError(f'Permute layer "{self.name}": invalid permutation argument '
+                             "`dims` for Permute Layer. The set of indices in `dims` must be "
+                             f"consecutive and start from 1. Received dims={dims}")
         self.dims = dims
         self._input_ndim = len(dims) + 1
 
