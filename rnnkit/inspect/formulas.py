@@ -18,6 +18,7 @@ from ..layers.cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell
 from ..layers.core import Dense, Embedding
 from ..layers.recurrent import RNN
 from ..layers.wrappers import Bidirectional, TimeDistributed
+from .formulas_beside import beside_parts
 
 __all__ = ["LayerFormula", "Explanation", "explain", "explain_layer"]
 
@@ -184,6 +185,9 @@ def _parts(layer: Layer) -> tuple[str, str, int, list[WeightInfo]]:
         formula, legend, count, weights = _parts(layer.layer)
         return (formula, f"{legend}; the same weights at every time step", count,
                 weights)
+    beside = beside_parts(layer, WeightInfo)  # convolution, normalisation, attention, ConvLSTM
+    if beside is not None:
+        return beside
     if hasattr(layer, "layers"):  # a nested model: the sum of its layers
         inner = [explain_layer(sub) for sub in layer.layers]
         formula = " + ".join(str(sub.count) for sub in inner)

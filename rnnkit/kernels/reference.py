@@ -41,7 +41,8 @@ def run_reference(cell, inputs: torch.Tensor, states: Sequence[torch.Tensor],
     for t in range(steps):
         output, new_states = cell.step(xw[:, t], states, recurrent_masks)
         if mask is not None:
-            keep = mask[:, t].unsqueeze(-1)
+            # (B, 1) for (B, H) states; (B, 1, 1, 1) for a ConvLSTM's (B, F, rows, cols)
+            keep = mask[:, t].view((-1,) + (1,) * (output.dim() - 1))
             if previous is None or zero_output_for_mask:
                 previous = torch.zeros_like(output)
             output = torch.where(keep, output, previous)

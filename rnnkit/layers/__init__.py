@@ -12,13 +12,15 @@ from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .attention import AdditiveAttention, Attention
 from .lambda_layer import Lambda
 from .ops import SlicingOpLambda, TFOpLambda
+from .beside import *  # noqa: F401,F403 - convolution, pooling, normalisation, ... (issue 15)
+from .beside import BESIDE_CLASSES, BESIDE_NAMES
 
 __all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM, GRU, Dense,
                          Embedding, Masking, Dropout, Activation, InputLayer, Bidirectional,
                          TimeDistributed, Add, Average, Concatenate, Dot, Maximum, Minimum,
                          Multiply, Subtract, Flatten, RepeatVector, Reshape,
                          GlobalAveragePooling1D, GlobalMaxPooling1D, AdditiveAttention, Attention,
-                         Lambda, TFOpLambda, SlicingOpLambda)
+                         Lambda, TFOpLambda, SlicingOpLambda) + BESIDE_CLASSES
 
 __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Dense", "Embedding", "Masking", "Dropout", "Activation", "Input", "InputLayer",
@@ -27,4 +29,4 @@ __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "
            "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
            "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "Lambda", "TFOpLambda",
            "SlicingOpLambda", "add", "average",
-           "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
+           "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"] + BESIDE_NAMES

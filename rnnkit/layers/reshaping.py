@@ -122,3 +122,30 @@ class Flatten(Layer):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+
+class Permute(Layer):
+    """Reorders the axes after the batch axis: ``Permute((2, 1))`` swaps steps and features
+    (``dims`` counts from 1, as Keras, and must be a permutation of ``1..rank - 1``)."""
+
+    _config_keys = ("dims",)
+
+    def __init__(self, dims: Sequence[int], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        dims = tuple(dims)
+        if sorted(dims) != list(range(1, len(dims) + 1)):
+            raise ValueError(f'Permute layer "{self.name}": invalid permutation argument '
+                             "`dims` for Permute Layer. The set of indices in `dims` must be "
+                             f"consecutive and start from 1. Received dims={dims}")
+        self.dims = dims
+        self._input_ndim = len(dims) + 1
+
+    def compute_output_shape(self, input_shape: Sequence) -> tuple:
+        shape = shape_tuple(input_shape)
+        return (shape[0],) + tuple(shape[d] for d in self.dims)
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        return inputs.permute(0, *self.dims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None

@@ -58,6 +58,9 @@ def _registry() -> dict[str, type]:
         from . import __all_layer_classes__
         for cls in __all_layer_classes__:
             _REGISTRY.setdefault(cls.__name__, cls)  # a class the user registered wins
+        from .beside import ALIAS_CLASSES  # MaxPool1D, Convolution1D, ... name the same classes
+        for name, cls in ALIAS_CLASSES.items():
+            _REGISTRY.setdefault(name, cls)
     return _REGISTRY
 
 

@@ -449,7 +449,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 return layer_row(container, layer, show_trainable)
             connections = []
             for _, node in self._relevant(layer):  # this model's nodes, at every level
-                for t in _serialized_inputs(node):
+                # every tensor of the call, keyword ones too (MultiHeadAttention's `value`)
+                for t in node.keras_inputs:
                     owner, index, tensor_index = t._keras_history
                     # Keras counts a model's calls from 0 here (its own node is not among
                     # its inbound nodes), though its configs number them from 1.
