@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command line: ``rnnkit demo``, ``rnnkit explain``."""
+"""The ``rnnkit`` command line: ``rnnkit demo``, ``rnnkit explain``, ``rnnkit explore``."""
 from __future__ import annotations
 
 import argparse
@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=0, help="random seed for the weights (default 0)")
     from .inspect import report as explain_command
     explain_command.add_parser(commands)
+    from .inspect import explore_cli
+    explore_cli.add_parser(commands)
     from .training import cli_train
     cli_train.add_parser(commands)
     from .io import cli_commands as file_commands
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         demo_module.run(seed=args.seed)
     elif args.command == "explain":
         return explain_command.main(args)
+    elif args.command == "explore":
+        return explore_cli.main(args)
     elif args.command == "train":
         cli_train.run(args)
     elif args.command in ("summary", "convert"):
