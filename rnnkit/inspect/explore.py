@@ -274,6 +274,11 @@ def explore(model: Any, x: Any, labels: Any = None, path: str | os.PathLike | No
         curves = _memory_curves(model, tr)
         formulas = _formulas(model)
     out = tr.output[0] if isinstance(tr.output, (list, tuple)) else tr.output
+    if isinstance(out, (list, tuple)):   # Bidirectional(merge_mode=None): both directions
+        out = torch.cat(list(out), dim=-1)
+    sequence_output = out.dim() == 3
+    if sequence_output:                  # the output after the last step, as memory() takes
+        out = out[:, -1]
     out = out.detach().cpu().numpy().reshape(batch, -1)[:, :_MAX_OUTPUT_CURVES]
 
     layers, tier_blobs, detail_values, tier_error = [], [], [], 0.0
@@ -292,6 +297,8 @@ def explore(model: Any, x: Any, labels: Any = None, path: str | os.PathLike | No
     data = {"title": title or f"What {model.name} remembers", "model": model.name,
             "source": source, "sequences": batch, "steps": steps, "labels": labels,
             "names": names, "outputs": [[float(f"{v:.6g}") for v in row] for row in out],
+            "output_note": "model output after the last step" if sequence_output
+            else "model output",
             "layers": layers, "skipped": skipped, "tier": tier_blobs,
             "tier_error": tier_error, "detail_error": detail_error, "memory": curves,
             "formulas": formulas, "detail": {}}

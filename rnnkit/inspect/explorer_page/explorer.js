@@ -97,8 +97,8 @@
   function labelAt(seq, pos) { return D.labels[seq][pos]; }
 
   // ------------------------------------------------------------------ layout
-  function cellW() { return Math.max(3, Math.min(22, Math.floor(1100 / D.steps))); }
-  function cellH(units) { return Math.max(2, Math.min(14, Math.floor(220 / units))); }
+  function cellW() { return Math.max(3, Math.min(44, Math.floor(1000 / D.steps))); }
+  function cellH(units) { return Math.max(2, Math.min(22, Math.floor(220 / units))); }
   const LEFT = 0;
 
   function color(name, v, lo, hi) {
@@ -259,10 +259,12 @@
       ctx.strokeRect(S.pos * m.cw + 0.5, 0.5, m.cw - 1, m.canvas.height - 1);
       ctx.strokeStyle = "rgba(0,0,0,0.5)";
       ctx.strokeRect(0.5, S.unit * m.ch + 0.5, m.canvas.width - 1, m.ch - 1);
-      if (S.range) {
-        ctx.fillStyle = "rgba(255, 200, 40, 0.18)";
-        ctx.fillRect(S.range[0] * m.cw, 0, (S.range[1] - S.range[0] + 1) * m.cw,
-                     m.canvas.height);
+      if (S.range) {   // outlined, so the colours inside stay readable
+        ctx.strokeStyle = "rgba(240, 150, 0, 0.95)";
+        ctx.lineWidth = 2;
+        ctx.strokeRect(S.range[0] * m.cw + 1, 1, (S.range[1] - S.range[0] + 1) * m.cw - 2,
+                       m.canvas.height - 2);
+        ctx.lineWidth = 1;
         ctx.fillStyle = "rgba(255, 160, 0, 0.9)";
         for (const u of S.picked) ctx.fillRect(0, u * m.ch, 3, m.ch);
       }
@@ -276,6 +278,8 @@
   function num(key, v) {
     return '<span class="num" data-v="' + key + '">' + fmt(v) + "</span>";
   }
+  // An operand of a product: a negative number in brackets, 0.62·(−0.13).
+  function arg(key, v) { return v < 0 ? "(" + num(key, v) + ")" : num(key, v); }
   function line(html, why) {
     return "<div>" + html + (why ? ' <span class="why">' + why + "</span>" : "") + "</div>";
   }
@@ -306,14 +310,14 @@
       $("equations").innerHTML = out.join("");
       return;
     }
-    const hp = '<span class="num" data-v="h_prev">' + fmt(v("h", true)) + "</span>";
+    const hp = arg("h_prev", v("h", true));
     if (L.cell === "LSTM") {
       const g = (n, sym, f) => line(sym + "_t = " + f + "(x_t\u00b7W_" + n + " + h_{t\u22121}\u00b7U_" +
         n + " + b_" + n + ") = " + num(n === "c" ? "c_tilde" : n, v(n === "c" ? "c_tilde" : n)));
       out.push(g("i", "i", ra), g("f", "f", ra), g("c", "c\u0303", a), g("o", "o", ra));
       out.push(line("c_t = f_t\u00b7c_{t\u22121} + i_t\u00b7c\u0303_t = " + num("f", v("f")) + "\u00b7" +
-        '<span class="num" data-v="c_prev">' + fmt(v("c", true)) + "</span> + " + num("i", v("i")) +
-        "\u00b7" + num("c_tilde", v("c_tilde")) + ' = <span class="result">' + num("c", v("c")) +
+        arg("c_prev", v("c", true)) + " + " + num("i", v("i")) +
+        "\u00b7" + arg("c_tilde", v("c_tilde")) + ' = <span class="result">' + num("c", v("c")) +
         "</span>", "(c_{t\u22121}: " + prevWhere + ")"));
       out.push(line("h_t = o_t\u00b7" + a + "(c_t) = " + num("o", v("o")) + "\u00b7" + a + "(" +
         num("c", v("c")) + ') = <span class="result">' + num("h", v("h")) + "</span>"));
@@ -327,7 +331,7 @@
         L.reset_after ? "(reset_after=True: r scales the recurrent product)"
                       : "(reset_after=False: r scales h before the product)"));
       out.push(line("h_t = z_t\u00b7h_{t\u22121} + (1 \u2212 z_t)\u00b7h\u0303_t = " + num("z", v("z")) +
-        "\u00b7" + hp + " + (1 \u2212 " + num("z", v("z")) + ")\u00b7" + num("h_tilde", v("h_tilde")) +
+        "\u00b7" + hp + " + (1 \u2212 " + num("z", v("z")) + ")\u00b7" + arg("h_tilde", v("h_tilde")) +
         ' = <span class="result">' + num("h", v("h")) + "</span>", "(h_{t\u22121}: " + prevWhere + ")"));
     } else {
       out.push(line("h_t = " + a + "(x_t\u00b7W + b + h_{t\u22121}\u00b7U) = " + a + "(" +
@@ -465,7 +469,7 @@
     await loadDetail(seq);
     if (resetRange) { S.range = null; S.picked = []; S.matches = []; }
     const out = D.outputs[seq];
-    $("seq-output").textContent = "model output: " + out.map((v) => fmt(v, 4)).join(", ");
+    $("seq-output").textContent = D.output_note + ": " + out.map((v) => fmt(v, 4)).join(", ");
     buildHeatmaps(); renderStep(); renderMemory(); renderSearch();
   }
   function setLayer(l) {
