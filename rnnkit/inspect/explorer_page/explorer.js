@@ -472,7 +472,7 @@
     $("seq-output").textContent = D.output_note + ": " + out.map((v) => fmt(v, 4)).join(", ");
     buildHeatmaps(); renderStep(); renderMemory(); renderSearch();
   }
-  function setLayer(l) {
+  function setLayer(l, draw = true) {
     S.layer = l;
     S.unit = Math.min(S.unit, D.layers[l].units - 1);
     for (const b of $("layer-tabs").children) b.setAttribute("aria-selected", +b.dataset.layer === l);
@@ -486,7 +486,7 @@
     $("time-note").textContent = "layer " + L.label + " (" + L.cell + ", " + L.units +
       " units" + (L.direction === "backward" ? "; columns are input positions, this direction " +
       "reads them from the end" : "") + ")";
-    buildHeatmaps(); search(); renderStep();
+    if (draw) { buildHeatmaps(); search(); renderStep(); }
   }
   function setup() {
     $("title").textContent = D.title;
@@ -541,12 +541,16 @@
   }
   async function start() {
     try {
+      const times = window.explorerTimings = { start: performance.now() };
       setup();
       await loadTier();
+      times.tier = performance.now();
       curves = new Float32Array(await inflate(D.memory.curves));
       await loadDetail(0);
-      setLayer(0);
+      times.detail = performance.now();
+      setLayer(0, false);
       await setSequence(0);
+      times.drawn = performance.now();
       window.explorerReadyMs = performance.now();
       document.body.dataset.ready = "1";
     } catch (error) {
