@@ -310,14 +310,16 @@ def explore(model: Any, x: Any, labels: Any = None, path: str | os.PathLike | No
     html = _page(data)
     size = len(html.encode("utf-8"))
     for k in chosen:
-        parts = [enc.pack(q.codes[k], time_axis=0) for per in detail_values
-                 for q in per.values()]
-        cost = sum(len(p) + 3 for p in parts) + len(str(k)) + 5   # its JSON text
+        # one stream per sequence (every layer's tensors one after the other, in the
+        # order of data["layers"][l]["tensors"]): one decompression for the page
+        blob = enc.deflate(b"".join(enc.delta_bytes(q.codes[k], time_axis=0)
+                                    for per in detail_values for q in per.values()))
+        cost = len(blob) + len(str(k)) + 6   # its JSON text
         if data["detail"] and size + cost > max_bytes:
             if detail is None:
                 break
             continue
-        data["detail"][str(k)] = parts
+        data["detail"][str(k)] = blob
         size += cost
     html = _page(data)
     if len(html.encode("utf-8")) > max_bytes:

@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["Quantized", "quantize", "pack", "pack_floats"]
+__all__ = ["Quantized", "quantize", "pack", "pack_floats", "delta_bytes", "deflate"]
 
 
 class Quantized:
@@ -69,14 +69,23 @@ def quantize(values: np.ndarray, bits: int, lo: np.ndarray | None = None,
     return Quantized(codes, lo, step, bits)
 
 
-def pack(codes: np.ndarray, time_axis: int) -> str:
-    """Delta-code ``codes`` along ``time_axis`` (wrapping, as the page's integers do),
-    deflate and base64 them; little-endian, as typed arrays are on every browser."""
+def delta_bytes(codes: np.ndarray, time_axis: int) -> bytes:
+    """``codes`` as differences along ``time_axis`` (wrapping, as the page's integers do),
+    little-endian, as typed arrays are on every browser."""
     codes = np.asarray(codes)
     deltas = np.diff(codes, axis=time_axis, prepend=np.zeros_like(
         np.take(codes, [0], axis=time_axis)))      # unsigned wrap-around: exact both ways
-    raw = np.ascontiguousarray(deltas.astype(codes.dtype.newbyteorder("<"))).tobytes()
+    return np.ascontiguousarray(deltas.astype(codes.dtype.newbyteorder("<"))).tobytes()
+
+
+def deflate(raw: bytes) -> str:
+    """zlib, then base64: what the page's ``DecompressionStream("deflate")`` reads."""
     return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
+
+
+def pack(codes: np.ndarray, time_axis: int) -> str:
+    """Delta-code ``codes`` along ``time_axis``, deflate and base64 them."""
+    return deflate(delta_bytes(codes, time_axis))
 
 
 def pack_floats(values: np.ndarray) -> str:
@@ -85,11 +94,18 @@ def pack_floats(values: np.ndarray) -> str:
     return base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
 
 
-def unpack(text: str, dtype: str, shape: tuple[int, ...], time_axis: int) -> np.ndarray:
-    """What the page does, in NumPy (the tests read pages back with it)."""
-    raw = zlib.decompress(base64.b64decode(text))
+def inflate(text: str) -> bytes:
+    return zlib.decompress(base64.b64decode(text))
+
+
+def undelta(raw: bytes, dtype: str, shape: tuple[int, ...], time_axis: int) -> np.ndarray:
     deltas = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
     return np.cumsum(deltas, axis=time_axis, dtype=deltas.dtype)
+
+
+def unpack(text: str, dtype: str, shape: tuple[int, ...], time_axis: int) -> np.ndarray:
+    """What the page does, in NumPy (the tests read pages back with it)."""
+    return undelta(inflate(text), dtype, shape, time_axis)
 
 
 def unpack_floats(text: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -46,17 +46,23 @@
       tier.push(undelta(a, D.sequences, D.steps, D.layers[l].units));
     }
   }
+  // The hidden states of every sequence: decoded once, after the first view is drawn
+  // (that view needs them only when its sequence has no stored gates).
+  let tierPromise = null;
+  function ensureTier() { tierPromise = tierPromise || loadTier(); return tierPromise; }
+  function tierLoaded() { return tier.length === D.layers.length; }
   async function loadDetail(seq) {
     if (detail[seq] || !D.detail[String(seq)]) return detail[seq] || null;
-    const parts = D.detail[String(seq)];
+    // one stream: every layer's tensors in order, states with the initial state as row 0
+    const all = new Uint16Array(await inflate(D.detail[String(seq)]));
     const out = [];
-    let k = 0;
+    let at = 0;
     for (const L of D.layers) {
       const per = {};
       for (const name of L.tensors) {
-        const a = new Uint16Array(await inflate(parts[k++]));
-        const rows = a.length / L.units;
-        per[name] = undelta(a, 1, rows, L.units);
+        const rows = STATES[name] ? D.steps + 1 : D.steps;
+        per[name] = undelta(all.subarray(at, at + rows * L.units), 1, rows, L.units);
+        at += rows * L.units;
       }
       out.push(per);
     }
@@ -158,20 +164,20 @@
       canvas.dataset.tensor = name;
       r.append(label, canvas);
       box.append(r);
-      const image = canvas.getContext("2d").createImageData(width, L.units * ch);
+      // one pixel per cell, scaled up when drawn
+      const image = document.createElement("canvas");
+      image.width = D.steps; image.height = L.units;
+      const ctx = image.getContext("2d"), pixels = ctx.createImageData(D.steps, L.units);
       const [lo, hi] = tensorRange(L, name);
       for (let pos = 0; pos < D.steps; pos++) {
         for (let u = 0; u < L.units; u++) {
           const [cr, cg, cb] = color(name, value(S.seq, S.layer, name, pos, u), lo, hi);
-          for (let y = u * ch; y < (u + 1) * ch; y++) {
-            for (let x = pos * cw; x < (pos + 1) * cw; x++) {
-              const o = (y * width + x) * 4;
-              image.data[o] = cr; image.data[o + 1] = cg; image.data[o + 2] = cb;
-              image.data[o + 3] = 255;
-            }
-          }
+          const o = (u * D.steps + pos) * 4;
+          pixels.data[o] = cr; pixels.data[o + 1] = cg; pixels.data[o + 2] = cb;
+          pixels.data[o + 3] = 255;
         }
       }
+      ctx.putImageData(pixels, 0, 0);
       maps.push({ name, canvas, image, cw, ch });
       canvas.addEventListener("mousemove", (e) => hover(e, name, canvas, cw, ch));
       canvas.addEventListener("mouseleave", () => { $("tooltip").hidden = true; });
@@ -253,7 +259,8 @@
   function renderCursor() {
     for (const m of maps) {
       const ctx = m.canvas.getContext("2d");
-      ctx.putImageData(m.image, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(m.image, 0, 0, m.canvas.width, m.canvas.height);
       ctx.strokeStyle = "rgba(0,0,0,0.8)";
       ctx.lineWidth = 1;
       ctx.strokeRect(S.pos * m.cw + 0.5, 0.5, m.cw - 1, m.canvas.height - 1);
@@ -390,6 +397,7 @@
   // ------------------------------------------------------------------ hypothesis search
   function isOn(seq, k, u) { return tierValue(seq, S.layer, k, u) >= S.threshold; }
   function search() {
+    if (!tierLoaded()) { ensureTier().then(() => { search(); renderCursor(); }); return; }
     const L = D.layers[S.layer];
     S.picked = []; S.matches = [];
     if (!S.range) { renderSearch(); return; }
@@ -467,6 +475,7 @@
     S.seq = seq;
     $("seq-select").value = String(seq);
     await loadDetail(seq);
+    if (!hasDetail(seq)) await ensureTier();
     if (resetRange) { S.range = null; S.picked = []; S.matches = []; }
     const out = D.outputs[seq];
     $("seq-output").textContent = D.output_note + ": " + out.map((v) => fmt(v, 4)).join(", ");
@@ -543,8 +552,6 @@
     try {
       const times = window.explorerTimings = { start: performance.now() };
       setup();
-      await loadTier();
-      times.tier = performance.now();
       curves = new Float32Array(await inflate(D.memory.curves));
       await loadDetail(0);
       times.detail = performance.now();
@@ -553,6 +560,9 @@
       times.drawn = performance.now();
       window.explorerReadyMs = performance.now();
       document.body.dataset.ready = "1";
+      await ensureTier();        // the search's data: every sequence's hidden states
+      window.explorerLoadedMs = times.tier = performance.now();
+      document.body.dataset.loaded = "1";
     } catch (error) {
       document.body.dataset.ready = "error";
       const p = document.createElement("p");
