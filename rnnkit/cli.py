@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command line: ``rnnkit demo``, ``rnnkit explain``."""
+"""The ``rnnkit`` command line: ``rnnkit demo``, ``rnnkit explain``, ``rnnkit explore``."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=0, help="random seed for the weights (default 0)")
     from .commands import explain as explain_command
     explain_command.add_parser(commands)
+    from .inspect import explore_cli
+    explore_cli.add_parser(commands)
     from .commands import train as train_command
     train_command.add_parser(commands)
     from .io import cli_commands as file_commands
@@ -28,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         demo_module.run(seed=args.seed)
     elif args.command == "explain":
         return explain_command.main(args)
+    elif args.command == "explore":
+        return explore_cli.main(args)
     elif args.command == "train":
         train_command.run(args)
     elif args.command in ("summary", "convert"):

@@ -6,12 +6,15 @@
 * ``gates(layer, x)``: hidden states, gates and cell states at every step, recorded from the
   layer's own cell.
 * ``memory(model, x)``: how much each input step still moves the final output.
+* ``explore(model, x, labels, path=...)``: one self-contained web page with all of it,
+  interactive (heatmaps, one step's equations, memory curves, hypothesis search).
 * ``rnnkit.inspect.plots``: the figures (matplotlib, imported only when a plot is asked for).
 """
+from .explore import Exploration, explore
 from .formulas import Explanation, LayerFormula, explain, explain_layer
 from .gates import GateTrace, gates
 from .memory import MemoryCurve, memory
 from .trace import Trace, TraceRow, trace
 
 __all__ = ["explain", "explain_layer", "Explanation", "LayerFormula", "trace", "Trace",
-           "TraceRow", "gates", "GateTrace", "memory", "MemoryCurve"]
+           "TraceRow", "gates", "GateTrace", "memory", "MemoryCurve", "explore", "Exploration"]

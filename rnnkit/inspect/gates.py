@@ -34,7 +34,8 @@ class GateTrace:
     ``go_backwards``). ``outputs`` is what the layer returns with ``return_sequences=True``;
     ``states`` holds each state (``h``, and ``c`` for an LSTM) after every step; ``gates``
     the cell's intermediate values. At a masked step the layer throws the step's values away
-    and carries its state, so the gate values there are NaN."""
+    and carries its state, so the gate values there are NaN. ``initial_states`` are the
+    states the first step started from (zeros unless an initial state was given)."""
     layer_name: str
     cell_name: str
     time_index: np.ndarray
@@ -44,6 +45,7 @@ class GateTrace:
     mask: torch.Tensor | None
     last_output: torch.Tensor
     final_states: list[torch.Tensor]
+    initial_states: list[torch.Tensor] | None = None
 
     @property
     def h(self) -> torch.Tensor:
@@ -145,4 +147,5 @@ def gates(layer: Any, x: Any, mask: Any = None, initial_state: Any = None) -> Ga
         gate_seq[name] = values
     time_index = np.arange(steps)[::-1].copy() if layer.go_backwards else np.arange(steps)
     return GateTrace(layer.name, type(layer.cell).__name__, time_index, result.outputs,
-                     state_seq, gate_seq, step_mask, result.last_output, list(result.states))
+                     state_seq, gate_seq, step_mask, result.last_output, list(result.states),
+                     list(recorder.inputs_states[0]))

@@ -29,10 +29,14 @@ __all__ = ["MemoryCurve", "memory"]
 
 @dataclass
 class MemoryCurve:
-    """Influence of each input step on the final output (index = input position)."""
+    """Influence of each input step on the final output (index = input position).
+
+    ``gradient`` is the batch mean; ``per_sequence`` (batch, steps) each sequence's own
+    gradient curve, of which ``gradient`` is the mean."""
     label: str
     gradient: np.ndarray
     ablation: np.ndarray | None = None
+    per_sequence: np.ndarray | None = None
 
     @property
     def steps(self) -> int:
@@ -89,7 +93,7 @@ class MemoryCurve:
                 f"ratio={far:.3g})")
 
 
-def _final_output(model: Layer, x: torch.Tensor) -> torch.Tensor:
+def _final_output(model: Layer, x: torch.Tensor, output: int | None = None) -> torch.Tensor:
     y = model(x, training=False)
     if isinstance(y, (list, tuple)):  # return_state: the output comes first
         y = y[0]
@@ -97,23 +101,28 @@ def _final_output(model: Layer, x: torch.Tensor) -> torch.Tensor:
             y = torch.cat(list(y), dim=-1)
     if y.dim() == 3:  # return_sequences: the output after the last step
         y = y[:, -1]
-    return y.reshape(y.shape[0], -1)
+    y = y.reshape(y.shape[0], -1)
+    return y if output is None else y[:, output:output + 1]
 
 
 def memory(model: Any, x: Any, ablation: bool = False, replace: str = "zeros",
-           label: str | None = None) -> MemoryCurve:
+           label: str | None = None, output: int | None = None) -> MemoryCurve:
     """Influence of every step of ``x`` (batch, time, features) on ``model``'s final output.
 
     ``model`` is a ``Sequential`` or a layer taking float sequences (an ``Embedding``'s ids
     have no gradient: pass the embedded vectors to the layers after it).
     ``ablation=True`` adds the ablation curve; ``replace`` is ``"zeros"`` or ``"shuffle"``
-    (the same step of another sequence of the batch). Inference mode; the model's weights
-    and stored states are left as they were."""
+    (the same step of another sequence of the batch). ``output=k`` measures the influence
+    on output unit ``k`` alone instead of on all output units. Inference mode; the model's
+    weights and stored states are left as they were."""
     if not isinstance(model, Layer):
         raise TypeError(f"memory() takes an rnnkit model or layer, got {type(model).__name__}.")
     if replace not in ("zeros", "shuffle"):
         raise ValueError(f"memory(): replace must be 'zeros' or 'shuffle', got {replace!r}.")
     x = model._to_tensor(x)
+    if output is not None and (not isinstance(output, (int, np.integer)) or output < 0):
+        raise ValueError(f"memory(): output must be a non-negative unit index or None, got "
+                         f"{output!r}.")
     if not x.is_floating_point() or x.dim() != 3:
         raise ValueError(f"memory(): model {model.name!r} needs a float (batch, time, features) "
                          f"input; got a {x.dtype} tensor of shape {tuple(x.shape)}. An "
@@ -121,37 +130,42 @@ def memory(model: Any, x: Any, ablation: bool = False, replace: str = "zeros",
                          "to the layers after it.")
     saved = _save_states(model)
     try:
-        gradient = _gradient_curve(model, x)
-        ablated = _ablation_curve(model, x, replace) if ablation else None
+        per_sequence = _gradient_curves(model, x, output)
+        ablated = _ablation_curve(model, x, replace, output) if ablation else None
     finally:
         _restore_states(saved)
-    return MemoryCurve(label or model.name, gradient, ablated)
+    return MemoryCurve(label or model.name, per_sequence.mean(axis=0), ablated, per_sequence)
 
 
-def _gradient_curve(model: Layer, x: torch.Tensor) -> np.ndarray:
+def _gradient_curves(model: Layer, x: torch.Tensor, output: int | None) -> np.ndarray:
+    """Each sequence's gradient norms, (batch, steps)."""
     x = x.detach().clone().requires_grad_(True)
     with torch.enable_grad():
-        y = _final_output(model, x)
+        y = _final_output(model, x, output)
+        if y.shape[1] == 0:
+            raise ValueError(f"memory(): output {output} is out of range for model "
+                             f"{model.name!r}.")
         squares = torch.zeros(x.shape[0], x.shape[1], dtype=x.dtype, device=x.device)
         for k in range(y.shape[1]):
             # Samples are independent, so the gradient of the batch sum is each sample's own.
             (g,) = torch.autograd.grad(y[:, k].sum(), x, retain_graph=k + 1 < y.shape[1])
             squares += g.pow(2).sum(dim=-1)
-    return squares.sqrt().mean(dim=0).detach().cpu().double().numpy()
+    return squares.sqrt().detach().cpu().double().numpy()
 
 
-def _ablation_curve(model: Layer, x: torch.Tensor, replace: str) -> np.ndarray:
+def _ablation_curve(model: Layer, x: torch.Tensor, replace: str,
+                    output: int | None) -> np.ndarray:
     batch, steps = x.shape[:2]
     if replace == "shuffle" and batch < 2:
         raise ValueError("memory(): replace='shuffle' needs a batch of at least 2 sequences.")
     donor = torch.zeros_like(x) if replace == "zeros" else x.roll(1, dims=0)
     out = np.zeros(steps)
     with torch.no_grad():
-        base = _final_output(model, x)
+        base = _final_output(model, x, output)
         for t in range(steps):
             moved = x.clone()
             moved[:, t] = donor[:, t]
-            out[t] = float((_final_output(model, moved) - base).norm(dim=-1).mean())
+            out[t] = float((_final_output(model, moved, output) - base).norm(dim=-1).mean())
     return out
 
 
