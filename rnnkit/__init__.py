@@ -8,9 +8,10 @@ from . import inspect
 from . import callbacks, datasets, losses, metrics, optimizers, preprocessing
 from .inspect import explain
 from .layers import Input
+from .models import Model, Sequential  # `import rnnkit as keras`: keras.Sequential
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
-           "regularizers", "utils", "Input", "inspect", "explain", "callbacks", "datasets",
+           "regularizers", "utils", "Input", "Model", "Sequential", "inspect", "explain", "callbacks", "datasets",
            "losses", "metrics", "optimizers", "preprocessing", "__version__"]

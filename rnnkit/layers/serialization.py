@@ -13,6 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 _REGISTRY: dict[str, type] = {}
+# Classes a program made known by name: `rnnkit.utils.custom_object_scope`,
+# `get_custom_objects()`, `register_keras_serializable` (consulted after `custom_objects`).
+CUSTOM_OBJECTS: dict[str, Any] = {}
 
 # Keras 3 config keys without a tf.keras 2 meaning; dropping them keeps the numbers the same.
 _KERAS3_ONLY_KEYS = {"quantization_config", "use_cudnn", "seed", "lora_rank", "lora_alpha",
@@ -68,6 +71,8 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
     class_name = config["class_name"]
     if custom_objects and class_name in custom_objects:
         cls = custom_objects[class_name]
+    elif class_name in CUSTOM_OBJECTS:
+        cls = CUSTOM_OBJECTS[class_name]
     else:
         cls = get_registered(class_name)
     return cls.from_config(normalize_config(class_name, dict(config.get("config", {}))))

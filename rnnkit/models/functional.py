@@ -27,13 +27,14 @@ from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
+from .config_api import JsonMixin
 from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
                            inbound_nodes, map_structure)
 from .summary import (format_shape, format_summary, layer_range_bounds, layer_row,
                       nested_rows)
 
 
-class Model(SavingMixin, TrainingMixin, Layer):
+class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
     """A graph of layers from ``inputs`` (``rnnkit.Input`` tensors) to ``outputs``."""
 
     supports_masking = True

@@ -18,10 +18,11 @@ from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
+from .config_api import JsonMixin
 from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
 
 
-class Sequential(SavingMixin, TrainingMixin, Layer):
+class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
     """A stack of layers where each layer has one input and one output tensor."""
 
     supports_masking = True
