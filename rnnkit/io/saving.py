@@ -141,9 +141,16 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True,
         _write_h5(path, lambda h: keras_v3.write_vars(h, model), overwrite)
     elif save_format in ("h5", "hdf5") or (save_format is None and path.endswith(_H5_SUFFIXES)):
         _write_h5(path, lambda h: keras_h5.write_weights(h, model), overwrite)
+    elif save_format in (None, "tf", "npz"):
+        # tf.keras 2 writes a TensorFlow checkpoint at a path without a Keras suffix
+        # (`./training_checkpoints/ckpt_{epoch}`); rnnkit writes its own .npz file there,
+        # which load_weights reads back from the same path.
+        from ..training import saving as native
+        native.save_weights(model, path)
     else:
-        raise ValueError(f"Invalid filepath for save_weights: {path!r}. Use '.weights.h5' (Keras 3 "
-                         "layout) or '.h5' (tf.keras 2 layout).")
+        raise ValueError(f"Invalid save_format {save_format!r} for save_weights: use 'h5' "
+                         "(tf.keras 2 layout), 'keras' ('.weights.h5', Keras 3 layout) or "
+                         "None.")
 
 
 # ---------------------------------------------------------------------- loading
@@ -167,6 +174,10 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False,
                          "(model.build(input_shape)) before load_weights, so its weights exist.")
     kind = safe_read.file_kind(filepath)
     with safe_read.library_errors(label):
+        if kind == "zip" and _is_npz(filepath):  # rnnkit's own weights file
+            from ..training import saving as native
+            native.load_weights(model, filepath)
+            return
         if kind == "zip":
             _, weights = keras_v3.read_archive(filepath, label)
             with safe_read.open_h5(weights, f"{label} (model.weights.h5)") as handle:
@@ -177,6 +188,17 @@ def load_weights(model: Any, filepath: Any, by_name: bool = False,
         else:
             raise FileFormatError(f"{label} is neither an HDF5 weights file nor a .keras archive.")
     apply_plan(plan, label)
+
+
+def _is_npz(filepath: Any) -> bool:
+    import zipfile
+    try:
+        with zipfile.ZipFile(filepath) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return bool(names) and "config.json" not in names and all(n.endswith(".npy")
+                                                              for n in names)
 
 
 def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,

@@ -330,6 +330,8 @@ class Layer(nn.Module):
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
             self.build(input_shape)
+            if not self.built:  # a user's build that did not call super().build (Keras too)
+                Layer.build(self, input_shape)
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None

@@ -69,6 +69,14 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"deserialize expects a dict with 'class_name' and 'config'; got {config!r}.")
     class_name = config["class_name"]
+    if custom_objects:  # nested configs (an RNN's custom cell) see them too
+        saved = dict(CUSTOM_OBJECTS)
+        CUSTOM_OBJECTS.update(custom_objects)
+        try:
+            return deserialize(config)
+        finally:
+            CUSTOM_OBJECTS.clear()
+            CUSTOM_OBJECTS.update(saved)
     if custom_objects and class_name in custom_objects:
         cls = custom_objects[class_name]
     elif class_name in CUSTOM_OBJECTS:

@@ -19,6 +19,7 @@ from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
 from .config_api import JsonMixin
+from .keras_tensor import output_shape_of
 from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
 
 
@@ -90,7 +91,7 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
         for layer in self.layers:
             layer._maybe_build(shape)
             layer._build_input_shape = shape
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
             if isinstance(shape, list):
                 raise ValueError(
                     f"All layers in a Sequential model should have a single output tensor. "
@@ -116,7 +117,7 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = shape_tuple(input_shape)
         for layer in self.layers:
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
         return shape
 
     # ------------------------------------------------------------------ calling

@@ -155,8 +155,9 @@ def check_sparse_labels(y: torch.Tensor, num_classes: int | None, arg: str, what
 
 def output_classes(model: Any, x: Any) -> int | None:
     """The size of the model's last output axis, from its shapes (no forward pass)."""
-    if not getattr(model, "built", False) or not hasattr(model, "compute_output_shape"):
-        return None
+    if not getattr(model, "built", False) or not hasattr(model, "compute_output_shape") \
+            or getattr(model, "_is_graph_network", True) is False:
+        return None  # a subclassed model has no graph to read its output shape from
     try:
         shapes = [tuple(t.shape) for t in _tensors(x)]
         shape = model.compute_output_shape((None,) + shapes[0][1:] if len(shapes) == 1 else
