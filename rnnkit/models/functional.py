@@ -28,8 +28,8 @@ from ..layers.serialization import deserialize, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
 from .config_api import JsonMixin
-from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
-                           inbound_nodes, map_structure)
+from .keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, conform_rank,
+                           flatten, inbound_nodes, map_structure)
 from .summary import (format_shape, format_summary, layer_range_bounds, layer_row,
                       nested_rows)
 
@@ -194,7 +194,7 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
         masks = self._input_list(mask) if mask is not None else [None] * len(values)
         computed: dict[int, torch.Tensor] = {}
         for tensor, layer, value, m in zip(self.inputs, self._input_layers, values, masks):
-            value = layer._to_tensor(value)
+            value = conform_rank(layer._to_tensor(value), tensor.shape)
             if m is not None:
                 value._keras_mask = torch.as_tensor(np.asarray(m) if not isinstance(
                     m, torch.Tensor) else m).to(torch.bool)

@@ -369,6 +369,19 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     return outputs
 
 
+def conform_rank(x: Any, expected: Any) -> Any:
+    """tf.keras 2.12's ``_conform_to_reference_input``: data one axis short of an input
+    whose last axis is 1 (``(batch, timesteps)`` for ``(None, timesteps, 1)``) gets it."""
+    if isinstance(x, torch.Tensor) and isinstance(expected, tuple) and expected \
+            and all(d is None or isinstance(d, int) for d in expected) \
+            and x.dim() == len(expected) - 1 and expected[-1] == 1:
+        mask = getattr(x, "_keras_mask", None)
+        x = x.unsqueeze(-1)
+        if mask is not None:
+            x._keras_mask = mask
+    return x
+
+
 def output_shape_of(layer: Any, input_shape: Any) -> Any:
     """A layer's output shape for ``input_shape``: ``compute_output_shape``, or for a user's
     layer without one, by running its call on small tensors (``_shapes_by_running``)."""
