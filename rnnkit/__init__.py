@@ -8,10 +8,11 @@ from . import inspect
 from . import callbacks, datasets, losses, metrics, optimizers, preprocessing
 from .inspect import explain
 from .layers import Input
+from .models import Model, Sequential  # `import rnnkit as keras`: keras.Sequential
 
 # The one place the version is written: pyproject.toml reads it from here (setuptools "attr").
 __version__ = "0.2.0.dev0"
 
 __all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
-           "regularizers", "utils", "Input", "inspect", "explain", "callbacks", "datasets",
+           "regularizers", "utils", "Input", "Model", "Sequential", "inspect", "explain", "callbacks", "datasets",
            "losses", "metrics", "optimizers", "preprocessing", "__version__"]

@@ -58,3 +58,9 @@ def set_floatx(value: str) -> None:
     if value not in ("float16", "bfloat16", "float32", "float64"):
         raise ValueError(f"Unknown floatx type: {value!r}; expected float16, bfloat16, float32 or float64.")
     _floatx = value
+
+
+# The tensor functions of ``keras.backend`` (K.dot, K.batch_dot, K.sum, ...): kept in their
+# own module, re-exported here so a Keras 2 program's `from rnnkit import backend as K` works.
+from .backend_ops import *  # noqa: E402,F401,F403
+from .backend_ops import __all__ as _ops_names  # noqa: E402

@@ -406,3 +406,11 @@ del _cls
 
 _OBJECTS = KerasObjects("initializer", _REGISTRY, Initializer)
 deserialize, get, serialize = _OBJECTS.deserialize, _OBJECTS.get, _OBJECTS.serialize
+
+# tf.keras 2's `keras.initializers.glorot_uniform` & co. are the classes under snake_case names.
+zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, orthogonal = VarianceScaling, Orthogonal
+glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, \
+    HeNormal
+lecun_uniform, lecun_normal = LecunUniform, LecunNormal

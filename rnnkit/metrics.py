@@ -366,3 +366,94 @@ def _resolve_accuracy(y_true, y_pred) -> Callable:
     if len(t_shape) < len(p_shape) or (t_shape[-1:] == (1,) and p_shape[-1] > 1):
         return sparse_categorical_accuracy
     return categorical_accuracy
+
+
+# ---------------------------------------------------------------------- keras.metrics names
+# tf.keras 2.12 re-exports the loss functions as metric functions and wraps them in metric
+# classes (the mean of the per-sample loss); a program that writes `metrics=[keras.metrics.
+# BinaryCrossentropy()]` or `keras.metrics.mse` finds them here.
+mean_squared_error = mse = MSE = losses_mod.mean_squared_error
+mean_absolute_error = mae = MAE = losses_mod.mean_absolute_error
+mean_absolute_percentage_error = mape = MAPE = losses_mod.mean_absolute_percentage_error
+mean_squared_logarithmic_error = msle = MSLE = losses_mod.mean_squared_logarithmic_error
+kl_divergence = kld = KLD = kullback_leibler_divergence = losses_mod.kl_divergence
+log_cosh = logcosh = losses_mod.log_cosh
+binary_crossentropy = losses_mod.binary_crossentropy
+categorical_crossentropy = losses_mod.categorical_crossentropy
+sparse_categorical_crossentropy = losses_mod.sparse_categorical_crossentropy
+hinge, squared_hinge = losses_mod.hinge, losses_mod.squared_hinge
+poisson = losses_mod.poisson
+
+
+def _cosine(y_true, y_pred, axis=-1):
+    return -losses_mod.cosine_similarity(y_true, y_pred, axis=axis)  # the metric is +cos
+
+
+BinaryCrossentropy = _wrapper_class("BinaryCrossentropy", binary_crossentropy,
+                                    "binary_crossentropy", from_logits=False,
+                                    label_smoothing=0.0)
+CategoricalCrossentropy = _wrapper_class("CategoricalCrossentropy", categorical_crossentropy,
+                                         "categorical_crossentropy", from_logits=False,
+                                         label_smoothing=0.0)
+SparseCategoricalCrossentropy = _wrapper_class("SparseCategoricalCrossentropy",
+                                               sparse_categorical_crossentropy,
+                                               "sparse_categorical_crossentropy",
+                                               from_logits=False)
+MeanSquaredLogarithmicError = _wrapper_class("MeanSquaredLogarithmicError",
+                                             mean_squared_logarithmic_error,
+                                             "mean_squared_logarithmic_error")
+KLDivergence = _wrapper_class("KLDivergence", kl_divergence, "kullback_leibler_divergence")
+Poisson = _wrapper_class("Poisson", poisson, "poisson")
+Hinge = _wrapper_class("Hinge", hinge, "hinge")
+SquaredHinge = _wrapper_class("SquaredHinge", squared_hinge, "squared_hinge")
+CategoricalHinge = _wrapper_class("CategoricalHinge", losses_mod.categorical_hinge,
+                                  "categorical_hinge")
+LogCoshError = _wrapper_class("LogCoshError", log_cosh, "logcosh")
+CosineSimilarity = _wrapper_class("CosineSimilarity", _cosine, "cosine_similarity", axis=-1)
+
+
+class Sum(Metric):
+    """The (weighted) sum of every value seen."""
+
+    def reset_state(self):
+        self._total = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values = _tensor(values).detach()
+        if sample_weight is not None:
+            values = values * _expand_to(_tensor(sample_weight, like=values), values)
+        self._total = self._total + values.sum()
+
+    def result(self) -> float:
+        return float(self._total)
+
+
+for _cls in (BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+             MeanSquaredLogarithmicError, KLDivergence, Poisson, Hinge, SquaredHinge,
+             CategoricalHinge, LogCoshError, CosineSimilarity, Sum):
+    _CLASSES[_cls.__name__] = _cls
+for _name, _cls in (("binary_crossentropy", BinaryCrossentropy),
+                    ("categorical_crossentropy", CategoricalCrossentropy),
+                    ("sparse_categorical_crossentropy", SparseCategoricalCrossentropy),
+                    ("msle", MeanSquaredLogarithmicError),
+                    ("mean_squared_logarithmic_error", MeanSquaredLogarithmicError),
+                    ("kld", KLDivergence), ("kl_divergence", KLDivergence),
+                    ("poisson", Poisson), ("hinge", Hinge), ("squared_hinge", SquaredHinge),
+                    ("logcosh", LogCoshError), ("cosine_similarity", CosineSimilarity)):
+    _FUNCTIONS.setdefault(_name, _cls)
+
+
+def serialize(metric: Any) -> Any:
+    """A metric as Keras writes it: a function's name, or ``{"class_name", "config"}``."""
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return getattr(metric, "__name__", metric)
+
+
+def deserialize(config: Any) -> Metric:
+    if isinstance(config, dict):
+        cls = _CLASSES.get(config.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown metric class {config.get('class_name')!r}.")
+        return cls(**config.get("config", {}))
+    return get(config)

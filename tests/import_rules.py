@@ -22,7 +22,7 @@ from pathlib import Path
 # module outside every prefix is reported: give it a layer here.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("basics", ("rnnkit.activations", "rnnkit.initializers", "rnnkit.backend",
-                "rnnkit.regularizers", "rnnkit.constraints", "rnnkit.eager",
+                "rnnkit.regularizers", "rnnkit.constraints", "rnnkit.eager", "rnnkit.backend_ops",
                 "rnnkit._keras_objects", "rnnkit._files")),
     ("kernels", ("rnnkit.kernels",)),
     ("layers", ("rnnkit.layers",)),

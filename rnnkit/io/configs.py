@@ -211,11 +211,11 @@ def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
 
 def _check_classes_known(layers: list, label: str, custom_objects: dict | None) -> None:
     """Refuse a class rnnkit cannot build before anything is built, naming the layer."""
-    from ..layers.serialization import get_registered
+    from ..layers.serialization import CUSTOM_OBJECTS, get_registered
 
     for entry in layers:
         class_name = entry["class_name"]
-        if custom_objects and class_name in custom_objects:
+        if (custom_objects and class_name in custom_objects) or class_name in CUSTOM_OBJECTS:
             continue
         inner = entry.get("config")
         if class_name in _MODEL_CLASSES and isinstance(inner, dict) \

@@ -125,9 +125,15 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True,
         _write_h5(path, lambda h: keras_v3.write_vars(h, model), overwrite)
     elif save_format in ("h5", "hdf5") or (save_format is None and path.endswith(_H5_SUFFIXES)):
         _write_h5(path, lambda h: keras_h5.write_weights(h, model), overwrite)
+    elif save_format in (None, "tf"):
+        # tf.keras 2 writes a TensorFlow checkpoint at a path without a Keras suffix
+        # (`./training_checkpoints/ckpt_{epoch}`); rnnkit writes its own .npz file there,
+        # which load_weights reads back from the same path.
+        native.save_weights(model, path, overwrite=overwrite)
     else:
-        raise ValueError(f"Invalid filepath for save_weights: {path!r}. Use '.weights.h5' (Keras 3 "
-                         "layout), '.h5' (tf.keras 2 layout) or '.npz' (rnnkit's own).")
+        raise ValueError(f"Invalid save_format {save_format!r} for save_weights of {path!r}: use "
+                         "'h5' (tf.keras 2 layout), 'keras' ('.weights.h5', Keras 3 layout), "
+                         "'npz' (rnnkit's own) or None.")
 
 
 # ---------------------------------------------------------------------- loading

@@ -121,6 +121,23 @@ class Layer(nn.Module):
             self._batch_input_shape = (batch_size,) + shape_tuple(input_shape)
         self.train(False)
 
+    # ------------------------------------------------------------------ attributes
+    # The layer's InputSpec (or one per input), checked on every call; None: no check.
+    input_spec: Any = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Keras tracks layers kept in a list or tuple attribute (`self.blocks = [Dense(8),
+        # ...]`): they are sub-layers, with their weights. torch registers only modules set
+        # one by one, so each is registered under `<name>_<index>` too.
+        if type(value) in (list, tuple) and value and "_modules" in self.__dict__ \
+                and any(isinstance(v, Layer) for v in value):
+            for index, item in enumerate(value):
+                if isinstance(item, Layer):
+                    self._modules[f"{name}_{index}"] = item
+            object.__setattr__(self, name, value)
+            return
+        super().__setattr__(name, value)
+
     # ------------------------------------------------------------------ dtype
     @property
     def dtype(self) -> str:
@@ -150,27 +167,62 @@ class Layer(nn.Module):
         return result
 
     # ------------------------------------------------------------------ weights
-    def add_weight(self, name: str, shape: Sequence[int], initializer: Any = "zeros",
-                   regularizer: Any = None, constraint: Any = None,
-                   trainable: bool = True, torch_layout: bool = False) -> nn.Parameter:
+    def add_weight(self, name: str | None = None, shape: Sequence[int] = (),
+                   initializer: Any = None, regularizer: Any = None, constraint: Any = None,
+                   trainable: bool | None = None, torch_layout: bool = False,
+                   dtype: Any = None, **kwargs: Any) -> nn.Parameter:
         """Create, initialise and register a weight as ``self.<name>`` (Keras order = call order).
 
+        Takes tf.keras 2's keywords (``name`` optional, ``dtype``, ``trainable=False`` for a
+        weight the optimiser leaves alone; ``use_resource``, ``synchronization`` and
+        ``aggregation`` are accepted and mean nothing on PyTorch). The initializer defaults
+        to Keras's: ``glorot_uniform`` for floats.
         ``torch_layout=True`` keeps a 2-D weight in memory as the transpose of a contiguous
         ``(out, in)`` matrix, torch's layout: the Keras-shaped parameter is a view, and
         ``weight.T`` hands fused torch kernels a contiguous matrix without a copy.
         """
+        unknown = set(kwargs) - {"use_resource", "synchronization", "aggregation",
+                                 "partitioner", "caching_device", "experimental_autocast"}
+        if unknown:
+            raise TypeError(f"Unknown keyword argument(s) passed to `add_weight` of layer "
+                            f"{self.name!r}: {sorted(unknown)}")
+        trainable = True if trainable is None else bool(trainable)
+        key = _free_weight_key(self, name or "Variable")
+        if initializer is None:
+            initializer = "glorot_uniform"
         init = initializers.get(initializer)
-        value = init(tuple(shape), dtype=_DTYPES.get(self._dtype_name, torch.float32))
+        weight_dtype = _DTYPES.get(dtype_name(dtype) if dtype is not None else self._dtype_name,
+                                   torch.float32)
+        if isinstance(init, initializers.Initializer) or _takes_dtype(init):
+            value = init(tuple(shape), dtype=weight_dtype)
+        else:  # a user's function of the shape alone
+            value = init(tuple(shape))
+        if not isinstance(value, torch.Tensor):
+            value = torch.as_tensor(np.asarray(value), dtype=weight_dtype)
         if torch_layout:
             value = value.T.contiguous().T
         param = nn.Parameter(value, requires_grad=trainable and self._trainable)
         param._keras_trainable = trainable
-        self.register_parameter(name, param)
+        self.register_parameter(key, param)
         if regularizer is not None:
             self._weight_regularizers.append((regularizers.get(regularizer), param))
         if constraint is not None:
             self._weight_constraints.append((constraints.get(constraint), param))
         return param
+
+    add_variable = add_weight  # the TF 1 era's name
+
+    def add_loss(self, losses: Any, inputs: Any = None) -> None:
+        """Add a loss term (a tensor from this call, or a zero-argument callable evaluated
+        each time ``losses`` is read), as tf.keras 2: ``fit`` adds ``model.losses`` to the
+        compiled loss. Tensors added in a call are replaced by the next call's."""
+        items = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        for item in items:
+            if callable(item) and not isinstance(item, torch.Tensor):
+                self.__dict__.setdefault("_callable_losses", []).append(item)
+            else:
+                self.__dict__.setdefault("_added_losses", []).append(
+                    item if isinstance(item, torch.Tensor) else torch.as_tensor(float(item)))
 
     def _own_weights(self) -> list[nn.Parameter]:
         return [p for p in self._parameters.values() if p is not None]
@@ -263,6 +315,8 @@ class Layer(nn.Module):
     def losses(self) -> list[torch.Tensor]:
         """Regulariser penalties of the weights and of the last call's outputs."""
         found = [reg(p) for reg, p in self._weight_regularizers] + list(self._activity_losses)
+        found += list(self.__dict__.get("_added_losses", ()))
+        found += [torch.as_tensor(fn()) for fn in self.__dict__.get("_callable_losses", ())]
         for layer in self._sublayers():
             found += layer.losses
         return found
@@ -276,6 +330,8 @@ class Layer(nn.Module):
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
             self.build(input_shape)
+            if not self.built:  # a user's build that did not call super().build (Keras too)
+                Layer.build(self, input_shape)
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
@@ -319,7 +375,11 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ calling
     def _to_tensor(self, x: Any) -> torch.Tensor:
-        """NumPy arrays, lists and tensors -> a tensor in the layer's float dtype."""
+        """NumPy arrays, lists and tensors -> a tensor in the layer's float dtype; a list of
+        tensors or arrays (a custom layer's several inputs) -> a list of tensors."""
+        if type(x) in (list, tuple) and x and any(isinstance(v, (torch.Tensor, np.ndarray))
+                                                  for v in x):
+            return [self._to_tensor(v) for v in x]
         if isinstance(x, torch.Tensor):
             if self.autocast and x.is_floating_point() and x.dtype != self.compute_dtype:
                 mask = getattr(x, "_keras_mask", None)
@@ -330,6 +390,13 @@ class Layer(nn.Module):
         return torch.as_tensor(np.asarray(x), dtype=self.compute_dtype)
 
     def _check_input(self, x: torch.Tensor) -> None:
+        spec = self.__dict__.get("input_spec")
+        if spec is not None:
+            from .input_spec import check_input_spec
+            check_input_spec(spec, [tuple(t.shape) for t in x] if isinstance(x, list)
+                             else [tuple(x.shape)], self.name)
+        if isinstance(x, list):
+            return
         if self._input_ndim is not None and x.dim() != self._input_ndim:
             raise ValueError(
                 f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
@@ -353,6 +420,8 @@ class Layer(nn.Module):
             return symbolic_call(self, inputs, args, kwargs)
         x = self._to_tensor(inputs)
         self._check_input(x)
+        if "_added_losses" in self.__dict__:
+            del self.__dict__["_added_losses"]  # add_loss terms are the latest call's
         params = self._call_parameters()
         if "mask" in params and kwargs.get("mask") is None:
             kwargs["mask"] = getattr(x, "_keras_mask", None)
@@ -361,9 +430,13 @@ class Layer(nn.Module):
         elif kwargs.get("training") is None:
             kwargs["training"] = self.training
         input_mask = kwargs.get("mask") if "mask" in params else getattr(x, "_keras_mask", None)
+        if "mask" in kwargs and "mask" not in params and not _has_var_kwargs(self):
+            kwargs.pop("mask")
         if not self.built:
-            self._maybe_build(tuple(x.shape))
-        if self._autocast_dtype is not None and not torch.is_autocast_enabled(x.device.type):
+            self._maybe_build([tuple(t.shape) for t in x] if isinstance(x, list)
+                              else tuple(x.shape))
+        if self._autocast_dtype is not None and isinstance(x, torch.Tensor) \
+                and not torch.is_autocast_enabled(x.device.type):
             with torch.autocast(x.device.type, dtype=self._autocast_dtype):
                 outputs = super().__call__(x, *args, **kwargs)
             outputs = _cast_floating(outputs, self._autocast_dtype)  # Keras: outputs in compute dtype
@@ -449,3 +522,31 @@ def serialize_value(value: Any) -> Any:
     if isinstance(value, list):
         return [serialize_value(v) for v in value]
     return value
+
+
+def _free_weight_key(layer: Layer, name: str) -> str:
+    """An attribute name for a new weight: ``name`` (dots and slashes made underscores),
+    with ``_1``, ``_2`` ... added when the layer already has one by that name."""
+    key = name.replace(".", "_").replace("/", "_") or "Variable"
+    taken = set(layer._parameters) | set(layer._modules) | set(layer._buffers)
+    if key not in taken and not (key in layer.__dict__ and not isinstance(
+            layer.__dict__[key], nn.Parameter)):
+        return key
+    count = 1
+    while f"{key}_{count}" in taken:
+        count += 1
+    return f"{key}_{count}"
+
+
+def _takes_dtype(fn: Any) -> bool:
+    try:
+        return "dtype" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _has_var_kwargs(layer: Layer) -> bool:
+    try:
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(layer.call).parameters.values())
+    except (TypeError, ValueError):
+        return False

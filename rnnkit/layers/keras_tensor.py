@@ -307,10 +307,9 @@ def _skips_first_node(layer: Any) -> bool:
 
 def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     """``layer(keras_tensors, ...)``: record a node, return KerasTensors (no numbers)."""
-    if args:
-        raise TypeError(f'Layer "{layer.name}" was called on symbolic inputs with extra '
-                        f"positional arguments {args!r}; pass them by keyword.")
     kwargs = dict(kwargs)
+    if args:  # tf.keras 2 records the arguments after the first by their names in `call`
+        kwargs.update(_positional_as_keywords(layer, args))
     if _is_recurrent(layer) and isinstance(inputs, (list, tuple)) and len(inputs) > 1 \
             and kwargs.get("initial_state") is None:
         # Keras 2 form `rnn([x, h, c])`: the tensors after the first are the initial state.
@@ -333,12 +332,18 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
                 check(_ShapeProbe(input_shape))
             except (AttributeError, TypeError):
                 pass  # a check that needs real data: the real call will make it
+    spec = layer.__dict__.get("input_spec")
+    if spec is not None and not isinstance(inputs, KerasTensor):
+        from ..layers.input_spec import check_input_spec
+        check_input_spec(spec, [t.shape for t in flatten(inputs)], layer.name)
     if not layer.built:
         layer._maybe_build(input_shape)
     if hasattr(layer, "output_shape_for_call"):  # op layers: the shape depends on kwargs too
         output_shape = layer.output_shape_for_call(input_shape, _shape_of(kwargs))
+    elif _shape_needs_a_run(layer):
+        output_shape = _shapes_by_running(layer, inputs, kwargs)
     else:
-        output_shape = layer.compute_output_shape(input_shape)
+        output_shape = _as_shapes(layer.compute_output_shape(input_shape))
     if getattr(layer, "_output_shape", None) is None:
         layer._output_shape = output_shape
     nodes = inbound_nodes(layer)
@@ -360,6 +365,127 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     outputs = _nest_like(output_shape, outputs) if multi else outputs[0]
     nodes.append(Node(layer, inputs, kwargs, outputs))
     return outputs
+
+
+def conform_rank(x: Any, expected: Any) -> Any:
+    """tf.keras 2.12's ``_conform_to_reference_input``: data one axis short of an input
+    whose last axis is 1 (``(batch, timesteps)`` for ``(None, timesteps, 1)``) gets it."""
+    if isinstance(x, torch.Tensor) and isinstance(expected, tuple) and expected \
+            and all(d is None or isinstance(d, int) for d in expected) \
+            and x.dim() == len(expected) - 1 and expected[-1] == 1:
+        mask = getattr(x, "_keras_mask", None)
+        x = x.unsqueeze(-1)
+        if mask is not None:
+            x._keras_mask = mask
+    return x
+
+
+def output_shape_of(layer: Any, input_shape: Any) -> Any:
+    """A layer's output shape for ``input_shape``: ``compute_output_shape``, or for a user's
+    layer without one, by running its call on small tensors (``_shapes_by_running``)."""
+    if _shape_needs_a_run(layer):
+        return _shapes_by_running(layer, KerasTensor(input_shape), {})
+    return _as_shapes(layer.compute_output_shape(input_shape))
+
+
+def _positional_as_keywords(layer: Any, args: tuple) -> dict:
+    import inspect
+    params = [p for p in inspect.signature(layer.call).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]
+    if len(args) > len(params):
+        raise TypeError(f'Layer "{layer.name}" was called with {len(args) + 1} positional '
+                        f"arguments, but its `call` takes {len(params) + 1}.")
+    return {p.name: value for p, value in zip(params, args)}
+
+
+def _as_shapes(shape: Any) -> Any:
+    """A user's ``compute_output_shape`` result as rnnkit's shapes: a list of sizes is one
+    shape (a tuple); a list of shapes stays a list (several outputs)."""
+    if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, (int, np.integer))
+                                                for d in shape):
+        return tuple(None if d is None else int(d) for d in shape)
+    if isinstance(shape, (list, tuple)):
+        return [_as_shapes(item) for item in shape]
+    if hasattr(shape, "as_list"):  # a TensorShape-like object
+        return _as_shapes(shape.as_list())
+    return shape
+
+
+def _shape_needs_a_run(layer: Any) -> bool:
+    """Whether the output shape must be found by running ``call``: a user's layer (or
+    subclassed model) that does not define ``compute_output_shape`` (tf.keras 2 traced
+    such layers' ``call`` on symbolic tensors)."""
+    from ..layers.base import Layer
+    from .functional import Model
+    cls = type(layer)
+    if isinstance(layer, Model) and not layer._is_graph_network:
+        return "compute_output_shape" not in _user_attributes(cls)
+    owner = next((c for c in cls.__mro__ if "compute_output_shape" in c.__dict__), Layer)
+    return owner is Layer and not cls.__module__.startswith("rnnkit.")
+
+
+def _user_attributes(cls: type) -> set:
+    names = set()
+    for c in cls.__mro__:
+        if c.__module__.startswith("rnnkit.") or c.__module__ in ("torch.nn.modules.module",
+                                                                    "builtins"):
+            continue
+        names |= set(c.__dict__)
+    return names
+
+
+_PROBE_SIZES = ((2, 3), (3, 5))  # (batch, every other unknown size) of the two runs
+
+
+def _shapes_by_running(layer: Any, inputs: Any, kwargs: dict) -> Any:
+    """Run the layer's call twice on small tensors standing in for the KerasTensors (the
+    unknown sizes different each time): sizes that follow them are unknown (None) in the
+    result. Losses the runs add are dropped; no gradients are kept."""
+    runs = []
+    generator = torch.Generator().manual_seed(0)
+    for batch, free in _PROBE_SIZES:
+        def concrete(t: Any) -> Any:
+            if not isinstance(t, KerasTensor):
+                return t
+            shape = [batch if i == 0 and d is None else (free if d is None else d)
+                     for i, d in enumerate(t.shape)]
+            if t.dtype.startswith(("int", "uint", "bool")):
+                value = torch.zeros(shape, dtype=torch.int64)
+            else:
+                value = torch.rand(shape, generator=generator).to(
+                    getattr(torch, t.dtype, torch.float32))
+            if t._has_mask and len(shape) >= 2:
+                value._keras_mask = torch.ones(shape[:2], dtype=torch.bool)
+            return value
+        was_training = layer.training
+        layer.train(False)
+        try:
+            with torch.no_grad():
+                outputs = layer(map_structure(concrete, inputs),
+                                **map_structure(concrete, kwargs))
+        finally:
+            layer.train(was_training)
+        runs.append(_shape_structure(outputs))
+    for module in layer.modules():
+        module.__dict__.pop("_added_losses", None)
+        if "_activity_losses" in module.__dict__:
+            module._activity_losses = []
+    return _merge_runs(*runs)
+
+
+def _shape_structure(outputs: Any) -> Any:
+    if isinstance(outputs, (list, tuple)):
+        return [_shape_structure(o) for o in outputs]
+    if isinstance(outputs, dict):
+        raise TypeError("rnnkit's functional API takes layers that return a tensor or a list "
+                        "of tensors; this layer returned a dict.")
+    return tuple(outputs.shape)
+
+
+def _merge_runs(first: Any, second: Any) -> Any:
+    if isinstance(first, list):
+        return [_merge_runs(a, b) for a, b in zip(first, second)]
+    return tuple(a if a == b else None for a, b in zip(first, second))
 
 
 def input_tensor(layer: Any) -> KerasTensor:

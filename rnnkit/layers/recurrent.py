@@ -84,7 +84,7 @@ class RNN(Layer):
 
     def compute_output_shape(self, input_shape: Sequence) -> Any:
         batch, steps, _ = self._split_shape(input_shape)
-        units = self.cell.output_size
+        units = _output_size(self.cell)
         if self.return_sequences:
             output = (steps, batch, units) if self.time_major else (batch, steps, units)
         else:
@@ -103,7 +103,7 @@ class RNN(Layer):
     def build(self, input_shape: Sequence) -> None:
         batch, _, features = self._split_shape(input_shape)
         if isinstance(self.cell, Layer) and not self.cell.built:  # a plain user cell has no build
-            self.cell.build((batch, features))
+            self.cell._maybe_build((batch, features))
         if self.stateful:
             if batch is None:
                 raise ValueError(
@@ -127,6 +127,19 @@ class RNN(Layer):
                 f"shape={expected}, found shape={tuple(x.shape)}")
 
     # ------------------------------------------------------------------ states
+    def get_initial_state(self, inputs: Any) -> list[torch.Tensor]:
+        """Zero states for ``inputs`` (a list, one per state, as tf.keras 2.12): the cell's
+        own ``get_initial_state`` where a user cell defines one."""
+        x = inputs if isinstance(inputs, torch.Tensor) else self._to_tensor(inputs)
+        batch = x.shape[1] if self.time_major else x.shape[0]
+        dtype = x.dtype if x.is_floating_point() else self.compute_dtype
+        own = getattr(type(self.cell), "get_initial_state", None)
+        if own is not None and not isinstance(self.cell, (RecurrentCell, StackedRNNCells)):
+            found = self.cell.get_initial_state(inputs=None, batch_size=batch, dtype=dtype)
+            return list(found) if isinstance(found, (list, tuple)) else [found]
+        return [torch.zeros(batch, size, dtype=dtype, device=x.device)
+                for size in self._state_sizes]
+
     @property
     def states(self) -> list[torch.Tensor | None]:
         if self._stored_states is None:
@@ -283,6 +296,15 @@ class RNN(Layer):
         config = dict(config)
         config["cell"] = deserialize(config["cell"])
         return cls(**config)
+
+
+def _output_size(cell: Any) -> int:
+    """A cell's output size: its ``output_size``, else (tf.keras 2's fallback) its first
+    state size."""
+    size = getattr(cell, "output_size", None)
+    if size is None:
+        size = _flat(cell.state_size)[0]
+    return int(size[0]) if isinstance(size, (list, tuple)) else int(size)
 
 
 class _GenericCell:

@@ -18,6 +18,9 @@ _BUILTINS_REGISTERED = False
 # rnnkit.models is imported (models sit above layers, io and training, which reach them
 # through this registry instead of importing them).
 _MODEL_CLASSES: dict[str, type] = {}
+# Classes a program made known by name: `rnnkit.utils.custom_object_scope`,
+# `get_custom_objects()`, `register_keras_serializable` (consulted after `custom_objects`).
+CUSTOM_OBJECTS: dict[str, Any] = {}
 
 # Keras 3 config keys without a tf.keras 2 meaning; dropping them keeps the numbers the same.
 _KERAS3_ONLY_KEYS = {"quantization_config", "use_cudnn", "seed", "lora_rank", "lora_alpha",
@@ -90,8 +93,18 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"deserialize expects a dict with 'class_name' and 'config'; got {config!r}.")
     class_name = config["class_name"]
+    if custom_objects:  # nested configs (an RNN's custom cell) see them too
+        saved = dict(CUSTOM_OBJECTS)
+        CUSTOM_OBJECTS.update(custom_objects)
+        try:
+            return deserialize(config)
+        finally:
+            CUSTOM_OBJECTS.clear()
+            CUSTOM_OBJECTS.update(saved)
     if custom_objects and class_name in custom_objects:
         cls = custom_objects[class_name]
+    elif class_name in CUSTOM_OBJECTS:
+        cls = CUSTOM_OBJECTS[class_name]
     else:
         cls = get_registered(class_name)
     return cls.from_config(normalize_config(class_name, dict(config.get("config", {}))))

@@ -27,13 +27,14 @@ from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, register_model, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
-from ..layers.keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node, flatten,
-                           inbound_nodes, map_structure)
+from .config_api import JsonMixin
+from ..layers.keras_tensor import (KerasTensor, Node, _is_recurrent, _skips_first_node,
+                                   conform_rank, flatten, inbound_nodes, map_structure)
 from .summary import (format_shape, format_summary, layer_range_bounds, layer_row,
                       nested_rows)
 
 
-class Model(SavingMixin, TrainingMixin, Layer):
+class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
     """A graph of layers from ``inputs`` (``rnnkit.Input`` tensors) to ``outputs``."""
 
     supports_masking = True
@@ -43,6 +44,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
         if "input" in kwargs or "output" in kwargs:  # Keras 1 spelling
             inputs = kwargs.pop("input", inputs)
             outputs = kwargs.pop("output", outputs)
+        if inputs is self:  # `super().__init__(self)` (TensorFlow's text-generation tutorial)
+            inputs = None
         super().__init__(name=name, trainable=trainable, **kwargs)
         self.__dict__["_is_graph_network"] = inputs is not None or outputs is not None
         if not self._is_graph_network:
@@ -156,6 +159,10 @@ class Model(SavingMixin, TrainingMixin, Layer):
 
     def _to_tensor(self, x: Any) -> Any:
         if not self._is_graph_network:
+            # a subclassed model: integer data (token ids) stays integer, as TensorFlow
+            # converts it; floats go to the model's dtype
+            if isinstance(x, np.ndarray) and x.dtype.kind in "iub":
+                return torch.from_numpy(np.ascontiguousarray(x))
             return super()._to_tensor(x)
         values = self._input_list(x)
         tensors = [layer._to_tensor(v) for layer, v in zip(self._input_layers, values)]
@@ -191,7 +198,7 @@ class Model(SavingMixin, TrainingMixin, Layer):
         masks = self._input_list(mask) if mask is not None else [None] * len(values)
         computed: dict[int, torch.Tensor] = {}
         for tensor, layer, value, m in zip(self.inputs, self._input_layers, values, masks):
-            value = layer._to_tensor(value)
+            value = conform_rank(layer._to_tensor(value), tensor.shape)
             if m is not None:
                 value._keras_mask = torch.as_tensor(np.asarray(m) if not isinstance(
                     m, torch.Tensor) else m).to(torch.bool)
@@ -224,7 +231,43 @@ class Model(SavingMixin, TrainingMixin, Layer):
 
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
+            if not self._is_graph_network and type(self).build is Model.build:
+                Layer.build(self, input_shape)  # the call about to run builds the layers
+                return
             super()._maybe_build(input_shape)
+
+    def build(self, input_shape: Any = None) -> None:
+        """A subclassed model: run ``call`` once on zeros of ``input_shape`` (``None`` sizes
+        as 1) so its layers create their weights, as tf.keras 2 does; ``summary()`` works
+        after it. A functional model is built when made."""
+        if self._is_graph_network:
+            return
+        if input_shape is None:
+            raise ValueError("You must provide an `input_shape` argument.")
+        if self.__dict__.get("_building"):
+            Layer.build(self, input_shape)
+            return
+
+        def zeros(shape: Any) -> Any:
+            if isinstance(shape, dict):
+                return {k: zeros(v) for k, v in shape.items()}
+            if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+                return [zeros(s) for s in shape]
+            return torch.zeros([1 if d is None else int(d) for d in shape],
+                               dtype=self.compute_dtype)
+
+        self.__dict__["_building"] = True
+        was_training = self.training
+        self.train(False)
+        try:
+            with torch.no_grad():
+                self.call(zeros(input_shape))
+        finally:
+            self.train(was_training)
+            self.__dict__.pop("_building", None)
+        for module in self.modules():
+            module.__dict__.pop("_added_losses", None)
+        Layer.build(self, input_shape)
 
     # ------------------------------------------------------------------ weights
     @property
@@ -440,8 +483,9 @@ class Model(SavingMixin, TrainingMixin, Layer):
         to" lists only calls in this model's graph, so mostly ``[]``), ``layer_range=(first,
         last)`` (names or ``re.match`` patterns) prints only those rows."""
         if not self._is_graph_network:
-            raise ValueError("This model has not yet been built: a subclassed Model has no "
-                             "graph to summarise.")
+            self._subclassed_summary(line_length, positions, print_fn, expand_nested,
+                                     show_trainable, layer_range)
+            return
         sequential_like = self._is_sequential_like()
 
         def row_of(container: Any, layer: Layer) -> tuple:
@@ -449,7 +493,8 @@ class Model(SavingMixin, TrainingMixin, Layer):
                 return layer_row(container, layer, show_trainable)
             connections = []
             for _, node in self._relevant(layer):  # this model's nodes, at every level
-                # every tensor of the call, keyword ones too (MultiHeadAttention's `value`)
+                # every tensor of the call, keyword arguments included (Keras 2.12's
+                # `iterate_inbound`): `Attention()(seq, h)` lists seq's and h's
                 for t in node.keras_inputs:
                     owner, index, tensor_index = t._keras_history
                     # Keras counts a model's calls from 0 here (its own node is not among
@@ -466,6 +511,26 @@ class Model(SavingMixin, TrainingMixin, Layer):
         lines = format_summary(self.name, rows, trainable, non_trainable,
                                line_length=line_length, positions=positions,
                                sequential_like=sequential_like, show_trainable=show_trainable)
+        for line in lines:
+            (print_fn or print)(line)
+
+    def _subclassed_summary(self, line_length, positions, print_fn, expand_nested,
+                            show_trainable, layer_range) -> None:
+        """tf.keras 2.12's table for a subclassed model: its tracked layers in the order
+        they were assigned, output shapes ``multiple`` (no graph to read them from)."""
+        if not self.built:
+            raise ValueError("This model has not yet been built. Build the model first by "
+                             "calling `build()` or by calling the model on a batch of data.")
+        layers = self.layers
+        start, stop = layer_range_bounds([layer.name for layer in layers], layer_range)
+        rows = nested_rows(self, layers[start:stop],
+                           lambda container, layer: layer_row(container, layer, show_trainable),
+                           expand_nested)
+        trainable = sum(p.numel() for p in self.trainable_weights)
+        non_trainable = sum(p.numel() for p in self.non_trainable_weights)
+        lines = format_summary(self.name, rows, trainable, non_trainable,
+                               line_length=line_length, positions=positions,
+                               show_trainable=show_trainable)
         for line in lines:
             (print_fn or print)(line)
 

@@ -18,10 +18,12 @@ from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, register_model, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
+from .config_api import JsonMixin
+from .keras_tensor import conform_rank, output_shape_of
 from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
 
 
-class Sequential(SavingMixin, TrainingMixin, Layer):
+class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
     """A stack of layers where each layer has one input and one output tensor."""
 
     supports_masking = True
@@ -93,7 +95,7 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
         for layer in self.layers:
             layer._maybe_build(shape)
             layer._build_input_shape = shape
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
             if isinstance(shape, list):
                 raise ValueError(
                     f"All layers in a Sequential model should have a single output tensor. "
@@ -119,13 +121,24 @@ class Sequential(SavingMixin, TrainingMixin, Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = shape_tuple(input_shape)
         for layer in self.layers:
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape_of(layer, shape)
         return shape
 
     # ------------------------------------------------------------------ calling
     def _to_tensor(self, x: Any) -> torch.Tensor:
         layers = self.layers
-        return layers[0]._to_tensor(x) if layers else super()._to_tensor(x)
+        if self._input_layer is not None:
+            x = self._input_layer._to_tensor(x)  # Input(dtype=...) decides first
+        x = layers[0]._to_tensor(x) if layers else super()._to_tensor(x)
+        if isinstance(x, torch.Tensor):
+            if not x.is_floating_point() and layers and \
+                    type(layers[0])._to_tensor is Layer._to_tensor:
+                # bool/int arrays (one-hot built as dtype=bool) are cast to the model's
+                # float type, as tf.keras 2's float32 input does; Embedding keeps its ids
+                x = x.to(layers[0].compute_dtype)
+            x = conform_rank(x, self._batch_input_shape or (
+                self._build_input_shape if self.built else None))
+        return x
 
     def call(self, inputs: torch.Tensor, training: bool | None = None, mask: Any = None) -> Any:
         if not self.layers:

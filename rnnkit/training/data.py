@@ -9,6 +9,7 @@ arrays (several model inputs), a torch ``Dataset`` (samples, batched here) or ``
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterator
 
 import numpy as np
@@ -100,12 +101,42 @@ class ArrayBatches:
                                  f"sizes: {num_samples(v)}. Make sure all arrays contain the "
                                  "same number of samples.")
         self.steps = steps if steps is not None else math.ceil(self.n / batch_size)
+        # fit with steps_per_epoch: tf.keras 2.12 reads one stream of `passes` (its epochs)
+        # shuffled passes over the arrays, epoch after epoch; when it runs dry, training
+        # stops with a warning (`ran_out`). None: every epoch cycles the data (evaluate).
+        self.passes: int | None = None
+        self.ran_out = False
+        self._stream: Iterator[tuple] | None = None
 
     def __len__(self) -> int:
         return self.steps
 
+    def _pass(self) -> Iterator[tuple]:
+        x, y, sw = self.x, self.y, self.sw
+        if self.shuffle:
+            perm = torch.randperm(self.n)
+            x, y, sw = take(x, perm), take(y, perm), take(sw, perm)
+        for start in range(0, self.n, self.batch_size):
+            end = start + self.batch_size
+            yield take(x, slice(start, end)), take(y, slice(start, end)), \
+                take(sw, slice(start, end))
+
+    def _streamed(self) -> Iterator[tuple]:
+        if self._stream is None:
+            self._stream = (batch for _ in range(self.passes) for batch in self._pass())
+        for _ in range(self.steps):
+            batch = next(self._stream, None)
+            if batch is None:
+                self.ran_out = True
+                return
+            yield batch
+
     def epoch(self) -> Iterator[tuple]:
         if self.n == 0:
+            return
+        if self.passes is not None and self.steps > math.ceil(self.n / self.batch_size) \
+                or self._stream is not None:
+            yield from self._streamed()
             return
         x, y, sw = self.x, self.y, self.sw
         if self.shuffle:
@@ -189,8 +220,10 @@ def adapt(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | No
         loader = torch.utils.data.DataLoader(x, batch_size=batch_size or 32, shuffle=shuffle)
         return IterableBatches(loader, steps=steps)
     if is_array_like(x):
-        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+                batch_size, numbers.Integral) or batch_size < 1):
             raise ValueError(f"{what}: batch_size must be a positive int, got {batch_size!r}.")
+        batch_size = None if batch_size is None else int(batch_size)  # a NumPy int too
         return ArrayBatches(to_tensor(x), to_tensor(y), to_tensor(sample_weight),
                             batch_size=batch_size or 32, shuffle=shuffle, steps=steps)
     if hasattr(x, "__iter__") or hasattr(x, "__next__"):

@@ -264,6 +264,7 @@ class TrainingMixin:
         if data_mod.is_array_like(x):
             x, y, sample_weight = validation.check_arrays(self, compiled, x, y, sample_weight,
                                                           "fit", check_finite)
+        validation_data = validation.check_validation_data(validation_data)
         if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data) \
                 and len(validation_data) in (2, 3):
             validation_data = validation.check_arrays(
@@ -295,6 +296,8 @@ class TrainingMixin:
             sample_weight = data_mod.take(sample_weight, slice(0, split))
         train = data_mod.adapt(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
                                steps=steps_per_epoch)
+        if steps_per_epoch is not None and isinstance(train, data_mod.ArrayBatches):
+            train.passes = max(epochs - initial_epoch, 0)
         val = None
         if validation_data is not None:
             val = self._adapt_validation(validation_data, validation_batch_size or batch_size,
@@ -370,6 +373,15 @@ class TrainingMixin:
                             "that your dataset or generator can generate at least "
                             "`steps_per_epoch * epochs` batches.")
                         break
+                ran_out = getattr(train, "ran_out", False)
+                if ran_out:
+                    warnings.warn(
+                        "Your input ran out of data; interrupting training. Make sure that "
+                        "your dataset or generator can generate at least `steps_per_epoch * "
+                        f"epochs` batches (in this case, {steps_per_epoch * epochs} batches). "
+                        "You may need to use the repeat() function when building your "
+                        "dataset.")
+                    self.stop_training = True
                 if isinstance(train, data_mod.IterableBatches):
                     train.on_epoch_end()
                 if parallel:

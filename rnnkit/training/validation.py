@@ -155,8 +155,9 @@ def check_sparse_labels(y: torch.Tensor, num_classes: int | None, arg: str, what
 
 def output_classes(model: Any, x: Any) -> int | None:
     """The size of the model's last output axis, from its shapes (no forward pass)."""
-    if not getattr(model, "built", False) or not hasattr(model, "compute_output_shape"):
-        return None
+    if not getattr(model, "built", False) or not hasattr(model, "compute_output_shape") \
+            or getattr(model, "_is_graph_network", True) is False:
+        return None  # a subclassed model has no graph to read its output shape from
     try:
         shapes = [tuple(t.shape) for t in _tensors(x)]
         shape = model.compute_output_shape((None,) + shapes[0][1:] if len(shapes) == 1 else
@@ -187,3 +188,27 @@ def check_arrays(model: Any, compiled: Any, x, y, sw, what: str, finite: bool,
             check_sparse_labels(y, output_classes(model, x), prefix + "y", what,
                                 kwargs.get("ignore_class"))
     return x, y, sw
+
+
+def check_validation_data(validation_data: Any) -> Any:
+    """``validation_data`` as fit uses it, refused before any training step when malformed:
+    a list ``[x_val, y_val]`` counts as a tuple (tf.keras 2.12 unpacks both alike); in-memory
+    data must be ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``."""
+    if validation_data is None:
+        return None
+    if isinstance(validation_data, list) and len(validation_data) in (2, 3) and all(
+            v is None or isinstance(v, (np.ndarray, torch.Tensor, list)) for v in validation_data):
+        validation_data = tuple(validation_data)
+    if isinstance(validation_data, tuple):
+        if len(validation_data) not in (2, 3):
+            raise ValueError("fit: when passing a `validation_data` argument, it must contain "
+                             "either 2 items (x_val, y_val), or 3 items (x_val, y_val, "
+                             f"val_sample_weights); found {len(validation_data)} item(s). "
+                             "Nothing was trained.")
+        if validation_data[1] is None:
+            raise ValueError("fit: `validation_data` has no targets (y_val is None); pass "
+                             "(x_val, y_val). Nothing was trained.")
+    elif isinstance(validation_data, (np.ndarray, torch.Tensor)):
+        raise ValueError("fit: `validation_data` is a single array; pass (x_val, y_val). "
+                         "Nothing was trained.")
+    return validation_data

@@ -12,9 +12,17 @@ import torch
 
 from .sequences import Sequence, pad_sequences, to_categorical
 from .timeseries import TimeseriesDataset, timeseries_dataset_from_array
+from .custom_objects import (CustomObjectScope, custom_object_scope, deserialize_keras_object,
+                             get_custom_objects, get_registered_name, get_registered_object,
+                             register_keras_serializable, serialize_keras_object)
+from .data_tuples import normalize, pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = ["set_random_seed", "Sequence", "pad_sequences", "to_categorical",
-           "timeseries_dataset_from_array", "TimeseriesDataset"]
+           "timeseries_dataset_from_array", "TimeseriesDataset", "CustomObjectScope",
+           "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
+           "get_registered_name", "get_registered_object", "register_keras_serializable",
+           "serialize_keras_object", "normalize", "pack_x_y_sample_weight",
+           "unpack_x_y_sample_weight"]
 
 
 def set_random_seed(seed: int) -> None:

@@ -30,7 +30,9 @@ class TimeseriesDataset(torch.utils.data.IterableDataset):
         super().__init__()
         self.data = _as_tensor(data)[start_index:end_index]
         self.targets = None if targets is None else _as_tensor(targets)[start_index:end_index]
-        num_seqs = end_index - start_index - (sequence_length - 1) * sampling_rate
+        # tf.keras 2.12's count: the last window must leave `sampling_rate` rows (its rule
+        # gives 136 windows for 150 rows, length 5, rate 3, where 138 would fit).
+        num_seqs = end_index - start_index - sequence_length * sampling_rate + 1
         if targets is not None:
             num_seqs = min(num_seqs, len(targets))
         self.start_positions = torch.arange(0, max(num_seqs, 0), sequence_stride)

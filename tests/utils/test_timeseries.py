@@ -31,6 +31,13 @@ def test_sampling_rate_stride_and_index_range():
     assert max(max(w) for w in windows) < 30
 
 
+def test_window_count_with_sampling_rate_is_tf_keras_2_12s():
+    # tf.keras 2.12 (keras/utils/timeseries_dataset.py): 150 rows, length 5, rate 3 -> 136
+    ds = timeseries_dataset_from_array(np.arange(150), None, sequence_length=5,
+                                       sampling_rate=3, batch_size=1000)
+    assert sum(len(b) for b in ds) == 136
+
+
 def test_shuffle_is_a_reproducible_permutation_each_pass():
     data = np.arange(30)
     ds = timeseries_dataset_from_array(data, data, 4, batch_size=5, shuffle=True, seed=7)
