@@ -58,8 +58,14 @@ class KerasTensor:
     def __iter__(self) -> Any:
         # Without this, Python would iterate through __getitem__ (x[0], x[1], ...) and, with
         # an unknown batch size, never stop.
-        raise TypeError("A KerasTensor is symbolic and cannot be iterated over; index it "
-                        "(x[:, 0]) or unpack the outputs of a layer that returns a list.")
+        layer = self._keras_history.layer if self._keras_history else None
+        hint = ""
+        if layer is not None and hasattr(layer, "return_state") and not layer.return_state:
+            hint = (f" Layer {layer.name!r} returns one tensor: to unpack its states too, "
+                    f"create it with return_state=True (output, *states = layer(x)).")
+        raise TypeError("Cannot iterate over a Tensor with unknown first dimension. A "
+                        "KerasTensor is symbolic and cannot be iterated over; index it "
+                        "(x[:, 0]) or unpack the outputs of a layer that returns a list." + hint)
 
     def __bool__(self) -> bool:
         raise TypeError("A KerasTensor is symbolic and has no truth value; layers can be "
@@ -335,6 +341,9 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
                 check(_ShapeProbe(input_shape))
             except (AttributeError, TypeError):
                 pass  # a check that needs real data: the real call will make it
+    if kwargs.get("initial_state") is not None and hasattr(layer, "check_state_shapes"):
+        layer.check_state_shapes([tuple(t.shape) for t in flatten(kwargs["initial_state"])
+                                  if isinstance(t, KerasTensor)], "initial_state")
     if not layer.built:
         layer._maybe_build(input_shape)
     if hasattr(layer, "output_shape_for_call"):  # op layers: the shape depends on kwargs too
