@@ -155,7 +155,10 @@ del _name, _fn
 
 def _unknown(name: Any) -> ValueError:
     known = ", ".join(sorted(_ACTIVATIONS))
-    return ValueError(f"Unknown activation function: {name!r}. Known activations: {known}.")
+    import difflib  # a near miss ('tanhh') gets a suggestion
+    close = difflib.get_close_matches(str(name).lower(), sorted(_ACTIVATIONS), n=1, cutoff=0.75)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ValueError(f"Unknown activation function: {name!r}.{hint} Known activations: {known}.")
 
 
 def deserialize(name: str | dict) -> Callable:

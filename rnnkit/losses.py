@@ -10,6 +10,7 @@ logarithm, exactly where Keras clips, so values match Keras near 0 and 1.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable
 
 import torch
@@ -45,6 +46,13 @@ def _align(y_true, y_pred):
     y_true = _tensor(y_true, like=y_pred)
     if y_true.dim() == y_pred.dim() - 1 and y_pred.shape[-1] == 1:
         y_true = y_true.unsqueeze(-1)
+        if y_pred.dim() == 3 and y_true.shape[1] == 1 and y_pred.shape[1] > 1:
+            # Keras broadcasts silently; this is nearly always return_sequences=True by mistake.
+            warnings.warn(
+                f"The loss compares targets of shape {tuple(y_true.shape[:-1])} with predictions "
+                f"of shape {tuple(y_pred.shape)}, one per time step: each target is repeated "
+                "over the steps. To predict once per sequence, set return_sequences=False on "
+                "the last recurrent layer.", stacklevel=4)
     elif y_pred.dim() == y_true.dim() - 1 and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
     return y_true, y_pred
@@ -113,7 +121,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
         raise ValueError(f"categorical_crossentropy: y_true and y_pred must have the same shape "
                          f"(one-hot targets); got {tuple(y_true.shape)} and "
                          f"{tuple(y_pred.shape)}. For integer targets use "
-                         "sparse_categorical_crossentropy.")
+                         "sparse_categorical_crossentropy." + _categorical_hint(y_true, y_pred))
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[axis]
     if from_logits:
@@ -121,6 +129,16 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     p = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
     p = torch.clamp(p, EPSILON, 1.0 - EPSILON)
     return -torch.sum(y_true * torch.log(p), dim=axis)
+
+
+def _categorical_hint(y_true: torch.Tensor, y_pred: torch.Tensor) -> str:
+    if y_true.dim() < y_pred.dim() or (y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1):
+        return (' Integer labels: compile with loss="sparse_categorical_crossentropy", or '
+                "one-hot encode them with rnnkit.utils.to_categorical.")
+    if y_true.dim() == y_pred.dim() and y_true.shape[:-1] == y_pred.shape[:-1]:
+        return (f" The last layer has {y_pred.shape[-1]} units for {y_true.shape[-1]} classes: "
+                f'use Dense({y_true.shape[-1]}, activation="softmax").')
+    return ""
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1,
@@ -133,7 +151,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
     if tuple(labels.shape) != tuple(y_pred.shape[:-1]):
         raise ValueError(f"sparse_categorical_crossentropy: expected integer targets of shape "
                          f"{tuple(y_pred.shape[:-1])} for predictions of shape "
-                         f"{tuple(y_pred.shape)}, got {tuple(y_true.shape)}.")
+                         f"{tuple(y_pred.shape)}, got {tuple(y_true.shape)}."
+                         + (" These look like one-hot targets: use "
+                            'loss="categorical_crossentropy", or pass the class indices '
+                            "y.argmax(-1)." if y_true.shape == y_pred.shape else ""))
     # Keras turns probabilities into logits as log(clip(p)), then takes the softmax cross
     # entropy of those logits (which renormalises them).
     logits = y_pred if from_logits else torch.log(torch.clamp(y_pred, EPSILON, 1.0 - EPSILON))
@@ -364,7 +385,9 @@ def get(identifier: Any) -> Callable | None:
             return _FUNCTIONS[identifier]
         if identifier in _CLASSES:
             return _CLASSES[identifier]()
-        raise ValueError(f"Unknown loss function: {identifier!r}. Known losses: "
+        from .layers.mistakes import did_you_mean
+        raise ValueError(f"Unknown loss function: {identifier!r}."
+                         f"{did_you_mean(identifier, set(_FUNCTIONS) | set(_CLASSES))} Known losses: "
                          f"{sorted(set(_FUNCTIONS) | set(_CLASSES))}.")
     if isinstance(identifier, dict):
         return deserialize(identifier)

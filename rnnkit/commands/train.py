@@ -192,9 +192,14 @@ def run(args: argparse.Namespace) -> dict:
         "history": history.history, "model_config": model.get_config(),
         "files": {"weights": "model.weights.npz"},
     }
+    plots_note = None
     if not args.no_plots:
-        report["files"].update(_plots(args.out, name, time, values, history.history,
-                                      forecast, test_size))
+        try:
+            report["files"].update(_plots(args.out, name, time, values, history.history,
+                                          forecast, test_size))
+        except ImportError:  # matplotlib is an extra: the model and report matter more
+            plots_note = ("Figures skipped: they need matplotlib "
+                          "(pip install \"rnnkit[plot]\"); --no-plots silences this note.")
     _write_json(os.path.join(args.out, "report.json"), report)
 
     better = (1 - rmse / naive_rmse) * 100 if naive_rmse else 0.0
@@ -203,6 +208,8 @@ def run(args: argparse.Namespace) -> dict:
           f"{abs(better):.0f}% {'better' if better >= 0 else 'worse'}).")
     print(f"Saved to {args.out}/: " + ", ".join(sorted(report["files"].values())) +
           ", report.json")
+    if plots_note:
+        print(plots_note)
     return report
 
 

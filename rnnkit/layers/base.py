@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .. import activations, backend, constraints, eager, initializers, regularizers
+from . import mistakes
 
 _DTYPES = {
     "float16": torch.float16,
@@ -95,7 +96,8 @@ class Layer(nn.Module):
         for key in kwargs:
             # tf.keras 2: TypeError('Keyword argument not understood:', key)
             raise TypeError(f"Keyword argument not understood: {key!r} "
-                            f"(passed to {type(self).__name__}).")
+                            f"(passed to {type(self).__name__})."
+                            + mistakes.did_you_mean(key, _known_arguments()))
         self.name = name or backend.unique_object_name(backend.to_snake_case(type(self).__name__))
         self._dtype_name = dtype_name(dtype)
         # A mixed policy: float32 weights, half-precision compute (torch.autocast in __call__).
@@ -401,7 +403,8 @@ class Layer(nn.Module):
             raise ValueError(
                 f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
                 f"ndim={self._input_ndim}, found ndim={x.dim()}. "
-                f"Full shape received: {tuple(x.shape)}")
+                f"Full shape received: {tuple(x.shape)}"
+                + _sentence(mistakes.ndim_hint(self._input_ndim, tuple(x.shape))))
 
     _call_parameters_cache: dict = {}
 
@@ -550,3 +553,22 @@ def _has_var_kwargs(layer: Layer) -> bool:
         return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(layer.call).parameters.values())
     except (TypeError, ValueError):
         return False
+
+
+def _sentence(hint: str) -> str:
+    """A hint after a message that ends without a full stop (as Keras's shape errors do)."""
+    return "." + hint if hint else ""
+
+
+def _known_arguments() -> set:
+    """Every keyword argument some layer's constructor takes (for 'did you mean')."""
+    names: set = set()
+    classes = [Layer]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        try:
+            names.update(inspect.signature(cls.__init__).parameters)
+        except (TypeError, ValueError):
+            pass
+    return names - {"self", "args", "kwargs"}

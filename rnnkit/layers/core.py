@@ -175,7 +175,10 @@ class Embedding(Layer):
             raise ValueError(
                 f'Embedding layer "{self.name}": id {int(ids[index])} at index {list(index)} is '
                 f"out of range; ids must be in [0, {self.input_dim}) since "
-                f"input_dim={self.input_dim}.")
+                f"input_dim={self.input_dim}."
+                + (f" input_dim is the vocabulary size: the largest id + 1 (here "
+                   f"input_dim={int(ids.max()) + 1} at least; a Tokenizer's word_index needs "
+                   "len(word_index) + 1)." if int(ids.max()) >= self.input_dim else ""))
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         self._check_ids(inputs)

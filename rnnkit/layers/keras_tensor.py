@@ -58,8 +58,14 @@ class KerasTensor:
     def __iter__(self) -> Any:
         # Without this, Python would iterate through __getitem__ (x[0], x[1], ...) and, with
         # an unknown batch size, never stop.
-        raise TypeError("A KerasTensor is symbolic and cannot be iterated over; index it "
-                        "(x[:, 0]) or unpack the outputs of a layer that returns a list.")
+        layer = self._keras_history.layer if self._keras_history else None
+        hint = ""
+        if layer is not None and hasattr(layer, "return_state") and not layer.return_state:
+            hint = (f" Layer {layer.name!r} returns one tensor: to unpack its states too, "
+                    f"create it with return_state=True (output, *states = layer(x)).")
+        raise TypeError("Cannot iterate over a Tensor with unknown first dimension. A "
+                        "KerasTensor is symbolic and cannot be iterated over; index it "
+                        "(x[:, 0]) or unpack the outputs of a layer that returns a list." + hint)
 
     def __bool__(self) -> bool:
         raise TypeError("A KerasTensor is symbolic and has no truth value; layers can be "
@@ -336,6 +342,9 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     if spec is not None and not isinstance(inputs, KerasTensor):
         from ..layers.input_spec import check_input_spec
         check_input_spec(spec, [t.shape for t in flatten(inputs)], layer.name)
+    if kwargs.get("initial_state") is not None and hasattr(layer, "check_state_shapes"):
+        layer.check_state_shapes([tuple(t.shape) for t in flatten(kwargs["initial_state"])
+                                  if isinstance(t, KerasTensor)], "initial_state")
     if not layer.built:
         layer._maybe_build(input_shape)
     if hasattr(layer, "output_shape_for_call"):  # op layers: the shape depends on kwargs too
@@ -415,10 +424,11 @@ def _shape_needs_a_run(layer: Any) -> bool:
     """Whether the output shape must be found by running ``call``: a user's layer (or
     subclassed model) that does not define ``compute_output_shape`` (tf.keras 2 traced
     such layers' ``call`` on symbolic tensors)."""
-    from ..layers.base import Layer
-    from .functional import Model
+    from .base import Layer
+    from .serialization import model_class
     cls = type(layer)
-    if isinstance(layer, Model) and not layer._is_graph_network:
+    # the functional Model class, asked of the registry (models sit above layers)
+    if isinstance(layer, model_class("Functional")) and not layer._is_graph_network:
         return "compute_output_shape" not in _user_attributes(cls)
     owner = next((c for c in cls.__mro__ if "compute_output_shape" in c.__dict__), Layer)
     return owner is Layer and not cls.__module__.startswith("rnnkit.")

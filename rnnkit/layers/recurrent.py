@@ -15,6 +15,7 @@ import torch
 from ..kernels import KERNELS, run_rnnkit_loop, run_reference, run_torch, select_kernel
 from ..kernels.select import select_kernel_cached
 from .base import Layer, serialize_value, shape_tuple
+from . import mistakes
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, _flat, \
     _pack_like
 
@@ -79,7 +80,13 @@ class RNN(Layer):
         return list(flat)
 
     def _split_shape(self, input_shape: Sequence) -> tuple[Any, Any, Any]:
-        batch, steps, features = shape_tuple(input_shape)
+        shape = shape_tuple(input_shape)
+        if len(shape) != 3:  # tf.keras 2's InputSpec(ndim=3) message, and what to change
+            raise ValueError(
+                f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
+                f"ndim=3, found ndim={len(shape)}. Full shape received: {shape}"
+                + ("." + mistakes.ndim_hint(3, shape) if mistakes.ndim_hint(3, shape) else ""))
+        batch, steps, features = shape
         return (steps, batch, features) if self.time_major else (batch, steps, features)
 
     def compute_output_shape(self, input_shape: Sequence) -> Any:
@@ -107,9 +114,9 @@ class RNN(Layer):
         if self.stateful:
             if batch is None:
                 raise ValueError(
-                    f"Layer {self.name!r}: a stateful RNN needs to know its batch size. Pass "
-                    "`batch_input_shape=(batch, timesteps, features)` (or `batch_size=` with "
-                    "`input_shape=`) to the first layer of the model.")
+                    f"Layer {self.name!r}: If a RNN is stateful, it needs to know its batch "
+                    "size. Pass `batch_input_shape=(batch, timesteps, features)` (or "
+                    "`batch_size=` with `input_shape=`) to the first layer of the model.")
             self._stored_states = [torch.zeros(batch, size, dtype=self.cell.compute_dtype)
                                    for size in self._state_sizes]
         super().build(shape_tuple(input_shape))
@@ -124,7 +131,8 @@ class RNN(Layer):
             expected = (None, None, kernel.shape[0])
             raise ValueError(
                 f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
-                f"shape={expected}, found shape={tuple(x.shape)}")
+                f"shape={expected}, found shape={tuple(x.shape)}."
+                + mistakes.features_hint(kernel.shape[0], tuple(x.shape)))
 
     # ------------------------------------------------------------------ states
     def get_initial_state(self, inputs: Any) -> list[torch.Tensor]:
@@ -178,6 +186,22 @@ class RNN(Layer):
                     f"got {tuple(state.shape)}.")
         return states
 
+    def check_state_shapes(self, shapes: list, argument: str, batch: Any = None) -> None:
+        """One ``(batch, size)`` state per entry of ``cell.state_size``, for symbolic calls
+        (tf.keras 2's words, and what to pass)."""
+        sizes = list(self._state_sizes)
+        wanted = [(batch, size) for size in sizes]
+        if len(shapes) == len(sizes) and all(
+                len(s) == 2 and s[1] == size and (batch is None or s[0] == batch)
+                for s, size in zip(shapes, sizes)):
+            return
+        names = {1: "[h]", 2: "[h, c]"}.get(len(sizes), f"{len(sizes)} tensors")
+        raise ValueError(
+            f"Layer {self.name!r}: An `initial_state` was passed that is not compatible with "
+            f"`cell.state_size`. Received {len(shapes)} {argument} of shape(s) {shapes}; "
+            f"however `cell.state_size` is {sizes}. {type(self).__name__} takes {names}: "
+            f"pass {len(sizes)} state(s) of shape(s) {wanted}.")
+
     def _initial_states(self, initial_state: Any, batch: int, like: torch.Tensor
                         ) -> list[torch.Tensor]:
         if self.stateful:
@@ -186,7 +210,9 @@ class RNN(Layer):
                 raise ValueError(
                     f"Layer {self.name!r}: if an RNN is stateful, the batch size of the input "
                     f"sequences must be the same as the batch size of the stored states. "
-                    f"Expected batch size: {stored[0].shape[0]}; received batch size: {batch}.")
+                    f"Expected batch size: {stored[0].shape[0]}; received batch size: {batch}. "
+                    f"Call fit and predict with batch_size={stored[0].shape[0]} and a number "
+                    "of samples it divides (the last batch must be full too).")
             stored = [s.to(like.device, like.dtype) for s in stored]
             # tf.keras 2 uses an explicit initial state only while the stored one is all zero.
             if initial_state is None or any(bool(s.any()) for s in stored):

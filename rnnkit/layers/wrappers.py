@@ -335,7 +335,7 @@ class TimeDistributed(Layer):
         if x.dim() < 3:
             raise ValueError(f'TimeDistributed layer "{self.name}" should be passed an input '
                              "with at least 3 dimensions (batch, time, ...), received shape "
-                             f"{tuple(x.shape)}")
+                             f"{tuple(x.shape)}." + _TIME_DISTRIBUTED_HINT)
 
     @staticmethod
     def _child_shape(input_shape: Sequence) -> tuple:
@@ -346,7 +346,7 @@ class TimeDistributed(Layer):
         if len(input_shape) < 3:
             raise ValueError(f'TimeDistributed layer "{self.name}" should be passed an '
                              "`input_shape` with at least 3 dimensions, received: "
-                             f"{input_shape}")
+                             f"{input_shape}." + _TIME_DISTRIBUTED_HINT)
         child = self._child_shape(input_shape)
         if not self.layer.built:
             self.layer._maybe_build(child)
@@ -420,3 +420,7 @@ class TimeDistributed(Layer):
         config = copy.deepcopy(config)
         layer = _deserialize(config.pop("layer"))
         return cls(layer, **config)
+
+
+_TIME_DISTRIBUTED_HINT = (" If the layer before it is recurrent, it returns only its last step: "
+                          "create it with return_sequences=True to pass on every step.")

@@ -14,12 +14,14 @@ import torch
 
 from ..io.saving import SavingMixin
 from ..layers.base import Layer, shape_tuple, weights_by_layer
+from ..layers.base import _is_symbolic as is_symbolic
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, register_model, serialize
 from ..training.engine import TrainingMixin
 from .common import find_layer
 from .config_api import JsonMixin
-from .keras_tensor import conform_rank, output_shape_of
+from ..layers.keras_tensor import conform_rank, output_shape_of
+from .input_shape import conform_to_declared_shape
 from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
 
 
@@ -55,8 +57,10 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
             self._set_input_layer(layer)
             return
         if not isinstance(layer, Layer):
+            hint = (f" Add an instance: model.add({layer.__name__}(...))."
+                    if isinstance(layer, type) and issubclass(layer, Layer) else "")
             raise TypeError(f"The added layer must be an instance of class Layer. "
-                            f"Received: layer={layer!r} of type {type(layer).__name__}.")
+                            f"Received: layer={layer!r} of type {type(layer).__name__}.{hint}")
         if any(existing.name == layer.name for existing in self.layers):
             raise ValueError(f"All layers added to a Sequential model should have unique names. "
                              f'Name "{layer.name}" is already the name of a layer in this model. '
@@ -64,6 +68,7 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
         if not self.layers and self._batch_input_shape is None \
                 and layer._batch_input_shape is not None:
             self._batch_input_shape = layer._batch_input_shape
+            self.__dict__["_declared_input_shape"] = shape_tuple(layer._batch_input_shape)
         self.add_module(_module_key(layer.name), layer)
         if self._batch_input_shape is not None:
             self._build_layers(self._batch_input_shape)
@@ -72,6 +77,7 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
         # Kept out of the module tree: an InputLayer has no weights and is not in `layers`.
         object.__setattr__(self, "_input_layer", layer)
         self._batch_input_shape = layer._batch_input_shape
+        self.__dict__["_declared_input_shape"] = shape_tuple(layer._batch_input_shape)
 
     def _owns_node_zero(self) -> bool:
         """With a known input shape, tf.keras 2 gives it a node of its own, index 0."""
@@ -139,6 +145,15 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
             x = conform_rank(x, self._batch_input_shape or (
                 self._build_input_shape if self.built else None))
         return x
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        declared = self.__dict__.get("_declared_input_shape")
+        if declared is not None and not is_symbolic(inputs, kwargs):
+            x = self._to_tensor(inputs)
+            conformed = conform_to_declared_shape(self.name, x, declared, self.layers)
+            if conformed is not x:  # Keras added the last axis; NumPy in stays NumPy in
+                inputs = conformed if isinstance(inputs, torch.Tensor) else conformed.numpy()
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs: torch.Tensor, training: bool | None = None, mask: Any = None) -> Any:
         if not self.layers:
@@ -237,7 +252,9 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
 
 
 _NOT_BUILT = ("This model has not yet been built. Build the model first by calling `build()` "
-              "or by calling the model on a batch of data.")
+              "or by calling the model on a batch of data. To build it from the start, give "
+              "the first layer its input shape, e.g. LSTM(4, input_shape=(timesteps, "
+              "features)), or call model.build((None, timesteps, features)).")
 
 
 register_model(Sequential, "Sequential")  # io and deserialize find it through the registry

@@ -425,7 +425,9 @@ def deserialize(config: dict) -> Optimizer:
     name = str(config.get("class_name", ""))
     cls = _REGISTRY.get(name.lower())
     if cls is None:
-        raise ValueError(f"Unknown optimizer: {name!r}. Known optimizers: "
+        from ..layers.mistakes import did_you_mean
+        suggestion = did_you_mean(name, [n for n in _REGISTRY if n.isalpha()])
+        raise ValueError(f"Unknown optimizer: {name!r}.{suggestion} Known optimizers: "
                          f"{sorted(c.__name__ for c in _REGISTRY.values())}.")
     params = dict(config.get("config", {}))
     params.pop("is_legacy_optimizer", None)

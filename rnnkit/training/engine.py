@@ -341,7 +341,7 @@ class TrainingMixin:
                     cbs.on_train_batch_begin(step, None)
                     xb, yb, swb = self._prepare(xb, yb, swb, device, class_weight)
                     if yb is None:
-                        raise ValueError("fit: no targets. Pass `y`, or batches of (x, y).")
+                        raise ValueError(_missing_targets(self.loss, "fit"))
                     if check_finite and isinstance(train, data_mod.IterableBatches):
                         for arg, v in (("x", xb), ("y", yb), ("sample_weight", swb)):
                             validation.check_finite(v, f"{arg} (batch {step})", "fit")
@@ -429,7 +429,7 @@ class TrainingMixin:
                 cbs.on_test_batch_begin(step, None)
             xb, yb, swb = self._prepare(xb, yb, swb, device)
             if yb is None:
-                raise ValueError("evaluate: no targets. Pass `y`, or batches of (x, y).")
+                raise ValueError(_missing_targets(self.loss, "evaluate"))
             self._test_batch(compiled, xb, yb, swb)
             seen = step + 1
             if cbs is not None:
@@ -637,3 +637,11 @@ def _class_weights(class_weight: dict, y: torch.Tensor) -> torch.Tensor:
     for cls, w in class_weight.items():
         table[int(cls)] = float(w)
     return table[labels]
+
+
+def _missing_targets(loss: Any, what: str) -> str:
+    """tf.keras 2's words for fit(x) without y, and what to change."""
+    loss = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+    return (f"Target data is missing. Your model was compiled with loss={loss}, and therefore "
+            f"expects target data to be provided in `{what}()`. Pass the targets: "
+            f"{what}(x, y, ...), or batches of (x, y).")

@@ -150,7 +150,10 @@ def check_sparse_labels(y: torch.Tensor, num_classes: int | None, arg: str, what
         bad = low if low < 0 else high
         valid = f"[0, {num_classes})" if num_classes is not None else "[0, classes)"
         raise ValueError(f"{what}: `{arg}`: received a label value of {bad} which is outside "
-                         f"the valid range of {valid} for the sparse categorical loss.")
+                         f"the valid range of {valid} for the sparse categorical loss."
+                         + (f" The model's last layer has {num_classes} units: for labels 0 to "
+                            f"{high}, use Dense({high + 1}, ...) as its last layer."
+                            if num_classes is not None and high >= num_classes else ""))
 
 
 def output_classes(model: Any, x: Any) -> int | None:

@@ -61,3 +61,21 @@ def test_train_errors_name_the_problem(tmp_path):
         cli.main(["train", "--data", str(path), "--column", "b"])
     with pytest.raises(SystemExit, match="leave too few for training"):
         cli.main(["train", "--data", str(path), "--column", "a"])
+
+
+def test_train_without_matplotlib_reports_and_skips_figures(tmp_path, capsys, monkeypatch):
+    import sys
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` raises ImportError
+    out = tmp_path / "run"
+    assert cli.main(["train", "--epochs", "2", "--units", "4", "--out", str(out),
+                     "--verbose", "0"]) == 0
+    text = capsys.readouterr().out
+    assert "Test RMSE on the last 24 values:" in text
+    assert text.strip().splitlines()[-1] == (
+        'Figures skipped: they need matplotlib (pip install "rnnkit[plot]"); '
+        '--no-plots silences this note.')
+    report = json.loads((out / "report.json").read_text())
+    assert report["files"] == {"weights": "model.weights.npz"}
+    assert not (out / "loss.png").exists() and not (out / "forecast.png").exists()

@@ -90,7 +90,7 @@ CASES = [
     ("y-with-generator", "mse", "m.fit(iter([(x, y)]), y)", ValueError,
      "`y` argument is not supported"),
     ("x-feature-size", "mse", "m.fit(np.zeros((8, 5, 4), np.float32), y)", ValueError,
-     'Input 0 of layer "lstm" is incompatible'),
+     "expected shape=(None, 5, 3), found shape=(8, 5, 4)"),
     ("x-rank", "mse", "m.fit(np.zeros((8, 5), np.float32), y)", ValueError,
      "expected ndim=3, found ndim=2"),
     ("class-weight-list", "mse", "m.fit(x, y, class_weight=[1.0, 2.0])", ValueError,
