@@ -17,8 +17,13 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from . import native
+from .packed import pack
 from .fused_loop import (_chunks_backwards, _incoming, _native_operands, _out_arguments,
                          _pointer, _project, chunk_weight_gradients)
+
+# The recurrent products through rnnkit's packed product (packed_product.c) rather than
+# MKL's sgemm; a switch for A/B measurements (benchmarks/lstm_loop_ab.py).
+PACKED = True
 
 
 class LSTMSequence(torch.autograd.Function):
@@ -35,9 +40,10 @@ class LSTMSequence(torch.autograd.Function):
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
         recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
+        packed = pack(recurrent) if PACKED else None
         library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
                                     gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
-                                    tanh_c.data_ptr(), _pointer(mask))
+                                    tanh_c.data_ptr(), _pointer(mask), _pointer(packed))
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask)
         return hs[1:].transpose(0, 1), cs[-1]
@@ -60,6 +66,7 @@ class LSTMSequence(torch.autograd.Function):
         scratch = torch.empty_like(dh) if mask is not None else None
         library, sgemm = native.loops()
         recurrent = recurrent_kernel.contiguous()
+        packed_t = pack(recurrent, transpose=True) if PACKED else None
         for start, stop in spans:
             grads = grads_buffer[:stop - start]
             out, out_step, out_row = _out_arguments(d_out, start)
@@ -67,7 +74,8 @@ class LSTMSequence(torch.autograd.Function):
                 sgemm, stop - start, batch, units, recurrent.data_ptr(), gates[start].data_ptr(),
                 cs[start].data_ptr(), tanh_c[start].data_ptr(), out, out_step, out_row,
                 grads.data_ptr(), dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1],
-                None if mask is None else mask[start].data_ptr(), _pointer(scratch))
+                None if mask is None else mask[start].data_ptr(), _pointer(scratch),
+                _pointer(packed_t))
             chunk_weight_gradients(grads.view(-1, 4 * units), hs[start:stop], x[start:stop],
                                    kernel, d_recurrent, d_kernel, d_bias,
                                    None if d_x is None else d_x[start:stop])
