@@ -35,15 +35,22 @@ class LSTMSequence(torch.autograd.Function):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         gates = x.new_empty(steps, batch, 4 * units)
         _project(x.reshape(-1, x.shape[2]), kernel, bias, gates.view(-1, 4 * units))
-        hs, cs = x.new_empty(steps + 1, batch, units), x.new_empty(steps + 1, batch, units)
-        hs[0], cs[0] = h0, c0
+        hs, cs = x.new_empty(2, steps + 1, batch, units).unbind(0)   # h_0..h_T, c_0..c_T
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
         recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
-        packed = pack(recurrent) if PACKED else None
-        library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
-                                    gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
-                                    tanh_c.data_ptr(), _pointer(mask), _pointer(packed))
+        if PACKED:   # packing, the initial states and the loop in one C call
+            workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units))
+            h0, c0 = h0.contiguous(), c0.contiguous()
+            library.rnnkit_lstm_forward_call(
+                steps, batch, units, recurrent.data_ptr(), workspace.data_ptr(), h0.data_ptr(),
+                c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                tanh_c.data_ptr(), _pointer(mask))
+        else:
+            hs[0], cs[0] = h0, c0
+            library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
+                                        gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                                        tanh_c.data_ptr(), _pointer(mask), None)
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask)
         return hs[1:].transpose(0, 1), cs[-1]

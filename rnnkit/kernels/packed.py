@@ -26,15 +26,20 @@ def pack(matrix: torch.Tensor, transpose: bool = False) -> torch.Tensor:
     return packed
 
 
-def cached_pack(owner, name: str, matrix: torch.Tensor, transpose: bool = False) -> torch.Tensor:
-    """``pack(matrix, transpose)``, remembered on ``owner`` until ``matrix`` changes (its
-    identity or version counter): for repeated inference calls with the same weights."""
+def cached_pack(owner, name: str, matrix: torch.Tensor, transpose: bool = False,
+                contiguous_only: bool = False) -> torch.Tensor:
+    """``pack(matrix, transpose)`` (or with ``contiguous_only`` a contiguous float32 copy),
+    remembered on ``owner`` until ``matrix`` changes (its identity or version counter): for
+    repeated inference calls with the same weights."""
     key = (id(matrix), matrix._version, transpose)
-    store = owner.__dict__.setdefault("_packed_cache", {})
+    store = owner.__dict__.get("_packed_cache")
+    if store is None:
+        store = owner.__dict__["_packed_cache"] = {}
     found = store.get(name)
     if found is None or found[0] != key:
-        found = (key, pack(matrix, transpose))
-        store[name] = found
+        value = (matrix.detach().contiguous().clone() if contiguous_only
+                 else pack(matrix, transpose))
+        found = store[name] = (key, value)
     return found[1]
 
 

@@ -148,7 +148,11 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     # rnnkit's loop for GRU, and for SimpleRNN when its loop runs in C or a backward may
     # follow (torch's one C++ loop beats rnnkit's Python loop for a forward alone).
     in_c = native_loop_reason(inputs) == ""
-    torch_first = device.type != "cpu" or (kind == "lstm" and (mask is None or not in_c)) or (
+    # An unmasked LSTM leaves oneDNN for the C loop only where lstm_routing.json measured
+    # the C loop faster near this shape.
+    lstm_c, lstm_why = _lstm_route(layer, kind, inputs, mask, in_c, device)
+    torch_first = device.type != "cpu" or (kind == "lstm" and not lstm_c
+                                           and (mask is None or not in_c)) or (
         kind in ("tanh", "relu") and not torch.is_grad_enabled() and not in_c)
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
@@ -163,9 +167,21 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
             loop = "in C" if in_c else f"in Python ({native_loop_reason(inputs)})"
             why = {"torch": f"fused torch {kind} ({'cuDNN' if device.type == 'cuda' else 'ATen/oneDNN'})",
                    "rnnkit": f"rnnkit {kind} loop {loop} with a batched backward"}[kernel]
-            return KernelChoice(kernel, kind, "; ".join([why] + skipped))
+            return KernelChoice(kernel, kind, "; ".join([why] + skipped + lstm_why))
         skipped.append(f"not {kernel}: " + "; ".join(problems))
     return KernelChoice("reference", "", "; ".join(skipped))
+
+
+def _lstm_route(layer, kind, inputs, mask, in_c, device) -> tuple[bool, list[str]]:
+    """Whether an unmasked LSTM call runs rnnkit's C loop rather than oneDNN, and why
+    (``lstm_routing.py``: the measured table)."""
+    if kind != "lstm" or mask is not None or not in_c or device.type != "cpu" or inputs is None:
+        return False, []
+    from .lstm_routing import decide
+    mode = "train" if torch.is_grad_enabled() else "forward"
+    steps = inputs.shape[1] if inputs.dim() == 3 else 1   # (B, T, D), as the batch above
+    faster, why = decide(int(inputs.shape[0]), int(layer.cell.units), mode, int(steps))
+    return faster, [("C loop over oneDNN: " if faster else "oneDNN over the C loop: ") + why]
 
 
 def native_loop_reason(inputs: torch.Tensor | None = None) -> str:

@@ -254,7 +254,8 @@ class RNN(Layer):
         if mask is not None:
             return select_kernel(self, inputs, mask, training)
         found = self._cell.__dict__  # plain attributes, read directly: this runs every call
-        key = (inputs.device.type, inputs.shape[0], inputs.dtype, training, torch.is_grad_enabled(),
+        key = (inputs.device.type, inputs.shape[0], inputs.shape[1], inputs.dtype, training,
+               torch.is_grad_enabled(),
                self.rnn_kernel,
                self.go_backwards, found["dropout"], found["recurrent_dropout"],
                found["implementation"], found["activation"], found.get("recurrent_activation"),

@@ -222,3 +222,44 @@ void rnnkit_packed_product(int rows, int cols, int inner, const float *a, int64_
 void rnnkit_product_force_portable(int portable) {
     chosen = portable ? product_portable : choose();
 }
+
+/* lstm forward in rnn_loops.c (sgemm unused when `packed` is given) */
+void rnnkit_lstm_forward(void *gemm, int steps, int batch, int units, const float *recurrent,
+                         float *gates, float *hs, float *cs, float *tanh_c,
+                         const uint8_t *mask, const float *packed);
+
+/* An LSTM forward for inference in one call, for short calls where each torch op around
+   the loop would cost more than the step itself (a stateful layer fed one step at a time):
+   gates = bias + x @ kernel through the packed product (x: steps * batch rows of
+   `features`), h_0 and c_0 copied into hs[0] and cs[0], then the loop of rnn_loops.c.
+   Buffers as rnnkit_lstm_forward's; bias may be NULL. */
+void rnnkit_lstm_infer(int steps, int batch, int units, int features, const float *x,
+                       const float *packed_kernel, const float *bias, const float *packed_u,
+                       const float *h0, const float *c0, float *gates, float *hs, float *cs,
+                       float *tanh_c) {
+    const int g4 = 4 * units;
+    const int64_t rows = (int64_t)steps * batch;
+    for (int64_t r = 0; r < rows; ++r) {
+        if (bias) memcpy(gates + r * g4, bias, sizeof(float) * g4);
+        else memset(gates + r * g4, 0, sizeof(float) * g4);
+    }
+    rnnkit_packed_product((int)rows, g4, features, x, features, packed_kernel, gates, g4, 1);
+    memcpy(hs, h0, sizeof(float) * batch * units);
+    memcpy(cs, c0, sizeof(float) * batch * units);
+    rnnkit_lstm_forward(0, steps, batch, units, 0, gates, hs, cs, tanh_c, 0, packed_u);
+}
+
+/* LSTMSequence's forward in one call: U (H x 4H, row-major) packed into `workspace`
+   (rnnkit_packed_size(H, 4H) floats), h_0 and c_0 copied into hs[0] and cs[0] (NULL:
+   zeros), then the loop of rnn_loops.c on gates that already hold x @ kernel + b. One C
+   call instead of a pack, two state copies and the loop from Python: for short sequences
+   those calls cost more than the steps. */
+void rnnkit_lstm_forward_call(int steps, int batch, int units, const float *recurrent,
+                              float *workspace, const float *h0, const float *c0, float *gates,
+                              float *hs, float *cs, float *tanh_c, const uint8_t *mask) {
+    const size_t count = sizeof(float) * batch * units;
+    rnnkit_pack_panels(units, 4 * units, recurrent, 4 * units, 0, workspace);
+    if (h0) memcpy(hs, h0, count); else memset(hs, 0, count);
+    if (c0) memcpy(cs, c0, count); else memset(cs, 0, count);
+    rnnkit_lstm_forward(0, steps, batch, units, 0, gates, hs, cs, tanh_c, mask, workspace);
+}
