@@ -4,7 +4,8 @@ Runs in the interpreter that has Keras installed (never a dependency of rnnkit) 
 one JSON line: ``{"keras": version, "backend": ..., "times": [seconds per unit of work]}``.
 The work matches ``run.py``: ``call`` is one eager layer call, ``train`` one
 ``train_on_batch`` of ``Sequential([Input, layer, Dense(1)])`` with Adam and MSE, ``infer``
-one eager model call without training.
+one eager model call without training, ``stream`` one eager call of a stateful layer on a
+single new step (batch 1).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cell", required=True, choices=["lstm", "gru", "simple_rnn"])
     parser.add_argument("--shape", type=int, nargs=4, required=True)
-    parser.add_argument("--mode", required=True, choices=["call", "train", "infer"])
+    parser.add_argument("--mode", required=True, choices=["call", "train", "infer", "stream"])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--min-sample-s", type=float, default=0.05)
@@ -51,7 +52,12 @@ def main() -> None:
                    "simple_rnn": keras.layers.SimpleRNN}[args.cell]
     x = np.random.default_rng(0).normal(size=(batch, steps, features)).astype("float32")
     y = np.zeros((batch, 1), dtype="float32")
-    if args.mode == "call":
+    if args.mode == "stream":   # the layer keeps its state from call to call
+        layer = layer_class(units, stateful=True)
+
+        def work():
+            layer(x)
+    elif args.mode == "call":
         layer = layer_class(units)
 
         def work():

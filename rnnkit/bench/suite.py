@@ -10,6 +10,9 @@ ratios measured together mean anything. Workloads are (batch, timesteps, feature
     W4 (64, 100, 512, 512) a training step
     W5 (16, 1024, 768, 768) GPU only: a training step
     W6 (1, 2000, 256, 256) streaming inference: forward without autograd
+    W7 (1, 1, 64, 256)     streaming one step per call: a stateful layer (batch 1) called on
+                           each new step without autograd; torch's peer is nn.LSTMCell (or
+                           nn.GRUCell, nn.RNNCell) carrying its state by hand
     W3m                    W3 with variable lengths (half to all of the steps, right-padded):
                            rnnkit with a Keras mask, torch with packed sequences
 
@@ -40,6 +43,7 @@ WORKLOADS = {
     "W4": ((64, 100, 512, 512), "train"),
     "W5": ((16, 1024, 768, 768), "train"),
     "W6": ((1, 2000, 256, 256), "infer"),
+    "W7": ((1, 1, 64, 256), "stream"),
     "W3m": ((64, 200, 128, 128), "train"),
 }
 MASKED = {"W3m"}   # variable-length workloads
@@ -52,6 +56,7 @@ def _lengths(batch: int, steps: int, device) -> torch.Tensor:
 GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 RNNKIT = {"lstm": LSTM, "gru": GRU, "simple_rnn": SimpleRNN}
 TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "simple_rnn": torch.nn.RNN}
+TORCH_CELLS = {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell, "simple_rnn": torch.nn.RNNCell}
 
 
 def _sync(device: torch.device) -> None:
@@ -100,6 +105,8 @@ class Contender:
 
 def _rnnkit_contender(cell: str, shape, mode: str, device, masked: bool = False) -> Contender:
     batch, steps, features, units = shape
+    if mode == "stream":
+        return _stream_contender(cell, shape, device)
     layer = RNNKIT[cell](units).to(device)
     head = Dense(1).to(device)
     x = torch.randn(batch, steps, features, device=device)
@@ -118,6 +125,8 @@ def _rnnkit_contender(cell: str, shape, mode: str, device, masked: bool = False)
 
 def _torch_contender(cell: str, shape, mode: str, device, masked: bool = False) -> Contender:
     batch, steps, features, units = shape
+    if mode == "stream":
+        return _torch_stream_contender(cell, shape, device)
     module = TORCH[cell](features, units, batch_first=True).to(device)
     head = torch.nn.Linear(units, 1).to(device)
     x = torch.randn(batch, steps, features, device=device)
@@ -138,6 +147,34 @@ def _torch_contender(cell: str, shape, mode: str, device, masked: bool = False) 
     def forward():
         return head(module(x)[0][:, -1])
     return _contender("torch", lambda: module(x), forward, module, head, y, mode)
+
+
+def _stream_contender(cell: str, shape, device) -> Contender:
+    """A stateful layer called on one new step at a time, without autograd."""
+    batch, steps, features, units = shape
+    layer = RNNKIT[cell](units, stateful=True, batch_input_shape=(batch, steps, features)).to(device)
+    x = torch.randn(batch, steps, features, device=device)
+
+    def step():
+        with torch.no_grad():
+            layer(x)
+    step()
+    with torch.no_grad():
+        kernel = str(layer.select_kernel(x))
+    return Contender("rnnkit", step, kernel)
+
+
+def _torch_stream_contender(cell: str, shape, device) -> Contender:
+    """torch's cell module carrying its state by hand: the least a torch user writes."""
+    batch, steps, features, units = shape
+    module = TORCH_CELLS[cell](features, units).to(device)
+    x = torch.randn(batch, features, device=device)
+    state = [None]
+
+    def step():
+        with torch.no_grad():
+            state[0] = module(x, state[0])
+    return Contender("torch", step)
 
 
 def _contender(name, call, forward, body, head, y, mode) -> Contender:
@@ -222,7 +259,7 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
                           _torch_contender(cell, shape, mode, device, masked)]
             time_interleaved(contenders, repeats, device)
             medians = {c.name: statistics.median(c.times) for c in contenders}
-            flops = forward_flops(cell, shape) * (3 if mode == "train" else 1)
+            flops = forward_flops(cell, shape) * (3 if mode == "train" else 1)  # per call
             needed = (train_floor_flops(cell, shape) if mode == "train"
                       else forward_flops(cell, shape))
             peer_columns = {}

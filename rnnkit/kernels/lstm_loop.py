@@ -20,6 +20,11 @@ from . import loop_chunks, native
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
                           out_arguments, pointer, project)
+from .packed import pack
+
+# The recurrent products through rnnkit's packed product (packed_product.c) rather than
+# MKL's sgemm; a switch for A/B measurements (benchmarks/lstm_loop_ab.py).
+PACKED = True
 
 
 class LSTMSequence(torch.autograd.Function):
@@ -31,14 +36,22 @@ class LSTMSequence(torch.autograd.Function):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         gates = x.new_empty(steps, batch, 4 * units)
         project(x.reshape(-1, x.shape[2]), kernel, bias, gates.view(-1, 4 * units))
-        hs, cs = x.new_empty(steps + 1, batch, units), x.new_empty(steps + 1, batch, units)
-        hs[0], cs[0] = h0, c0
+        hs, cs = x.new_empty(2, steps + 1, batch, units).unbind(0)   # h_0..h_T, c_0..c_T
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
         recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
-        library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
-                                    gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
-                                    tanh_c.data_ptr(), pointer(mask))
+        if PACKED:   # packing, the initial states and the loop in one C call
+            workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units))
+            h0, c0 = h0.contiguous(), c0.contiguous()
+            library.rnnkit_lstm_forward_call(
+                steps, batch, units, recurrent.data_ptr(), workspace.data_ptr(), h0.data_ptr(),
+                c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                tanh_c.data_ptr(), pointer(mask))
+        else:
+            hs[0], cs[0] = h0, c0
+            library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
+                                        gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                                        tanh_c.data_ptr(), pointer(mask), None)
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, hs, cs, tanh_c, gates, recurrent_kernel, kernel, mask)
         return hs[1:].transpose(0, 1), cs[-1]
@@ -61,6 +74,7 @@ class LSTMSequence(torch.autograd.Function):
         scratch = torch.empty_like(dh) if mask is not None else None
         library, sgemm = native.loops()
         recurrent = recurrent_kernel.contiguous()
+        packed_t = pack(recurrent, transpose=True) if PACKED else None
         for start, stop in spans:
             grads = grads_buffer[:stop - start]
             out, out_step, out_row = out_arguments(d_out, start)
@@ -68,7 +82,8 @@ class LSTMSequence(torch.autograd.Function):
                 sgemm, stop - start, batch, units, recurrent.data_ptr(), gates[start].data_ptr(),
                 cs[start].data_ptr(), tanh_c[start].data_ptr(), out, out_step, out_row,
                 grads.data_ptr(), dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1],
-                None if mask is None else mask[start].data_ptr(), pointer(scratch))
+                None if mask is None else mask[start].data_ptr(), pointer(scratch),
+                pointer(packed_t))
             chunk_weight_gradients(grads.view(-1, 4 * units), hs[start:stop], x[start:stop],
                                    kernel, d_recurrent, d_kernel, d_bias,
                                    None if d_x is None else d_x[start:stop])

@@ -353,6 +353,12 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     ``mask`` (B, T) bool (the C loops only) follows Keras: a masked step keeps the row's
     state; its output repeats the previous output, or is zeros before the row's first valid
     step and, with ``zero_output_for_mask``, at every masked step."""
+    if kind == "lstm" and mask is None and input_masks is None and not torch.is_grad_enabled() \
+            and inputs.shape[0] * inputs.shape[1] <= 32:
+        # short inference calls: one C call, no autograd (lstm_stream; its projection is
+        # for a few rows, longer inputs project through MKL in LSTMSequence)
+        from .lstm_stream import run_lstm_inference
+        return run_lstm_inference(cell, inputs, states, go_backwards, return_sequences)
     if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
         inputs = inputs * input_masks[0].unsqueeze(1)
     # Time-major and contiguous: a chunk of steps is then one block of rows for the

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
+
 import torch
 
 from .. import activations
@@ -98,6 +100,31 @@ def _cached_cell_kind(cell) -> tuple[str, list[str]]:
     return cached[1]
 
 
+def _cpu_lstm_dtype(inputs: torch.Tensor) -> torch.dtype:
+    """The dtype torch's fused LSTM computes in for ``inputs``: autocast's when it is on."""
+    if torch.is_autocast_enabled("cpu"):
+        return torch.get_autocast_dtype("cpu")
+    return inputs.dtype
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_fused_lstm_accepts(dtype: torch.dtype) -> bool:
+    """Whether torch's fused LSTM runs in ``dtype`` on this CPU. torch hands bfloat16 and
+    float16 LSTMs to oneDNN, which refuses them on CPUs without the matching instructions
+    (seen on an AVX2-only machine: "could not create a primitive descriptor"); asked once,
+    on a tiny call under autocast, as the ``mixed_bfloat16`` policy makes it."""
+    units, size = 8, 4
+    x, h = torch.zeros(2, 2, size), torch.zeros(1, 2, units)
+    weights = [torch.zeros(4 * units, size), torch.zeros(4 * units, units),
+               torch.zeros(4 * units), torch.zeros(4 * units)]
+    try:
+        with torch.no_grad(), torch.autocast("cpu", dtype=dtype):
+            torch._VF.lstm(x, (h, h), weights, True, 1, 0.0, False, False, True)
+    except RuntimeError:
+        return False
+    return True
+
+
 def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
                 device: torch.device, go_backwards: bool | None = None,
                 inputs: torch.Tensor | None = None) -> list[str]:
@@ -119,6 +146,10 @@ def unsupported(layer, kernel: str, mask: torch.Tensor | None, training: bool,
     if kernel == "torch":
         if kind == "gru" and not cell.reset_after:
             problems.append("GRU reset_after=False has no torch twin")
+        if kind == "lstm" and device.type == "cpu" and inputs is not None:
+            dtype = _cpu_lstm_dtype(inputs)
+            if dtype in (torch.bfloat16, torch.float16) and not cpu_fused_lstm_accepts(dtype):
+                problems.append(f"oneDNN's LSTM on this CPU refuses {dtype}")
         if mask is not None:
             if go_backwards:
                 problems.append("a mask with go_backwards needs the per-step loop")
@@ -159,7 +190,11 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
     # rnnkit's loop for GRU, and for SimpleRNN when its loop runs in C or a backward may
     # follow (torch's one C++ loop beats rnnkit's Python loop for a forward alone).
     in_c = native_loop_reason(inputs) == ""
-    torch_first = device.type != "cpu" or (kind == "lstm" and (mask is None or not in_c)) or (
+    # An unmasked LSTM leaves oneDNN for the C loop only where lstm_routing.json measured
+    # the C loop faster near this shape.
+    lstm_c, lstm_why = _lstm_route(layer, kind, inputs, mask, in_c, device)
+    torch_first = device.type != "cpu" or (kind == "lstm" and not lstm_c
+                                           and (mask is None or not in_c)) or (
         kind in ("tanh", "relu") and not torch.is_grad_enabled() and not in_c)
     preference = ["torch", "rnnkit"] if torch_first else ["rnnkit", "torch"]
     skipped = []
@@ -174,7 +209,7 @@ def select_kernel(layer, inputs: torch.Tensor | None = None, mask: torch.Tensor 
             loop = "in C" if in_c else f"in Python ({native_loop_reason(inputs)})"
             why = {"torch": f"fused torch {kind} ({'cuDNN' if device.type == 'cuda' else 'ATen/oneDNN'})",
                    "rnnkit": f"rnnkit {kind} loop {loop} with a batched backward"}[kernel]
-            return KernelChoice(kernel, kind, "; ".join([why] + skipped))
+            return KernelChoice(kernel, kind, "; ".join([why] + skipped + lstm_why))
         skipped.append(f"not {kernel}: " + "; ".join(problems))
     return KernelChoice("reference", "", "; ".join(skipped))
 
@@ -192,8 +227,9 @@ def select_kernel_cached(layer, inputs: torch.Tensor, mask: torch.Tensor | None,
     cell = (layer.__dict__.get("_cell") or layer.cell).__dict__
     device = inputs.device
     key = (device.type, device.index,  # routing to the persistent kernel is per GPU
-           inputs.shape[0], inputs.dtype, training, torch.is_grad_enabled(),
-           torch.is_autocast_enabled(),  # the persistent kernel's dtype check reads it
+           inputs.shape[0], inputs.shape[1],  # the LSTM's C-loop routing reads the steps too
+           inputs.dtype, training, torch.is_grad_enabled(),
+           torch.is_autocast_enabled(), torch.is_autocast_enabled("cpu"),  # dtype checks read them
            layer.rnn_kernel, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
            cell["implementation"], cell["activation"], cell.get("recurrent_activation"),
            cell.get("reset_after"), cell["use_bias"])
@@ -243,6 +279,18 @@ def select_bidirectional(forward, backward, inputs: torch.Tensor,
             return separate(f"not torch for {layer.name!r}: " + "; ".join(problems))
     where = "cuDNN" if inputs.device.type == "cuda" else "ATen/oneDNN"
     return KernelChoice("torch", kind, f"both directions in one fused torch {kind} call ({where})")
+
+
+def _lstm_route(layer, kind, inputs, mask, in_c, device) -> tuple[bool, list[str]]:
+    """Whether an unmasked LSTM call runs rnnkit's C loop rather than oneDNN, and why
+    (``lstm_routing.py``: the measured table)."""
+    if kind != "lstm" or mask is not None or not in_c or device.type != "cpu" or inputs is None:
+        return False, []
+    from .lstm_routing import decide
+    mode = "train" if torch.is_grad_enabled() else "forward"
+    steps = inputs.shape[1] if inputs.dim() == 3 else 1   # (B, T, D), as the batch above
+    faster, why = decide(int(inputs.shape[0]), int(layer.cell.units), mode, int(steps))
+    return faster, [("C loop over oneDNN: " if faster else "oneDNN over the C loop: ") + why]
 
 
 def native_loop_reason(inputs: torch.Tensor | None = None) -> str:

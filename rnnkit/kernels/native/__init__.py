@@ -28,6 +28,9 @@ from pathlib import Path
 import torch
 
 _SOURCE = Path(__file__).with_name("rnn_loops.c")
+# packed_product.c: the LSTM loop's own recurrent product (AVX2 + FMA or portable C, chosen
+# at load time), built into the same library.
+_SOURCES = (_SOURCE, Path(__file__).with_name("packed_product.c"))
 # -O3 vectorizes the gate loops (-fno-trapping-math lets it evaluate both sides of tanh's
 # branch-free select); the source's target clones add AVX-512 and AVX2 versions chosen at
 # load time, so a cached build stays valid on another x86 machine sharing the cache.
@@ -68,7 +71,7 @@ def _compile(target: Path) -> str | None:
     except OSError as error:
         return f"cannot write the build cache {target.parent}: {error}"
     try:
-        result = subprocess.run([compiler, *_FLAGS, str(_SOURCE), "-o", temporary],
+        result = subprocess.run([compiler, *_FLAGS, *map(str, _SOURCES), "-o", temporary],
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             return f"{compiler} failed: {result.stderr.strip()[-500:]}"
@@ -90,13 +93,24 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_simple_forward.argtypes = [p, i, i, i, i, p, p, p]
     library.rnnkit_simple_backward_chunk.argtypes = [p, i, i, i, p, p, p, i64, i64, p, p, i,
                                                      p, p]
-    library.rnnkit_lstm_forward.argtypes = [p, i, i, i, p, p, p, p, p, p]
+    library.rnnkit_lstm_forward.argtypes = [p, i, i, i, p, p, p, p, p, p, p]
     library.rnnkit_lstm_backward_chunk.argtypes = [p, i, i, i, p, p, p, p, p, i64, i64, p, p, p,
-                                                   i, p, p]
+                                                   i, p, p, p]
+    library.rnnkit_pack_panels.argtypes = [i, i, p, i64, i, p]
+    library.rnnkit_packed_size.argtypes = [i, i]
+    library.rnnkit_packed_size.restype = i64
+    library.rnnkit_packed_product.argtypes = [i, i, i, p, i64, p, p, i64, i]
+    library.rnnkit_product_isa.argtypes = []
+    library.rnnkit_product_isa.restype = i
+    library.rnnkit_product_force_portable.argtypes = [i]
+    library.rnnkit_lstm_infer.argtypes = [i, i, i, i, p, p, p, p, p, p, p, p, p, p]
+    library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, p, p, p, p, p, p, p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",
-                 "rnnkit_lstm_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid"):
+                 "rnnkit_lstm_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid",
+                 "rnnkit_pack_panels", "rnnkit_packed_product", "rnnkit_product_force_portable",
+                 "rnnkit_lstm_infer", "rnnkit_lstm_forward_call"):
         getattr(library, name).restype = None
 
 
@@ -108,7 +122,8 @@ def _load() -> tuple[ctypes.CDLL | None, int | None, str]:
     sgemm = _find_sgemm()
     if sgemm is None:
         return None, None, "this torch build exports no sgemm_ (a BLAS other than MKL)"
-    digest = hashlib.sha256(_SOURCE.read_bytes() + " ".join(_FLAGS).encode()).hexdigest()[:16]
+    sources = b"".join(source.read_bytes() for source in _SOURCES)
+    digest = hashlib.sha256(sources + " ".join(_FLAGS).encode()).hexdigest()[:16]
     target = cache_dir() / f"rnn_loops-{platform.machine()}-{digest}.so"
     if not target.exists():
         problem = _compile(target)

@@ -24,6 +24,10 @@
 #define VECTORIZED
 #endif
 
+/* packed_product.c: rnnkit's own product against a matrix packed once per call */
+void rnnkit_packed_product(int rows, int cols, int inner, const float *a, int64_t ld_a,
+                           const float *packed, float *out, int64_t ld_out, int accumulate);
+
 typedef void (*sgemm_fn)(const char *transa, const char *transb, const int *m, const int *n,
                          const int *k, const float *alpha, const float *a, const int *lda,
                          const float *b, const int *ldb, const float *beta, float *c,
@@ -93,12 +97,18 @@ static void keep_masked_rows(const uint8_t *mask, int batch, int units, const fl
 
 /* dh = grads (B x inner, rows `inner` apart) @ U^T, U stored (H x inner): straight into dh,
    or, with `kept` (one step's mask row), into `scratch` first, of which only the unmasked
-   rows are taken: a masked row passes dh through unchanged. */
+   rows are taken: a masked row passes dh through unchanged. With `packed_t` (U^T packed by
+   rnnkit_pack_panels) the product is rnnkit's own instead of sgemm. */
 static void masked_product_into_dh(sgemm_fn gemm, int batch, int units, int inner,
                                    const float *grads, const float *recurrent,
-                                   const uint8_t *kept, float *scratch, float *dh) {
-    matmul(gemm, batch, units, inner, grads, inner, recurrent, inner, 1, 0.0f,
-           kept ? scratch : dh, units);
+                                   const float *packed_t, const uint8_t *kept, float *scratch,
+                                   float *dh) {
+    if (packed_t)
+        rnnkit_packed_product(batch, units, inner, grads, inner, packed_t, kept ? scratch : dh,
+                              units, 0);
+    else
+        matmul(gemm, batch, units, inner, grads, inner, recurrent, inner, 1, 0.0f,
+               kept ? scratch : dh, units);
     if (!kept) return;
     for (int b = 0; b < batch; ++b)
         if (kept[b]) memcpy(dh + (int64_t)b * units, scratch + (int64_t)b * units,
@@ -263,23 +273,29 @@ VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch,
             for (int b = 0; b < batch; ++b)
                 if (!kept[b]) memset(d + (int64_t)b * units, 0, sizeof(float) * units);
         if (k > 0 || last_product)
-            masked_product_into_dh(gemm, batch, units, units, d, recurrent, kept, scratch, dh);
+            masked_product_into_dh(gemm, batch, units, units, d, recurrent, 0, kept, scratch,
+                                   dh);
     }
 }
 
 /* LSTM forward (Keras gate order i, f, c, o): gates (T, B, 4H) hold x @ kernel + b and
    become the activations; cs (T+1, B, H) the cell states, tanh_c (T, B, H) tanh(c_t) for the
    backward, hs (T+1, B, H) the outputs. c_t = f c_{t-1} + i c~, h_t = o tanh(c_t); masked
-   rows keep both h_{t-1} and c_{t-1}. */
+   rows keep both h_{t-1} and c_{t-1}. With `packed` (U packed by rnnkit_pack_panels) the
+   recurrent product is rnnkit's own (packed_product.c) instead of sgemm. */
 VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int units,
                                     const float *recurrent, float *gates, float *hs, float *cs,
-                                    float *tanh_c, const uint8_t *mask) {
+                                    float *tanh_c, const uint8_t *mask, const float *packed) {
     const int g4 = 4 * units;
     const int64_t count = (int64_t)batch * units;
     for (int t = 0; t < steps; ++t) {
         float *step_gates = gates + t * count * 4;
-        matmul(gemm, batch, g4, units, hs + t * count, units, recurrent, g4, 0, 1.0f,
-               step_gates, g4);
+        if (packed)
+            rnnkit_packed_product(batch, g4, units, hs + t * count, units, packed, step_gates,
+                                  g4, 1);
+        else
+            matmul(gemm, batch, g4, units, hs + t * count, units, recurrent, g4, 0, 1.0f,
+                   step_gates, g4);
         for (int b = 0; b < batch; ++b) {
             float *i = step_gates + (int64_t)b * g4, *f = i + units, *g = i + 2 * units;
             float *o = i + 3 * units;
@@ -290,11 +306,10 @@ VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int uni
             for (int j = 0; j < 2 * units; ++j) i[j] = fast_sigmoid(i[j]);   /* i and f */
             for (int j = 0; j < units; ++j) g[j] = fast_tanh(g[j]);
             for (int j = 0; j < units; ++j) o[j] = fast_sigmoid(o[j]);
-            for (int j = 0; j < units; ++j) {
-                c_next[j] = f[j] * c[j] + i[j] * g[j];
-                tc[j] = fast_tanh(c_next[j]);
-                h_next[j] = o[j] * tc[j];
-            }
+            /* three loops, not one: GCC vectorizes each, and not their fusion */
+            for (int j = 0; j < units; ++j) c_next[j] = f[j] * c[j] + i[j] * g[j];
+            for (int j = 0; j < units; ++j) tc[j] = fast_tanh(c_next[j]);
+            for (int j = 0; j < units; ++j) h_next[j] = o[j] * tc[j];
         }
         const uint8_t *kept = mask ? mask + (int64_t)t * batch : 0;
         keep_masked_rows(kept, batch, units, hs + t * count, hs + (t + 1) * count);
@@ -307,14 +322,14 @@ VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int uni
    gradients [i | f | c | o]. dh and dc enter as the gradients reaching the chunk's last h and
    c and leave as those reaching the states before its first step (dh not past step 0 when
    `last_product` is 0). A masked (step, row) passes dh and dc through with zero gradients
-   (masked_product_into_dh). */
+   (masked_product_into_dh; `packed_t`: U^T packed, or NULL for sgemm). */
 VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
                                            const float *recurrent, const float *gates,
                                            const float *cs, const float *tanh_c,
                                            const float *d_out, int64_t out_step,
                                            int64_t out_row, float *grads, float *dh, float *dc,
                                            int last_product, const uint8_t *mask,
-                                           float *scratch) {
+                                           float *scratch, const float *packed_t) {
     const int g4 = 4 * units;
     const int64_t count = (int64_t)batch * units;
     for (int k = size - 1; k >= 0; --k) {
@@ -331,17 +346,20 @@ VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, i
                 memset(d, 0, sizeof(float) * g4);
                 continue;
             }
-            for (int j = 0; j < units; ++j) {
-                float d_c = dcb[j] + dhb[j] * o[j] * (1.0f - tc[j] * tc[j]);
-                d[j] = d_c * g[j] * i[j] * (1.0f - i[j]);
-                d[units + j] = d_c * c[j] * f[j] * (1.0f - f[j]);
-                d[2 * units + j] = d_c * i[j] * (1.0f - g[j] * g[j]);
+            /* one loop per output: GCC vectorizes these, not their fusion (too many
+               possibly aliasing arrays); dcb holds d_c, the gradient reaching c_t, between */
+            for (int j = 0; j < units; ++j) dcb[j] += dhb[j] * o[j] * (1.0f - tc[j] * tc[j]);
+            for (int j = 0; j < units; ++j) d[j] = dcb[j] * g[j] * i[j] * (1.0f - i[j]);
+            for (int j = 0; j < units; ++j)
+                d[units + j] = dcb[j] * c[j] * f[j] * (1.0f - f[j]);
+            for (int j = 0; j < units; ++j)
+                d[2 * units + j] = dcb[j] * i[j] * (1.0f - g[j] * g[j]);
+            for (int j = 0; j < units; ++j)
                 d[3 * units + j] = dhb[j] * tc[j] * o[j] * (1.0f - o[j]);
-                dcb[j] = d_c * f[j];
-            }
+            for (int j = 0; j < units; ++j) dcb[j] *= f[j];
         }
         if (k > 0 || last_product)
             masked_product_into_dh(gemm, batch, units, g4, grads + k * count * 4, recurrent,
-                                   kept, scratch, dh);
+                                   packed_t, kept, scratch, dh);
     }
 }

@@ -1,0 +1,49 @@
+"""Recurrent kernels packed for rnnkit's own product (``native/packed_product.c``).
+
+The LSTM loop's recurrent product reads the recurrent kernel ``U`` (H, 4H) once per step,
+and the backward reads ``U^T`` once per step: both are packed once per call into panels of
+16 columns, each panel one contiguous stream (``rnnkit_pack_panels``). Inference calls that
+repeat with unchanged weights (a stateful layer fed one step per call) keep their packs
+between calls, keyed by the parameters' identity and version counters.
+"""
+from __future__ import annotations
+
+import torch
+
+from . import native
+
+
+def pack(matrix: torch.Tensor, transpose: bool = False) -> torch.Tensor:
+    """``matrix`` (inner, cols), or with ``transpose`` the matrix it is the transpose of,
+    packed in panels: a float32 buffer the C product reads (held by the caller while C runs)."""
+    library, _ = native.loops()
+    matrix = matrix.detach().contiguous()
+    rows, cols = matrix.shape
+    inner, width = (cols, rows) if transpose else (rows, cols)
+    packed = torch.empty(library.rnnkit_packed_size(inner, width), dtype=torch.float32)
+    library.rnnkit_pack_panels(inner, width, matrix.data_ptr(), cols, int(transpose),
+                               packed.data_ptr())
+    return packed
+
+
+def cached_pack(owner, name: str, matrix: torch.Tensor, transpose: bool = False,
+                contiguous_only: bool = False) -> torch.Tensor:
+    """``pack(matrix, transpose)`` (or with ``contiguous_only`` a contiguous float32 copy),
+    remembered on ``owner`` until ``matrix`` changes (its identity or version counter): for
+    repeated inference calls with the same weights."""
+    key = (id(matrix), matrix._version, transpose)
+    store = owner.__dict__.get("_packed_cache")
+    if store is None:
+        store = owner.__dict__["_packed_cache"] = {}
+    found = store.get(name)
+    if found is None or found[0] != key:
+        value = (matrix.detach().contiguous().clone() if contiguous_only
+                 else pack(matrix, transpose))
+        found = store[name] = (key, value)
+    return found[1]
+
+
+def isa() -> str:
+    """Which product runs here: ``"avx2"`` (AVX2 + FMA) or ``"portable"``."""
+    library, _ = native.loops()
+    return "avx2" if library.rnnkit_product_isa() == 2 else "portable"

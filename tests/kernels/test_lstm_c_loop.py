@@ -1,0 +1,233 @@
+"""rnnkit's LSTM loop in C (``lstm_loop``, ``lstm_stream``, ``native/packed_product.c``)
+against the reference loop in float64, forward and backward, for every flag it runs; the
+packed product against float64 matrix products (AVX2 and portable C); the routing table."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from rnnkit.kernels import lstm_loop, lstm_routing, native, packed
+from rnnkit.layers import LSTM
+
+needs_native = pytest.mark.skipif(native.unavailable_reason() != "",
+                                  reason="the C loops are unavailable here")
+MASKS = {   # (B=5, T=7): right-padded, with holes, left-padded with a row masked throughout
+    "right": [[1] * 7, [1] * 5 + [0] * 2, [1] * 3 + [0] * 4, [1] + [0] * 6, [1] * 7],
+    "holes": [[1, 0, 1, 1, 0, 0, 1], [0, 1, 1, 0, 1, 1, 1], [1] * 7, [0, 0, 1, 0, 0, 0, 1],
+              [1, 1, 0, 1, 0, 1, 0]],
+    "left": [[0] * 2 + [1] * 5, [0] * 6 + [1], [1] * 7, [0] * 3 + [1] * 4, [0] * 7],
+}
+
+
+@pytest.fixture(params=["avx2-or-best", "portable"])
+def product_isa(request):
+    """Run with the best product this CPU has, then with the portable C one."""
+    library, _ = native.loops()
+    library.rnnkit_product_force_portable(request.param == "portable")
+    yield request.param
+    library.rnnkit_product_force_portable(0)
+
+
+@needs_native
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 8, 9])
+@pytest.mark.parametrize("inner,cols", [(3, 12), (64, 256), (33, 100), (7, 200), (5, 16)])
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("accumulate", [0, 1])
+def test_packed_product_equals_float64(product_isa, rows, inner, cols, transpose, accumulate):
+    """Every row count (blocks of four, single rows over four panels), panel tails, the
+    transposed packing of the backward, with and without accumulation; nothing written past
+    the last column (rows are ``ld_out`` apart, wider than ``cols``)."""
+    generator = torch.Generator().manual_seed(rows * 1000 + inner + cols)
+    b = torch.randn((cols, inner) if transpose else (inner, cols), generator=generator)
+    a = torch.randn(rows, inner + 3, generator=generator)[:, :inner]
+    out = torch.randn(rows, cols + 5, generator=generator)
+    expected = out[:, :cols].double() * accumulate + a.double() @ (
+        b.t() if transpose else b).double()
+    beyond = out[:, cols:].clone()
+    library, _ = native.loops()
+    panels = packed.pack(b, transpose)
+    library.rnnkit_packed_product(rows, cols, inner, a.data_ptr(), inner + 3, panels.data_ptr(),
+                                  out.data_ptr(), cols + 5, accumulate)
+    np.testing.assert_allclose(out[:, :cols].double().numpy(), expected.numpy(), rtol=1e-5,
+                               atol=1e-5)
+    assert torch.equal(out[:, cols:], beyond)
+
+
+@needs_native
+def test_the_avx2_product_is_chosen_where_the_cpu_has_it():
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    if " avx2 " in flags and " fma " in flags:
+        assert packed.isa() == "avx2"
+
+
+FLAGS = [dict(), dict(go_backwards=True), dict(return_sequences=False),
+         dict(unit_forget_bias=False, use_bias=False), dict(return_sequences=False,
+                                                            go_backwards=True)]
+
+
+def _float64_twin(layer, **flags):
+    twin = LSTM(layer.units, dtype="float64", return_state=True, **flags)
+    twin.build((None, None, layer.cell.kernel.shape[0]))
+    twin.set_weights(layer.get_weights())
+    twin.rnn_kernel = "reference"
+    return twin
+
+
+def _outputs_and_grads(layer, x, states, mask=None, seed=None):
+    layer.zero_grad()
+    inputs = x.clone().requires_grad_()
+    initial = [s.clone().requires_grad_() for s in states]
+    if seed is not None:
+        torch.manual_seed(seed)
+    outputs = layer(inputs, mask=mask, initial_state=initial or None, training=seed is not None)
+    noise = torch.Generator().manual_seed(7)
+    sum((o.double() * torch.randn(o.shape, generator=noise, dtype=torch.float64)).sum()
+        for o in outputs).backward()
+    return [o.detach().double() for o in outputs] + [inputs.grad.double()] + [
+        s.grad.double() for s in initial] + [p.grad.double() for p in layer.parameters()]
+
+
+def _assert_close(got, expected):
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=1e-4, atol=2e-5)
+
+
+@needs_native
+@pytest.mark.parametrize("flags", FLAGS)
+@pytest.mark.parametrize("mask_name", [None, *MASKS])
+@pytest.mark.parametrize("with_states", [False, True])
+@pytest.mark.parametrize("packed_product", [True, False])
+def test_c_loop_equals_the_float64_reference(product_isa, flags, mask_name, with_states,
+                                             packed_product, monkeypatch, chunking):
+    """Forward and every gradient (inputs, initial states, kernel, recurrent kernel, bias)
+    of the C loop in float32 against the reference loop in float64; masks of every pattern,
+    backward in one chunk and in chunks of two steps; the packed product and MKL's sgemm."""
+    monkeypatch.setattr(lstm_loop, "PACKED", packed_product)
+    torch.manual_seed(3)
+    layer = LSTM(6, return_state=True, **{"return_sequences": True, **flags})
+    x = torch.randn(5, 7, 4)
+    layer(x)
+    states = [torch.randn(5, 6), torch.randn(5, 6)] if with_states else []
+    mask = None if mask_name is None else torch.tensor(MASKS[mask_name], dtype=torch.bool)
+    if mask is not None and not with_states:
+        states = [torch.zeros(5, 6), torch.zeros(5, 6)]
+    layer.rnn_kernel = "rnnkit"
+    got = _outputs_and_grads(layer, x, states, mask)
+    twin = _float64_twin(layer, **{"return_sequences": True, **flags})
+    expected = _outputs_and_grads(twin, x.double(), [s.double() for s in states],
+                                  None if mask is None else mask)
+    _assert_close(got, expected)
+
+
+@needs_native
+@pytest.mark.parametrize("flags", FLAGS[:3])
+def test_inference_in_one_c_call_equals_the_float64_reference(product_isa, flags):
+    """Without autograd the LSTM runs as one C call (lstm_stream): the same outputs and
+    states, from given initial states."""
+    torch.manual_seed(5)
+    layer = LSTM(9, return_state=True, **{"return_sequences": True, **flags})
+    x, states = torch.randn(3, 6, 4), [torch.randn(3, 9), torch.randn(3, 9)]
+    layer(x)
+    layer.rnn_kernel = "rnnkit"
+    with torch.no_grad():
+        got = layer(x, initial_state=states)
+    twin = _float64_twin(layer, **{"return_sequences": True, **flags})
+    expected = twin(x.double(), initial_state=[s.double() for s in states])
+    _assert_close([g.double() for g in got], [e.detach() for e in expected])
+
+
+@needs_native
+def test_dropout_masks_run_in_the_c_loop():
+    """Input dropout (one mask per sequence): the C loop takes the same masks as the
+    reference loop when both draw them from the same seed (float32 both)."""
+    torch.manual_seed(2)
+    layer = LSTM(5, dropout=0.4, return_sequences=True, return_state=True)
+    x, states = torch.randn(4, 6, 3), [torch.randn(4, 5), torch.randn(4, 5)]
+    layer(x)
+    results = {}
+    for kernel in ("reference", "rnnkit"):
+        layer.rnn_kernel = kernel
+        results[kernel] = _outputs_and_grads(layer, x, states, seed=11)
+    _assert_close(results["rnnkit"], results["reference"])
+    assert not torch.equal(results["rnnkit"][0], _outputs_and_grads(layer, x, states)[0])
+
+
+@needs_native
+@pytest.mark.parametrize("grad", [False, True])
+def test_stateful_steps_equal_the_float64_reference(grad):
+    """A stateful LSTM fed one step per call (the W7 workload), with and without autograd:
+    the state carried by the C loop equals the reference loop's in float64 after each step,
+    and a weight change is seen by the next call (the packed weights are rebuilt)."""
+    torch.manual_seed(8)
+    layer = LSTM(16, stateful=True, batch_input_shape=(1, 1, 8), return_state=True)
+    twin = LSTM(16, stateful=True, batch_input_shape=(1, 1, 8), return_state=True,
+                dtype="float64")
+    steps = torch.randn(6, 1, 1, 8)
+    layer(steps[0])
+    twin(steps[0].double())
+    layer.reset_states()
+    twin.reset_states()
+    twin.set_weights(layer.get_weights())
+    layer.rnn_kernel, twin.rnn_kernel = "rnnkit", "reference"
+    for k, step in enumerate(steps):
+        if k == 3:   # new weights mid-stream
+            weights = [w * 0.9 for w in layer.get_weights()]
+            layer.set_weights(weights)
+            twin.set_weights(weights)
+        with torch.set_grad_enabled(grad):
+            got = layer(step)
+        expected = twin(step.double())
+        _assert_close([g.detach().double() for g in got], [e.detach() for e in expected])
+
+
+def test_routing_follows_the_measured_table(monkeypatch):
+    rows = ({"batch": 32, "units": 64, "steps": 10, "mode": "train", "ratio": 0.75},
+            {"batch": 64, "units": 512, "steps": 3, "mode": "train", "ratio": 1.05},
+            {"batch": 1, "units": 64, "steps": 1, "mode": "forward", "ratio": 0.5},
+            {"batch": 1, "units": 64, "steps": 1000, "mode": "forward", "ratio": 1.1})
+    monkeypatch.setattr(lstm_routing, "_rows", lambda: rows)
+    lstm_routing.decide.cache_clear()
+    try:
+        assert lstm_routing.decide(32, 64, "train", 10)[0]
+        assert lstm_routing.decide(48, 90, "train", 12)[0]     # near the first row
+        faster, why = lstm_routing.decide(64, 512, "train", 3)
+        assert not faster and "1.05x" in why
+        faster, why = lstm_routing.decide(32, 64, "forward", 10)
+        assert not faster and "no forward measurement" in why
+        # the sequence length separates short calls from long ones
+        assert lstm_routing.decide(1, 64, "forward", 2)[0]
+        assert not lstm_routing.decide(1, 64, "forward", 800)[0]
+        if native.unavailable_reason() == "":
+            layer = LSTM(64)
+            x = torch.randn(32, 10, 8)
+            choice = layer.select_kernel(x, training=True)
+            assert choice.name == "rnnkit" and "measured 0.75x oneDNN" in choice.reason
+            assert LSTM(512).select_kernel(torch.randn(64, 3, 8)).name == "torch"
+    finally:
+        lstm_routing.decide.cache_clear()
+
+
+def test_the_shipped_table_is_well_formed():
+    rows = lstm_routing._rows()
+    assert rows, "rnnkit/kernels/lstm_routing.json is missing or empty"
+    for row in rows:
+        assert row["mode"] in ("train", "forward") and row["batch"] >= 1 and row["units"] >= 1
+        assert row["ratio"] > 0
+
+
+def test_without_the_c_loops_an_lstm_runs_on_onednn():
+    """RNNKIT_NATIVE=0: unmasked LSTMs run on torch (oneDNN), with the same numbers."""
+    code = ("import torch\nfrom rnnkit.layers import LSTM\ntorch.manual_seed(0)\n"
+            "layer = LSTM(3, return_sequences=True)\nx = torch.randn(1, 4, 5)\n"
+            "out = layer(x)\nprint(layer.select_kernel(x).name)\n"
+            "layer.rnn_kernel = 'reference'\nprint(float((layer(x) - out).abs().max()))\n")
+    env = {**os.environ, "RNNKIT_NATIVE": "0", "PYTHONPATH": os.getcwd()}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    name, difference = done.stdout.split()
+    assert name == "torch" and float(difference) < 1e-6
