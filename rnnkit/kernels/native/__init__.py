@@ -12,10 +12,10 @@ see half a library. Loading a shared library runs its code, so the cache is trus
 when it is a real directory owned by this user and writable by no one else (otherwise the
 library is built in a private temporary directory, removed at exit), and the library's
 SHA-256, recorded beside it when it was built, is checked on the very file descriptor that
-is then loaded (``/proc/self/fd``); a library that does not match is rebuilt. Where there is no compiler, no exported ``sgemm_`` (a torch built
-without MKL), no writable cache, or ``RNNKIT_NATIVE=0``, ``loops()`` returns None with the
-reason in ``unavailable_reason()`` and ``fused_loop`` runs its Python loops instead: the
-same results to float32 rounding.
+is then loaded (``/proc/self/fd``); a library that does not match is rebuilt. Where there
+is no compiler, no exported ``sgemm_`` (a torch built without MKL), or ``RNNKIT_NATIVE=0``,
+``loops()`` returns None with the reason in ``unavailable_reason()`` and ``fused_loop`` runs
+its Python loops instead: the same results to float32 rounding.
 """
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ def untrusted_reason(directory: Path) -> str | None:
     if info.st_uid != os.geteuid():
         return f"{directory} belongs to another user (uid {info.st_uid})"
     if info.st_mode & 0o022:
-        return f"{directory} is writable by its group or by others (mode {stat.S_IMODE(info.st_mode):o})"
+        return (f"{directory} is writable by its group or by others "
+                f"(mode {stat.S_IMODE(info.st_mode):o})")
     return None
 
 
@@ -93,7 +94,8 @@ def _open_verified(target: Path) -> tuple[int | None, str]:
     """An open descriptor of ``target`` whose SHA-256 matches the one recorded at build
     time, or ``(None, why not)``. The file must be ours and writable only by us."""
     try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(target, flags)
     except OSError as error:
         return None, f"cannot open {target}: {error.strerror or error}"
     info = os.fstat(fd)
