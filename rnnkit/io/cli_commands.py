@@ -99,7 +99,8 @@ def _print_weights_table(handle: Any, label: str, print_fn: Callable[[str], Any]
             for name in sorted(safe_read.child_names(group, repr(group.name))):
                 budget[0] -= 1
                 if budget[0] < 0:
-                    raise FileFormatError(f"{label}: more than 100000 objects (corrupt or hostile).")
+                    raise FileFormatError(f"{label}: more than 100000 objects (corrupt or "
+                                          "hostile).")
                 child = safe_read.get_child(group, name, f"{prefix}{name}")
                 if safe_read.is_group(child):
                     visit(child, f"{prefix}{name}/")

@@ -204,9 +204,95 @@ def _functional_from_config(inner: Any, label: str, custom_objects: dict | None,
             raise FileFormatError(f"{label}: layer #{index} of the functional config is not a "
                                   "{'class_name', 'config'} object.")
     inner = _prepare_keras3(inner)
+    check_graph(inner, label)
     _check_classes_known(inner["layers"], label, custom_objects)
     with _building(label, "the functional model"):
         return Model.from_config(inner, custom_objects, build_device="meta" if meta else None)
+
+
+_MAX_INDEX = 100_000  # node and tensor indices: a real graph has a handful
+
+
+def check_graph(inner: dict, label: str) -> None:
+    """Refuse a functional graph Keras refuses, before anything is built: layer names
+    missing or used twice, no inputs or no outputs, references to layers not in the config,
+    negative or out-of-range node and tensor indices. (A cycle leaves nodes no layer can
+    produce: ``Model.from_config`` refuses it while building, as "a broken or cyclic config".)
+    """
+    names: dict[str, dict] = {}
+    for index, entry in enumerate(inner["layers"]):
+        config = entry.get("config")
+        name = entry.get("name", config.get("name") if isinstance(config, dict) else None)
+        if not isinstance(name, str) or not name:
+            raise FileFormatError(f"{label}: layer #{index} of the functional config has no "
+                                  "name.")
+        if name in names:
+            raise FileFormatError(f"{label}: the functional config has two layers named "
+                                  f"{name!r}; layer names must be unique (Keras refuses it too).")
+        names[name] = entry
+    for key in ("input_layers", "output_layers"):
+        if not _graph_refs(inner.get(key), top=True):
+            raise FileFormatError(f"{label}: the functional config's {key!r} is empty or "
+                                  f"malformed ({str(inner.get(key))[:80]}); a model needs at "
+                                  "least one input and one output.")
+
+    def check(ref: list, where: str) -> None:
+        name, node, tensor = ref[0], ref[1], ref[2]
+        if name not in names:
+            raise FileFormatError(f"{label}: {where} refers to layer {name!r}, which is not in "
+                                  "the config's list of layers.")
+        if isinstance(node, bool) or isinstance(tensor, bool) or not isinstance(node, int) \
+                or not isinstance(tensor, int):
+            raise FileFormatError(f"{label}: {where}: node and tensor indices of {name!r} "
+                                  f"must be whole numbers, found {node!r}, {tensor!r}.")
+        if node < 0 or tensor < 0 or node > _MAX_INDEX or tensor > _MAX_INDEX:
+            raise FileFormatError(f"{label}: {where} refers to node {node}, tensor {tensor} of "
+                                  f"layer {name!r}; indices must be >= 0 and in range.")
+        target = names[name]
+        calls = len(target.get("inbound_nodes") or [])
+        # an InputLayer has one node (its own); a nested model with inputs gets one more
+        available = max(calls, 1) + (1 if target.get("class_name") in _MODEL_CLASSES else 0)
+        if node >= available:
+            raise FileFormatError(f"{label}: {where} refers to node {node} of layer {name!r}, "
+                                  f"which has {available} node(s).")
+
+    for key in ("input_layers", "output_layers"):
+        for ref in _graph_refs(inner.get(key), top=True):
+            check(ref, f"{key!r}")
+    for name, entry in names.items():
+        nodes = entry.get("inbound_nodes") or []
+        if not isinstance(nodes, list):
+            raise FileFormatError(f"{label}: the inbound nodes of layer {name!r} are not a list.")
+        for ref in _graph_refs(nodes):
+            check(ref, f"an inbound node of layer {name!r}")
+
+
+def _graph_refs(value: Any, top: bool = False) -> list[list]:
+    """Every ``[layer name, node, tensor]`` reference in ``value``: tf.keras 2 lists (not
+    the ``_CONSTANT_VALUE`` of an op layer's call) and Keras 3 ``keras_history`` entries."""
+    found: list[list] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            if item.get("class_name") == "__keras_tensor__":
+                history = (item.get("config") or {}).get("keras_history")
+                if isinstance(history, list) and len(history) == 3:
+                    found.append(history)
+                return
+            for v in item.values():
+                walk(v)
+        elif isinstance(item, list):
+            if len(item) in (3, 4) and isinstance(item[0], str) and item[0] != "_CONSTANT_VALUE" \
+                    and isinstance(item[1], int) and isinstance(item[2], int):
+                found.append(item)
+                if len(item) == 4:
+                    walk(item[3])
+                return
+            for v in item:
+                walk(v)
+
+    walk(value)
+    return found
 
 
 def _check_classes_known(layers: list, label: str, custom_objects: dict | None) -> None:

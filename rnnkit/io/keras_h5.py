@@ -108,7 +108,8 @@ def plan_legacy(model: Any, root: Any, label: str, by_name: bool = False,
                     arrays = convert_legacy(layer, read_layer_arrays(saved_by_name[layer.name]),
                                             label)
                     entries = layer_entries(layer, arrays, label)
-                    if skip_mismatch and any(e.array.shape != tuple(e.param.shape) for e in entries):
+                    if skip_mismatch and any(e.array.shape != tuple(e.param.shape)
+                                             for e in entries):
                         continue
                 except WeightMismatchError:
                     if skip_mismatch:

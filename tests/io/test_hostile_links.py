@@ -200,3 +200,39 @@ def test_open_regular_refuses_a_fifo_swapped_in_after_the_check(tmp_path, monkey
     with pytest.raises(FileFormatError, match=r"is a named pipe \(FIFO\)"):
         reading.open_regular(fifo, "'pipe'")  # O_NONBLOCK: returns at once, fstat refuses
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_thousands_of_name_chunks_are_refused_quickly(tmp_path):
+    import time
+
+    path = tmp_path / "chunks.h5"
+    shutil.copy(LSTM_H5, path)
+    with h5py.File(path, "r+") as f:
+        root = f["model_weights"]
+        del root.attrs["layer_names"]
+        for index in range(6000):
+            root.attrs[f"layer_names{index}"] = np.array([b"lstm"])
+    load_model(LSTM_H5)  # imports done: what is timed is the refusal
+    start = time.perf_counter()
+    with pytest.raises(FileFormatError, match="split into more than 1024 chunks"):
+        load_model(path)
+    assert time.perf_counter() - start < 10  # was 16 s
+
+
+def test_a_deflated_keras_member_larger_than_the_model_needs_is_not_inflated(tmp_path):
+    with zipfile.ZipFile(LSTM_KERAS) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    inner = tmp_path / "inner.h5"
+    inner.write_bytes(members["model.weights.h5"])
+    with h5py.File(inner, "r+") as f:
+        runs = np.random.default_rng(0).integers(0, 256, 400_000).astype(np.uint8)
+        f.create_dataset("padding", data=np.repeat(runs, 100))  # 40 MB, deflates ~50x
+    members["model.weights.h5"] = inner.read_bytes()
+    path = tmp_path / "bomb.keras"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+    assert path.stat().st_size < 4 * 2 ** 20
+    with pytest.raises(FileFormatError, match=r"'model.weights.h5' is \d+ bytes, more than the "
+                                              r"model its config describes can use"):
+        load_model(path)

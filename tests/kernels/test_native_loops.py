@@ -179,9 +179,12 @@ def test_disabled_or_failed_build_falls_back(tmp_path):
     unwritable.write_text("a file where the cache directory would go")
     blocked = _python(LAYER_RUNS, RNNKIT_CACHE=str(unwritable))
     assert blocked.returncode == 0, blocked.stderr
-    if native._find_sgemm() is not None:
-        assert blocked.stdout.splitlines()[0].startswith("cannot write the build cache")
-    assert blocked.stdout.splitlines()[1] == off.stdout.splitlines()[1]
+    if _native_expected():  # an unusable cache: built and loaded from a private temp dir
+        assert blocked.stdout.splitlines()[0] == "native", blocked.stderr
+        assert float(blocked.stdout.splitlines()[1]) == pytest.approx(
+            float(off.stdout.splitlines()[1]), rel=1e-6)
+    else:
+        assert blocked.stdout.splitlines()[1] == off.stdout.splitlines()[1]
     if _native_expected():
         on = _python(LAYER_RUNS)
         assert on.stdout.splitlines()[0] == "native", on.stderr

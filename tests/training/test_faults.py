@@ -8,7 +8,6 @@ import torch
 
 from rnnkit import callbacks, layers as L
 from rnnkit.models import Sequential
-from rnnkit.io import native as saving
 
 
 def _model():
@@ -101,7 +100,7 @@ def test_checkpoint_save_failing_half_way_keeps_the_previous_file(tmp_path, monk
         assert f.read() == before
     assert sorted(os.listdir(tmp_path)) == ["ckpt.weights.npz"]
     restored = _model()
-    saving.load_weights(restored, path)  # still a whole, loadable file
+    restored.load_weights(path)  # still a whole, loadable file
 
 
 def test_checkpoint_permission_denied_is_a_clear_error(tmp_path, monkeypatch):

@@ -8,10 +8,14 @@ per-op dispatch around them, and that the gate math is one fused pass.
 The C file is compiled on first use with the system's C compiler (``cc``, or ``$CC``)
 into a per-user cache (``$RNNKIT_CACHE`` or ``~/.cache/rnnkit``), keyed by the source's
 hash; the build is written beside and renamed into place, so concurrent first uses don't
-see half a library. Where there is no compiler, no exported ``sgemm_`` (a torch built
-without MKL), no writable cache, or ``RNNKIT_NATIVE=0``, ``loops()`` returns None with the
-reason in ``unavailable_reason()`` and ``rnnkit_loop`` runs its Python loops instead: the
-same results to float32 rounding.
+see half a library. Loading a shared library runs its code, so the cache is trusted only
+when it is a real directory owned by this user and writable by no one else (otherwise the
+library is built in a private temporary directory, removed at exit), and the library's
+SHA-256, recorded beside it when it was built, is checked on the very file descriptor that
+is then loaded (``/proc/self/fd``); a library that does not match is rebuilt. Where there
+is no compiler, no exported ``sgemm_`` (a torch built without MKL), or ``RNNKIT_NATIVE=0``,
+``loops()`` returns None with the reason in ``unavailable_reason()`` and ``rnnkit_loop`` runs
+its Python loops instead: the same results to float32 rounding.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import hashlib
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -42,6 +47,72 @@ _state: dict = {}
 def cache_dir() -> Path:
     root = os.environ.get("RNNKIT_CACHE") or Path.home() / ".cache" / "rnnkit"
     return Path(root) / "native"
+
+
+def untrusted_reason(directory: Path) -> str | None:
+    """Why a library in ``directory`` could have been planted by someone else (None: it
+    could not): not a real directory, not owned by this user, or group/world-writable."""
+    try:
+        info = os.lstat(directory)
+    except OSError as error:
+        return f"cannot inspect {directory}: {error.strerror or error}"
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        return f"{directory} is not a real directory"
+    if info.st_uid != os.geteuid():
+        return f"{directory} belongs to another user (uid {info.st_uid})"
+    if info.st_mode & 0o022:
+        return (f"{directory} is writable by its group or by others "
+                f"(mode {stat.S_IMODE(info.st_mode):o})")
+    return None
+
+
+def build_dir() -> tuple[Path, str]:
+    """``(directory to build and load from, why the cache was not used or "")``: the cache
+    when it is trustworthy, else a private temporary directory (0700) for this process."""
+    directory = cache_dir()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        reason = untrusted_reason(directory)
+    except OSError as error:
+        reason = f"cannot create {directory}: {error.strerror or error}"
+    if reason is None:
+        return directory, ""
+    if "private" not in _state:
+        import atexit
+        private = Path(tempfile.mkdtemp(prefix="rnnkit-native-"))
+        atexit.register(shutil.rmtree, private, True)
+        _state["private"] = private
+    return _state["private"], reason
+
+
+def _digest_file(handle: int) -> str:
+    digest = hashlib.sha256()
+    os.lseek(handle, 0, os.SEEK_SET)
+    while chunk := os.read(handle, 2 ** 20):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open_verified(target: Path) -> tuple[int | None, str]:
+    """An open descriptor of ``target`` whose SHA-256 matches the one recorded at build
+    time, or ``(None, why not)``. The file must be ours and writable only by us."""
+    try:
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(target, flags)
+    except OSError as error:
+        return None, f"cannot open {target}: {error.strerror or error}"
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        os.close(fd)
+        return None, f"{target} is not a private regular file of this user"
+    try:
+        recorded = Path(str(target) + ".sha256").read_text().strip()
+    except OSError:
+        recorded = ""
+    if _digest_file(fd) != recorded:
+        os.close(fd)
+        return None, f"{target} does not match the SHA-256 recorded when it was built"
+    return fd, ""
 
 
 def _find_sgemm() -> int | None:
@@ -76,6 +147,12 @@ def _compile(target: Path) -> str | None:
         if result.returncode != 0:
             return f"{compiler} failed: {result.stderr.strip()[-500:]}"
         os.chmod(temporary, 0o755)
+        with open(temporary, "rb") as built:
+            digest = _digest_file(built.fileno())
+        record = Path(str(target) + ".sha256")
+        record_temp = Path(temporary + ".sha256")
+        record_temp.write_text(digest + "\n")
+        os.replace(record_temp, record)  # the record first: a reader sees a pair or a mismatch
         os.replace(temporary, target)
         return None
     except (OSError, subprocess.SubprocessError) as error:
@@ -124,16 +201,25 @@ def _load() -> tuple[ctypes.CDLL | None, int | None, str]:
         return None, None, "this torch build exports no sgemm_ (a BLAS other than MKL)"
     sources = b"".join(source.read_bytes() for source in _SOURCES)
     digest = hashlib.sha256(sources + " ".join(_FLAGS).encode()).hexdigest()[:16]
-    target = cache_dir() / f"rnn_loops-{platform.machine()}-{digest}.so"
-    if not target.exists():
+    directory, _state["cache_note"] = build_dir()
+    target = directory / f"rnn_loops-{platform.machine()}-{digest}.so"
+    fd, problem = _open_verified(target) if target.exists() else (None, "not built")
+    if fd is None:  # not built yet, or not the library this process built: (re)build it
         problem = _compile(target)
         if problem:
             return None, None, problem
+        fd, problem = _open_verified(target)
+        if fd is None:
+            return None, None, problem
     try:
-        library = ctypes.CDLL(str(target))
+        proc = f"/proc/self/fd/{fd}"  # load the very file that was hashed
+        library = ctypes.CDLL(proc if os.path.exists(proc) else str(target))
         _declare(library)
     except (OSError, AttributeError) as error:
         return None, None, f"cannot load {target}: {error}"
+    finally:
+        os.close(fd)
+    _state["path"] = target
     return library, sgemm, ""
 
 
