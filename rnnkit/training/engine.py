@@ -374,6 +374,19 @@ class TrainingMixin:
         A ``KeyboardInterrupt`` leaves the model usable and ``model.history`` holding the
         finished epochs before it propagates."""
         compiled = self._require_compiled("fit")
+        train, val = self._fit_data(compiled, x, y, sample_weight, batch_size, epochs,
+                                    validation_split, validation_data, shuffle, initial_epoch,
+                                    steps_per_epoch, validation_steps, validation_batch_size,
+                                    validation_freq, check_finite)
+        verbose = resolve_verbose(verbose)
+        return self._fit_epochs(compiled, train, val, epochs, initial_epoch, verbose,
+                                callbacks, shuffle, class_weight, validation_freq, check_finite)
+
+    def _fit_data(self, compiled, x, y, sample_weight, batch_size, epochs, validation_split,
+                  validation_data, shuffle, initial_epoch, steps_per_epoch, validation_steps,
+                  validation_batch_size, validation_freq, check_finite):
+        """fit's data preparation: the arguments checked, arrays checked whole, the
+        validation split taken; returns the training and validation batches."""
         if x is None:
             raise ValueError("fit: `x` (the training inputs) is required.")
         validation.check_fit_args("fit", batch_size, epochs, initial_epoch, validation_split,
@@ -389,7 +402,6 @@ class TrainingMixin:
                 what="fit", finite=check_finite, prefix="val_")
             validation_data = validation_data if validation_data[2] is not None else \
                 validation_data[:2]
-        verbose = resolve_verbose(verbose)
         if validation_split and validation_data is None:
             if not data_mod.is_array_like(x):
                 raise ValueError("`validation_split` is only supported for Tensors or NumPy "
@@ -417,7 +429,12 @@ class TrainingMixin:
         if validation_data is not None:
             val = self._adapt_validation(validation_data, validation_batch_size or batch_size,
                                          validation_steps)
+        return train, val
 
+    def _fit_epochs(self, compiled, train, val, epochs, initial_epoch, verbose, callbacks,
+                    shuffle, class_weight, validation_freq, check_finite):
+        """fit's epoch loop over prepared batches, with callbacks, validation after the
+        epochs ``validation_freq`` asks for, and the History."""
         parallel = distributed.active()
         if parallel:  # under torchrun: shard the global batches, log on rank 0 only
             train = distributed.shard(train, shuffle)
@@ -494,9 +511,7 @@ class TrainingMixin:
                     distributed.reduce_metrics(self.metrics)
                 epoch_logs = self._logs()
                 if val is not None and _should_validate(epoch, validation_freq):
-                    self.train(False)
-                    val_logs = self._run_test(compiled, val, device)
-                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                    epoch_logs.update(self._validate(compiled, val, device))
                 self.train(False)
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
@@ -515,6 +530,11 @@ class TrainingMixin:
         history.model = self
         history.params = params
         return history
+
+    def _validate(self, compiled, val, device) -> dict:
+        """fit's validation after an epoch: the ``val_*`` logs, in inference mode."""
+        self.train(False)
+        return {"val_" + k: v for k, v in self._run_test(compiled, val, device).items()}
 
     def _adapt_validation(self, validation_data, batch_size, steps):
         if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data):
