@@ -224,13 +224,17 @@ def select_kernel_cached(layer, inputs: torch.Tensor, mask: torch.Tensor | None,
         return select_kernel(layer, inputs, mask, training)
     # Plain attributes, read directly: this runs every call (RNN keeps its cell in
     # ``_cell`` too, out of nn.Module's slower lookup).
-    cell = (layer.__dict__.get("_cell") or layer.cell).__dict__
-    device = inputs.device
+    cell = layer.__dict__.get("_cell")
+    cell = (cell if cell is not None else layer.cell).__dict__
+    device, forced = inputs.device, layer.rnn_kernel
+    # The persistent kernel's dtype check reads autocast; only it does, so the (costlier)
+    # question is asked only where it may run.
+    autocast = (device.type == "cuda" or forced == "persistent") and torch.is_autocast_enabled()
     key = (device.type, device.index,  # routing to the persistent kernel is per GPU
            inputs.shape[0], inputs.shape[1],  # the LSTM's C-loop routing reads the steps too
-           inputs.dtype, training, torch.is_grad_enabled(),
-           torch.is_autocast_enabled(), torch.is_autocast_enabled("cpu"),  # dtype checks read them
-           layer.rnn_kernel, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
+           inputs.dtype, training, torch.is_grad_enabled(), autocast,
+           torch.is_autocast_enabled("cpu"),  # a CPU LSTM leaves oneDNN where it refuses the dtype
+           forced, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
            cell["implementation"], cell["activation"], cell.get("recurrent_activation"),
            cell.get("reset_after"), cell["use_bias"])
     cached = layer.__dict__.get("_kernel_cache")

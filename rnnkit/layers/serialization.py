@@ -1,7 +1,10 @@
 """``serialize`` / ``deserialize``: layers to and from Keras configs (tf.keras 2 and Keras 3).
 
 Only the classes registered here (rnnkit's own, or ones a user registers explicitly with
-``register``) can be built from a config: a config never names code to run.
+``register``) can be built from a config: a config never names code to run. The model
+classes (``Sequential``, ``Model``) register themselves with ``register_model`` when
+``rnnkit.models`` loads; io, which sits below the models, builds them through
+``model_class`` instead of importing them.
 
 Keras 3 writes a few keys that tf.keras 2 never had and that change nothing here
 (``quantization_config``, ``use_cudnn``, ``seed`` of the dropout masks, ...); they are

@@ -226,14 +226,13 @@ class Bidirectional(Layer):
         """Both directions in one bidirectional torch call where ``select_bidirectional``
         chooses it; else None (each direction runs on its own)."""
         from ..kernels.fused_torch import run_torch_bidirectional
+        from ..kernels.select import select_bidirectional
 
-        choice = self.select_kernel(inputs, mask, training, _as_tensors=False)
+        forward, backward = self.forward_layer, self.backward_layer
+        mask = _bool_mask(mask, inputs.device)
+        choice = select_bidirectional(forward, backward, inputs, mask, bool(training))
         if choice.name != "torch":
             return None
-        forward, backward = self.forward_layer, self.backward_layer
-        if mask is not None:
-            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
-                                   else mask, device=inputs.device).to(torch.bool)
         return run_torch_bidirectional(
             forward.cell, backward.cell, choice.kind, inputs,
             forward_states=None if forward_state is None else forward._as_state_list(
@@ -242,19 +241,15 @@ class Bidirectional(Layer):
                 backward_state, inputs.shape[0], "initial states"),
             mask=mask, return_sequences=self.return_sequences)
 
-    def select_kernel(self, inputs: Any = None, mask: Any = None, training: bool = False,
-                      _as_tensors: bool = True):
+    def select_kernel(self, inputs: Any, mask: Any = None, training: bool = False):
         """How a call on ``inputs`` (and ``mask``) would run, and why: ``torch`` (both
         directions in one fused call) or ``separate`` (see each direction's
         ``select_kernel``)."""
         from ..kernels.select import select_bidirectional
 
-        x = self.forward_layer._to_tensor(inputs) if _as_tensors else inputs
-        if mask is not None:
-            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
-                                   else mask, device=x.device).to(torch.bool)
-        return select_bidirectional(self.forward_layer, self.backward_layer, x, mask,
-                                    bool(training))
+        x = self.forward_layer._to_tensor(inputs)
+        return select_bidirectional(self.forward_layer, self.backward_layer, x,
+                                    _bool_mask(mask, x.device), bool(training))
 
     # ------------------------------------------------------------------ states
     @property
@@ -420,6 +415,13 @@ class TimeDistributed(Layer):
         config = copy.deepcopy(config)
         layer = _deserialize(config.pop("layer"))
         return cls(layer, **config)
+
+
+def _bool_mask(mask: Any, device: torch.device) -> torch.Tensor | None:
+    if mask is None:
+        return None
+    return torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor) else mask,
+                           device=device).to(torch.bool)
 
 
 _TIME_DISTRIBUTED_HINT = (" If the layer before it is recurrent, it returns only its last step: "

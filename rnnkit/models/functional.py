@@ -287,111 +287,11 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
                     layer.reset_states()
 
     # ------------------------------------------------------------------ training
-    # TrainingMixin trains one output; with several outputs Keras sums one loss per output
-    # (times `loss_weights`) and logs `loss`, `<output>_loss`, `<output>_<metric>`.
-    def _per_output(self, value: Any, what: str) -> list:
-        names = self.output_names
-        if isinstance(value, dict):
-            unknown = [k for k in value if k not in names]
-            if unknown:
-                raise ValueError(f"Model {self.name!r}: unknown output name(s) {unknown} in "
-                                 f"`{what}`; the outputs are {names}.")
-            return [value.get(n) for n in names]
-        nested = isinstance(value, (list, tuple)) and bool(value) and all(
-            v is None or isinstance(v, (list, tuple)) for v in value)
-        if isinstance(value, (list, tuple)) and (not what.endswith("metrics") or nested):
-            if len(value) != len(names):
-                raise ValueError(f"Model {self.name!r} has {len(names)} outputs but `{what}` "
-                                 f"has {len(value)} entries.")
-            return list(value)
-        return [value] * len(names)
-
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
-                loss_weights: Any = None, weighted_metrics: Any = None, **kwargs: Any) -> None:
-        if not self._is_graph_network or len(self.outputs) == 1:
-            self.__dict__["_heads"] = None
-            return super().compile(optimizer, loss, metrics, loss_weights=loss_weights,
-                                   weighted_metrics=weighted_metrics, **kwargs)
-        from ..training.engine import _Compiled, _as_list, _resolve_loss
-        from .. import metrics as metrics_mod
-        losses = self._per_output(loss, "loss")
-        weights = self._per_output(1.0 if loss_weights is None else loss_weights,
-                                   "loss_weights")
-        metric_lists = self._per_output(metrics, "metrics")
-        weighted_lists = self._per_output(weighted_metrics, "weighted_metrics")
-        super().compile(optimizer, next((l for l in losses if l is not None), None), None,
-                        **kwargs)
-        heads = []
-        for name, l, w, m, wm in zip(self.output_names, losses, weights, metric_lists,
-                                     weighted_lists):
-            head = _Compiled(_resolve_loss(l), _as_list(m), _as_list(wm),
-                             1.0 if w is None else float(w))
-            head.name = name
-            head.loss_tracker = metrics_mod.Mean(name=f"{name}_loss")
-            heads.append(head)
-        self.__dict__["_heads"] = heads
-
-    def _pairs(self, y: Any, y_pred: Any) -> list:
-        heads = self._heads
-        ys = [y[n] for n in self.output_names] if isinstance(y, dict) else list(y)
-        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else \
-            [y_pred[n] for n in self.output_names]
-        if len(ys) != len(heads):
-            raise ValueError(f"Model {self.name!r} has {len(heads)} outputs but {len(ys)} "
-                             "targets were given.")
-        return list(zip(heads, ys, preds))
-
-    def _compute_loss(self, compiled: Any, y: Any, y_pred: Any, sample_weight: Any):
-        if not getattr(self, "_heads", None):
-            return super()._compute_loss(compiled, y, y_pred, sample_weight)
-        from .. import losses as losses_mod
-        total, parts = 0.0, []
-        for head, target, pred in self._pairs(y, y_pred):
-            if head.loss is None:
-                parts.append(None)
-                continue
-            mask = getattr(pred, "_keras_mask", None)
-            value = head.loss(target, pred, sample_weight=sample_weight, mask=mask) \
-                if isinstance(head.loss, losses_mod.Loss) else head.loss(target, pred)
-            parts.append(value)
-            total = total + head.loss_weight * value
-        self.__dict__["_head_losses"] = parts
-        penalties = self.losses
-        if penalties:
-            total = total + torch.stack([p.to(total.dtype).reshape(()) for p in penalties]).sum()
-        return total
-
-    def _update_metrics(self, compiled: Any, loss: Any, y: Any, y_pred: Any,
-                        sample_weight: Any, batch_size: int) -> None:
-        if not getattr(self, "_heads", None):
-            return super()._update_metrics(compiled, loss, y, y_pred, sample_weight, batch_size)
-        from ..training.engine import _update_metric
-        size = torch.tensor(float(batch_size))
-        compiled.loss_tracker.update_state(loss.detach(), sample_weight=size)
-        for (head, target, pred), part in zip(self._pairs(y, y_pred), self._head_losses):
-            if part is not None:
-                head.loss_tracker.update_state(part.detach(), sample_weight=size)
-            if not (head.metric_specs or head.weighted_specs):
-                continue
-            if head.metrics is None:
-                self._build_metrics(head, target, pred)
-                for m in head.metrics + head.weighted:
-                    m.name = f"{head.name}_{m.name}"
-            mask = getattr(pred, "_keras_mask", None)
-            with torch.no_grad():
-                for m in head.metrics:
-                    _update_metric(m, target, pred.detach(), None, mask)
-                for m in head.weighted:
-                    _update_metric(m, target, pred.detach(), sample_weight, mask)
-
-    @property
-    def metrics(self) -> list:
-        found = super().metrics
-        for head in getattr(self, "_heads", None) or []:
-            found.append(head.loss_tracker)
-        for head in getattr(self, "_heads", None) or []:
-            found += list(head.metrics or []) + list(head.weighted or [])
-        return found
+    def _training_output_names(self) -> list[str] | None:
+        """Several outputs: the engine gives each its own loss and metrics, by name."""
+        if self._is_graph_network and len(self.outputs) > 1:
+            return self.output_names
+        return None
 
     def _as_lists(self, x: Any, y: Any) -> tuple[Any, Any]:
         """Dicts of inputs / targets keyed by input / output names -> lists in model order."""

@@ -42,6 +42,11 @@ class _Compiled:
         self.loss_tracker = metrics_mod.Mean(name="loss")
         self.metrics: list | None = None      # built on the first batch (shapes resolve 'accuracy')
         self.weighted: list | None = None
+        # A model with several outputs: one _Compiled per output (``name``, its own loss,
+        # weight, metrics and ``<name>_loss`` tracker), and the last batch's loss of each.
+        self.name: str | None = None
+        self.heads: list["_Compiled"] | None = None
+        self.head_losses: list | None = None
 
 
 def _as_list(specs: Any) -> list:
@@ -49,8 +54,8 @@ def _as_list(specs: Any) -> list:
         return []
     if isinstance(specs, dict):
         if len(specs) != 1:
-            raise ValueError("A Sequential model has one output: metrics given as a dict must "
-                             f"have one entry, got keys {sorted(specs)}.")
+            raise ValueError("A model with one output takes metrics as a dict of one entry, "
+                             f"got keys {sorted(specs)}.")
         specs = next(iter(specs.values()))
     if isinstance(specs, (str, metrics_mod.Metric)) or callable(specs):
         return [specs]
@@ -62,13 +67,13 @@ def _resolve_loss(loss: Any) -> Any:
         return None
     if isinstance(loss, dict):
         if len(loss) != 1:
-            raise ValueError("A Sequential model has one output: a loss given as a dict must "
-                             f"have one entry, got keys {sorted(loss)}.")
+            raise ValueError("A model with one output takes a loss as a dict of one entry, "
+                             f"got keys {sorted(loss)}.")
         loss = next(iter(loss.values()))
     if isinstance(loss, (list, tuple)):
         if len(loss) != 1:
-            raise ValueError(f"A Sequential model has one output but {len(loss)} losses were "
-                             "given.")
+            raise ValueError(f"A model with one output takes one loss, but {len(loss)} losses "
+                             "were given.")
         loss = loss[0]
     if isinstance(loss, torch.nn.modules.loss._Loss):
         # torch losses take (input, target): swap to Keras's (y_true, y_pred).
@@ -103,13 +108,23 @@ class TrainingMixin:
             raise TypeError(f"Invalid keyword argument(s) in `compile()`: {tuple(unknown)}. "
                             "Valid keyword arguments include \"cloning\", \"distribute\", "
                             "\"target_tensors\", or \"sample_weight_mode\".")
+        names = self._training_output_names()
+        if names is not None:
+            self._compile_outputs(names, optimizer, loss, metrics, loss_weights,
+                                  weighted_metrics)
+        else:
+            self._compile_one(optimizer, loss, metrics, loss_weights, weighted_metrics)
+
+    def _compile_one(self, optimizer: Any, loss: Any, metrics: Any, loss_weights: Any,
+                     weighted_metrics: Any) -> None:
+        """``compile`` for one output (and the shared part of several outputs')."""
         weight = 1.0
         if loss_weights is not None:
             values = list(loss_weights.values()) if isinstance(loss_weights, dict) else \
                 list(loss_weights) if isinstance(loss_weights, (list, tuple)) else [loss_weights]
             if len(values) != 1:
-                raise ValueError(f"A Sequential model has one output but {len(values)} "
-                                 "loss_weights were given.")
+                raise ValueError(f"A model with one output takes one loss weight, but "
+                                 f"{len(values)} loss_weights were given.")
             weight = float(values[0])
         resolved = optimizers_mod.get(optimizer)
         object.__setattr__(self, "optimizer", resolved)
@@ -118,6 +133,62 @@ class TrainingMixin:
             _resolve_loss(loss), _as_list(metrics), _as_list(weighted_metrics), weight))
         self.stop_training = False
         self._is_compiled = True
+
+    def _training_output_names(self) -> list[str] | None:
+        """The names of the outputs when the model has several (each then gets its own
+        loss and metrics); None for one output. A model with several outputs overrides it."""
+        return None
+
+    def _compile_outputs(self, names: list[str], optimizer: Any, loss: Any, metrics: Any,
+                         loss_weights: Any, weighted_metrics: Any) -> None:
+        """``compile`` for several outputs: Keras sums one loss per output (times
+        ``loss_weights``) and logs ``loss``, ``<output>_loss``, ``<output>_<metric>``."""
+        losses = self._per_output(names, loss, "loss")
+        weights = self._per_output(names, 1.0 if loss_weights is None else loss_weights,
+                                   "loss_weights")
+        metric_lists = self._per_output(names, metrics, "metrics")
+        weighted_lists = self._per_output(names, weighted_metrics, "weighted_metrics")
+        self._compile_one(optimizer, next((l for l in losses if l is not None), None), None,
+                          None, None)
+        heads = []
+        for name, l, w, m, wm in zip(names, losses, weights, metric_lists, weighted_lists):
+            head = _Compiled(_resolve_loss(l), _as_list(m), _as_list(wm),
+                             1.0 if w is None else float(w))
+            head.name = name
+            head.loss_tracker = metrics_mod.Mean(name=f"{name}_loss")
+            heads.append(head)
+        self._compiled.heads = heads
+
+    def _per_output(self, names: list[str], value: Any, what: str) -> list:
+        """``value`` of a compile argument, one entry per output (a dict by output name, a
+        list in output order, or one value for all)."""
+        if isinstance(value, dict):
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError(f"Model {self.name!r}: unknown output name(s) {unknown} in "
+                                 f"`{what}`; the outputs are {names}.")
+            return [value.get(n) for n in names]
+        nested = isinstance(value, (list, tuple)) and bool(value) and all(
+            v is None or isinstance(v, (list, tuple)) for v in value)
+        if isinstance(value, (list, tuple)) and (not what.endswith("metrics") or nested):
+            if len(value) != len(names):
+                raise ValueError(f"Model {self.name!r} has {len(names)} outputs but `{what}` "
+                                 f"has {len(value)} entries.")
+            return list(value)
+        return [value] * len(names)
+
+    def _output_pairs(self, compiled: _Compiled, y: Any, y_pred: Any) -> list:
+        """``(head, target, prediction)`` of each output; targets and predictions may be
+        lists in output order or dicts by output name."""
+        heads = compiled.heads
+        names = [head.name for head in heads]
+        ys = [y[n] for n in names] if isinstance(y, dict) else list(y)
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else \
+            [y_pred[n] for n in names]
+        if len(ys) != len(heads):
+            raise ValueError(f"Model {self.name!r} has {len(heads)} outputs but {len(ys)} "
+                             "targets were given.")
+        return list(zip(heads, ys, preds))
 
     def _require_compiled(self, what: str) -> _Compiled:
         compiled = getattr(self, "_compiled", None)
@@ -152,8 +223,13 @@ class TrainingMixin:
         compiled = getattr(self, "_compiled", None)
         if compiled is None:
             return []
-        return [compiled.loss_tracker] + list(compiled.metrics or []) + \
+        found = [compiled.loss_tracker] + list(compiled.metrics or []) + \
             list(compiled.weighted or [])
+        for head in compiled.heads or []:
+            found.append(head.loss_tracker)
+        for head in compiled.heads or []:
+            found += list(head.metrics or []) + list(head.weighted or [])
+        return found
 
     @property
     def metrics_names(self) -> list[str]:
@@ -170,6 +246,8 @@ class TrainingMixin:
         return found
 
     def _compute_loss(self, compiled: _Compiled, y, y_pred, sample_weight) -> torch.Tensor:
+        if compiled.heads:
+            return self._compute_output_losses(compiled, y, y_pred, sample_weight)
         mask = getattr(y_pred, "_keras_mask", None)
         sparse = validation.sparse_loss_kwargs(compiled.loss)
         # per batch on the CPU only: on an accelerator it would cost a sync every step (arrays
@@ -187,10 +265,30 @@ class TrainingMixin:
             loss = loss + torch.stack([p.to(loss.dtype).reshape(()) for p in penalties]).sum()
         return loss
 
+    def _compute_output_losses(self, compiled: _Compiled, y, y_pred, sample_weight):
+        total, parts = 0.0, []
+        for head, target, pred in self._output_pairs(compiled, y, y_pred):
+            if head.loss is None:
+                parts.append(None)
+                continue
+            mask = getattr(pred, "_keras_mask", None)
+            value = head.loss(target, pred, sample_weight=sample_weight, mask=mask) \
+                if isinstance(head.loss, losses_mod.Loss) else head.loss(target, pred)
+            parts.append(value)
+            total = total + head.loss_weight * value
+        compiled.head_losses = parts
+        penalties = self.losses
+        if penalties:
+            total = total + torch.stack([p.to(total.dtype).reshape(()) for p in penalties]).sum()
+        return total
+
     def _update_metrics(self, compiled: _Compiled, loss, y, y_pred, sample_weight,
                         batch_size: int) -> None:
         compiled.loss_tracker.update_state(loss.detach(), sample_weight=torch.tensor(
             float(batch_size)))
+        if compiled.heads:
+            self._update_output_metrics(compiled, y, y_pred, sample_weight, batch_size)
+            return
         if not (compiled.metric_specs or compiled.weighted_specs):
             return
         self._build_metrics(compiled, y, y_pred)
@@ -201,6 +299,26 @@ class TrainingMixin:
                 _update_metric(m, y, pred, None, mask)
             for m in compiled.weighted:
                 _update_metric(m, y, pred, sample_weight, mask)
+
+    def _update_output_metrics(self, compiled: _Compiled, y, y_pred, sample_weight,
+                               batch_size: int) -> None:
+        size = torch.tensor(float(batch_size))
+        for (head, target, pred), part in zip(self._output_pairs(compiled, y, y_pred),
+                                              compiled.head_losses):
+            if part is not None:
+                head.loss_tracker.update_state(part.detach(), sample_weight=size)
+            if not (head.metric_specs or head.weighted_specs):
+                continue
+            if head.metrics is None:
+                self._build_metrics(head, target, pred)
+                for m in head.metrics + head.weighted:
+                    m.name = f"{head.name}_{m.name}"
+            mask = getattr(pred, "_keras_mask", None)
+            with torch.no_grad():
+                for m in head.metrics:
+                    _update_metric(m, target, pred.detach(), None, mask)
+                for m in head.weighted:
+                    _update_metric(m, target, pred.detach(), sample_weight, mask)
 
     def _logs(self, prefix: str = "") -> dict:
         return {prefix + m.name: float(m.result()) for m in self.metrics}
@@ -256,6 +374,19 @@ class TrainingMixin:
         A ``KeyboardInterrupt`` leaves the model usable and ``model.history`` holding the
         finished epochs before it propagates."""
         compiled = self._require_compiled("fit")
+        train, val = self._fit_data(compiled, x, y, sample_weight, batch_size, epochs,
+                                    validation_split, validation_data, shuffle, initial_epoch,
+                                    steps_per_epoch, validation_steps, validation_batch_size,
+                                    validation_freq, check_finite)
+        verbose = resolve_verbose(verbose)
+        return self._fit_epochs(compiled, train, val, epochs, initial_epoch, verbose,
+                                callbacks, shuffle, class_weight, validation_freq, check_finite)
+
+    def _fit_data(self, compiled, x, y, sample_weight, batch_size, epochs, validation_split,
+                  validation_data, shuffle, initial_epoch, steps_per_epoch, validation_steps,
+                  validation_batch_size, validation_freq, check_finite):
+        """fit's data preparation: the arguments checked, arrays checked whole, the
+        validation split taken; returns the training and validation batches."""
         if x is None:
             raise ValueError("fit: `x` (the training inputs) is required.")
         validation.check_fit_args("fit", batch_size, epochs, initial_epoch, validation_split,
@@ -272,7 +403,6 @@ class TrainingMixin:
                 what="fit", finite=check_finite, prefix="val_")
             validation_data = validation_data if validation_data[2] is not None else \
                 validation_data[:2]
-        verbose = resolve_verbose(verbose)
         if validation_split and validation_data is None:
             if not data_mod.is_array_like(x):
                 raise ValueError("`validation_split` is only supported for Tensors or NumPy "
@@ -302,7 +432,12 @@ class TrainingMixin:
         if validation_data is not None:
             val = self._adapt_validation(validation_data, validation_batch_size or batch_size,
                                          validation_steps)
+        return train, val
 
+    def _fit_epochs(self, compiled, train, val, epochs, initial_epoch, verbose, callbacks,
+                    shuffle, class_weight, validation_freq, check_finite):
+        """fit's epoch loop over prepared batches, with callbacks, validation after the
+        epochs ``validation_freq`` asks for, and the History."""
         parallel = distributed.active()
         if parallel:  # under torchrun: shard the global batches, log on rank 0 only
             train = distributed.shard(train, shuffle)
@@ -388,9 +523,7 @@ class TrainingMixin:
                     distributed.reduce_metrics(self.metrics)
                 epoch_logs = self._logs()
                 if val is not None and _should_validate(epoch, validation_freq):
-                    self.train(False)
-                    val_logs = self._run_test(compiled, val, device)
-                    epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+                    epoch_logs.update(self._validate(compiled, val, device))
                 self.train(False)
                 cbs.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
@@ -409,6 +542,11 @@ class TrainingMixin:
         history.model = self
         history.params = params
         return history
+
+    def _validate(self, compiled, val, device) -> dict:
+        """fit's validation after an epoch: the ``val_*`` logs, in inference mode."""
+        self.train(False)
+        return {"val_" + k: v for k, v in self._run_test(compiled, val, device).items()}
 
     def _adapt_validation(self, validation_data, batch_size, steps):
         if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data):

@@ -8,6 +8,8 @@ from rnnkit.layers import (GRU, LSTM, RNN, Activation, Bidirectional, Dense, Dro
                            GRUCell, LSTMCell, Masking, SimpleRNN, SimpleRNNCell, TimeDistributed)
 from rnnkit.models import Sequential
 
+from cases import CASES as RNN_CASES
+
 
 class PlainCell(torch.nn.Module):
     """A user cell with only ``call`` and ``state_size``: the generic formula applies."""
@@ -23,15 +25,9 @@ class PlainCell(torch.nn.Module):
 
 
 SEQ = (None, 6, 5)   # (batch, time, features)
-CASES = [
-    ("simple_rnn", lambda: SimpleRNN(3), SEQ),
-    ("simple_rnn_no_bias", lambda: SimpleRNN(3, use_bias=False), SEQ),
-    ("lstm", lambda: LSTM(4), SEQ),
-    ("lstm_no_bias", lambda: LSTM(4, use_bias=False), SEQ),
+# the conformance table's recurrent configurations (tests/cases.py), then the rest
+CASES = [(case.name, (lambda case: lambda: case.layer(4))(case), SEQ) for case in RNN_CASES] + [
     ("lstm_no_forget_bias", lambda: LSTM(4, unit_forget_bias=False), SEQ),
-    ("gru_reset_after", lambda: GRU(4), SEQ),
-    ("gru_reset_before", lambda: GRU(4, reset_after=False), SEQ),
-    ("gru_reset_after_no_bias", lambda: GRU(4, use_bias=False), SEQ),
     ("gru_reset_before_no_bias", lambda: GRU(4, reset_after=False, use_bias=False), SEQ),
     ("rnn_simple_cell", lambda: RNN(SimpleRNNCell(2)), SEQ),
     ("rnn_lstm_cell", lambda: RNN(LSTMCell(2)), SEQ),

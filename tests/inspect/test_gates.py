@@ -8,12 +8,11 @@ from rnnkit.kernels import run_reference
 from rnnkit.layers import GRU, LSTM, RNN, Bidirectional, Dense, LSTMCell, SimpleRNN
 from rnnkit.models import Sequential
 
-LAYERS = [
-    ("simple_rnn", lambda **kw: SimpleRNN(4, **kw), ("pre_activation",)),
-    ("lstm", lambda **kw: LSTM(4, **kw), ("i", "f", "c_tilde", "o")),
-    ("gru_reset_after", lambda **kw: GRU(4, **kw), ("z", "r", "h_tilde")),
-    ("gru_reset_before", lambda **kw: GRU(4, reset_after=False, **kw), ("z", "r", "h_tilde")),
-]
+from cases import CASES
+
+# the conformance table's configurations (tests/cases.py), 4 units
+LAYERS = [(case.name, (lambda case: lambda **kw: case.layer(4, **kw))(case), case.gate_names)
+          for case in CASES]
 IDS = [c[0] for c in LAYERS]
 FLAGS = [
     ("plain", {}, False),

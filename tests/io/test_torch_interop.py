@@ -6,19 +6,20 @@ import torch
 from rnnkit import backend
 from rnnkit.kernels import torch_layout
 from rnnkit.io.torch_interop import from_torch, to_torch
-from rnnkit.layers import GRU, LSTM, Bidirectional, SimpleRNN
+from rnnkit.layers import GRU, LSTM, Bidirectional
+
+from cases import CASES
 
 X = np.random.default_rng(0).normal(size=(3, 7, 5)).astype("float32")
 
-LAYERS = [
-    lambda: LSTM(4, return_sequences=True),
-    lambda: GRU(4, return_sequences=True),
-    lambda: SimpleRNN(4, return_sequences=True),
-    lambda: SimpleRNN(4, activation="relu", return_sequences=True),
-    lambda: LSTM(4, use_bias=False, return_sequences=True),
+# every configuration of the conformance table (tests/cases.py) with a torch twin, and the
+# bidirectional wrappers
+TWINS = [case for case in CASES if case.persistent != "gru_reset_before"]
+LAYERS = [(lambda case: lambda: case.layer(4, return_sequences=True))(case) for case in TWINS] + [
     lambda: Bidirectional(GRU(3, return_sequences=True)),
     lambda: Bidirectional(LSTM(3, return_sequences=True)),
 ]
+IDS = [case.name for case in TWINS] + ["bi_gru", "bi_lstm"]
 
 
 def _randomise(layer):
@@ -27,8 +28,7 @@ def _randomise(layer):
                        for w in layer.get_weights()])
 
 
-@pytest.mark.parametrize("make", LAYERS, ids=["lstm", "gru", "rnn", "rnn_relu", "lstm_nobias",
-                                              "bi_gru", "bi_lstm"])
+@pytest.mark.parametrize("make", LAYERS, ids=IDS)
 def test_to_torch_computes_the_same_sequence(make):
     backend.clear_session()
     layer = make()

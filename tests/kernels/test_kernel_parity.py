@@ -10,16 +10,10 @@ from rnnkit.kernels import native
 from rnnkit.kernels.rnnkit_loop import GRUSequence, SimpleRNNSequence
 from rnnkit.layers import GRU, LSTM, SimpleRNN
 
-LAYERS = {
-    "lstm": lambda **kw: LSTM(5, **kw),
-    "gru": lambda **kw: GRU(5, **kw),
-    "gru_v1": lambda **kw: GRU(5, reset_after=False, **kw),
-    "gru_nobias": lambda **kw: GRU(5, use_bias=False, **kw),
-    "simple_tanh": lambda **kw: SimpleRNN(5, **kw),
-    "simple_relu": lambda **kw: SimpleRNN(5, activation="relu", **kw),
-    "simple_nobias": lambda **kw: SimpleRNN(5, use_bias=False, **kw),
-    "lstm_nobias": lambda **kw: LSTM(5, use_bias=False, **kw),
-}
+from cases import CASES
+
+# every configuration of the conformance table (tests/cases.py), 5 units
+LAYERS = {case.name: (lambda case: lambda **kw: case.layer(5, **kw))(case) for case in CASES}
 FLAGS = list(itertools.product([False, True], [False, True], [False, True]))
 REFUSALS = ("GRU reset_after=False has no torch twin", "a mask with go_backwards",
             "takes a mask only in C", "LSTM loop runs in C only")
@@ -76,7 +70,7 @@ def test_kernel_equals_reference(kernel, name, go_backwards, return_sequences, m
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-9, atol=1e-10)
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru", "gru_v1", "simple_tanh"])
+@pytest.mark.parametrize("name", ["lstm", "gru", "gru_reset_before", "simple_tanh"])
 def test_float32_kernels_match_reference_within_keras_tolerance(name):
     layer, x, h0, mask = _case(name, False, True, False, dtype=torch.float32)
     expected = _run(layer, "reference", x, h0, None)
@@ -185,7 +179,7 @@ def test_inference_reuses_cached_torch_weights_until_they_change(monkeypatch):
     assert not torch.allclose(first, changed)
 
 
-@pytest.mark.parametrize("name", ["gru", "gru_v1", "gru_nobias", "simple_tanh", "simple_relu"])
+@pytest.mark.parametrize("name", ["gru", "gru_reset_before", "gru_nobias", "simple_tanh", "simple_relu"])
 def test_chunked_backward_equals_reference(name, monkeypatch):
     from rnnkit.kernels import loop_chunks
 

@@ -65,12 +65,23 @@ def test_the_remembered_choice_follows_what_it_depends_on(counted, monkeypatch):
         counted.clear()
         change()
         assert len(counted) == 1
-    # autocast, which the persistent kernel's dtype check reads
+    # autocast, which the persistent kernel's dtype check reads: part of the key where that
+    # kernel may run (CUDA, or forced by rnn_kernel), not asked otherwise
+    autocast = [False]
+    monkeypatch.setattr(torch, "is_autocast_enabled", lambda *args: autocast[0])
     select.select_kernel_cached(layer, x, None, False)
     counted.clear()
-    monkeypatch.setattr(torch, "is_autocast_enabled", lambda *args: True)
+    autocast[0] = True
     select.select_kernel_cached(layer, x, None, False)
-    assert len(counted) == 1
+    assert counted == []  # `auto` on the CPU: the persistent kernel is no candidate
+    monkeypatch.setattr(select, "select_kernel",  # a stand-in that always answers
+                        lambda *args: counted.append(1) or select.KernelChoice("persistent",
+                                                                               "gru", "test"))
+    layer.rnn_kernel = "persistent"
+    for value in (False, False, True, True, False):
+        autocast[0] = value
+        select.select_kernel_cached(layer, x, None, False)
+    assert len(counted) == 3
     # and a masked call is never remembered
     counted.clear()
     mask = torch.ones(2, 5, dtype=torch.bool)

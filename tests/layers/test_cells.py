@@ -4,15 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from rnnkit.layers import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from rnnkit.layers import GRUCell, LSTMCell, SimpleRNNCell
 
-CELLS = [
-    ("SimpleRNN", lambda **kw: SimpleRNNCell(3, **kw), lambda **kw: SimpleRNN(3, **kw), 1),
-    ("LSTM", lambda **kw: LSTMCell(3, **kw), lambda **kw: LSTM(3, **kw), 2),
-    ("GRU", lambda **kw: GRUCell(3, **kw), lambda **kw: GRU(3, **kw), 1),
-    ("GRU_v1", lambda **kw: GRUCell(3, reset_after=False, **kw),
-     lambda **kw: GRU(3, reset_after=False, **kw), 1),
-]
+from cases import CASES
+
+# the conformance table's configurations (tests/cases.py), 3 units
+CELLS = [(case.name, (lambda case: lambda **kw: case.cell(3, **kw))(case),
+          (lambda case: lambda **kw: case.layer(3, **kw))(case), case.n_states)
+         for case in CASES]
 IDS = [c[0] for c in CELLS]
 
 

@@ -4,15 +4,13 @@ import torch
 
 from rnnkit.kernels.persistent.plan import make_plan
 from rnnkit.kernels.persistent.simulator import ScheduleError, simulate
-from rnnkit.layers import GRU, LSTM, SimpleRNN
+from rnnkit.layers import GRU
 
-LAYERS = {
-    "tanh": (SimpleRNN, {}),
-    "relu": (SimpleRNN, {"activation": "relu"}),
-    "lstm": (LSTM, {}),
-    "gru": (GRU, {}),
-    "gru_reset_before": (GRU, {"reset_after": False}),
-}
+from cases import with_bias
+
+# the persistent kernel's cells, one per configuration of the conformance table
+# (tests/cases.py) with a bias: (layer class, its options)
+LAYERS = {case.persistent: (case.layer_class, case.options) for case in with_bias()}
 UNITS = 10
 
 

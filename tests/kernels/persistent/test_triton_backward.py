@@ -9,13 +9,14 @@ from rnnkit.kernels.persistent.autograd import PersistentSequence  # noqa: E402
 from rnnkit.kernels.persistent.plan import make_plan  # noqa: E402
 from rnnkit.kernels.persistent.runner import interpreting  # noqa: E402
 from rnnkit.layers import GRU, LSTM, SimpleRNN  # noqa: E402
+from cases import with_bias  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 pytestmark = pytest.mark.skipif(DEVICE == "cpu" and not interpreting(),
                                 reason="no CUDA and TRITON_INTERPRET is off")
-LAYERS = {"tanh": (SimpleRNN, {}), "relu": (SimpleRNN, {"activation": "relu"}),
-          "lstm": (LSTM, {}), "gru": (GRU, {}), "gru_no_bias": (GRU, {"use_bias": False}),
-          "gru_reset_before": (GRU, {"reset_after": False})}
+# the persistent kernel's cells, one per configuration of the conformance table
+# (tests/cases.py) with a bias: (layer class, its options)
+LAYERS = {case.persistent: (case.layer_class, case.options) for case in with_bias()}
 
 
 def _gradients(layer, x, states, run):

@@ -9,13 +9,14 @@ triton = pytest.importorskip("triton")
 from rnnkit.kernels.persistent.plan import make_plan  # noqa: E402
 from rnnkit.kernels.persistent.runner import interpreting  # noqa: E402
 from rnnkit.layers import GRU, LSTM, SimpleRNN  # noqa: E402
+from cases import with_bias  # noqa: E402
 
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 pytestmark = pytest.mark.skipif(DEVICE == "cpu" and not interpreting(),
                                 reason="no CUDA and TRITON_INTERPRET is off")
-LAYERS = {"tanh": (SimpleRNN, {}), "relu": (SimpleRNN, {"activation": "relu"}),
-          "lstm": (LSTM, {}), "gru": (GRU, {}),
-          "gru_reset_before": (GRU, {"reset_after": False})}
+# the persistent kernel's cells, one per configuration of the conformance table
+# (tests/cases.py) with a bias: (layer class, its options)
+LAYERS = {case.persistent: (case.layer_class, case.options) for case in with_bias()}
 # float16 rounds the weights and h for the products: 1e-5 relative of |h| <= 1 is out of
 # reach, the 1e-2 is not (bf16 is left to the GPU: the interpreter's bf16 dot is wrong).
 TOLERANCE = {torch.float32: 1e-5, torch.float16: 1e-2}
