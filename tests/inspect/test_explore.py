@@ -290,7 +290,9 @@ def test_cli_npz_and_bad_data(tmp_path, capsys):
               "--column nope"),
              (["--data", os.path.join(EXPLORE, "series.csv"), "--column", "value"],
               "takes 4 features per step"),
-             (["--data", os.path.join(EXPLORE, "record.py")], "expected a .csv, .npz")]
+             (["--data", os.path.join(EXPLORE, "record.py")], "expected a .csv, .npz"),
+             (["--data", os.path.join(MODELS, "lstm_dense.npz"), "--detail", "a,b"],
+              "--detail takes sequence numbers")]
     for extra, message in cases:
         assert cli_main(["explore", h5, "--out", str(tmp_path / "x.html")] + extra) == 2
         assert message in capsys.readouterr().err
