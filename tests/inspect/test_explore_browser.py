@@ -11,7 +11,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 from rnnkit.cli import main as cli_main
 from rnnkit.inspect import gates, trace
