@@ -204,7 +204,11 @@ def main(args: argparse.Namespace) -> int:
             model, args.data, column=args.column, key=args.key, word_index=args.word_index,
             char_level=args.char_level, window=args.window, stride=args.stride,
             padding=args.padding, limit=args.max_sequences)
-        detail = [int(k) for k in args.detail.split(",")] if args.detail else None
+        try:
+            detail = [int(k) for k in args.detail.split(",")] if args.detail else None
+        except ValueError:
+            raise DataError(f"--detail takes sequence numbers separated by commas (0,5,7); "
+                            f"got {args.detail!r}.") from None
         result = explore(model, x, labels, path=args.out, names=names, detail=detail,
                          max_bytes=int(args.max_mb * 1e6), source=source)
     except (DataError, FileFormatError, ValueError, OSError, TypeError) as error:

@@ -290,7 +290,9 @@ def test_cli_npz_and_bad_data(tmp_path, capsys):
               "--column nope"),
              (["--data", os.path.join(EXPLORE, "series.csv"), "--column", "value"],
               "takes 4 features per step"),
-             (["--data", os.path.join(EXPLORE, "record.py")], "expected a .csv, .npz")]
+             (["--data", os.path.join(EXPLORE, "record.py")], "expected a .csv, .npz"),
+             (["--data", os.path.join(MODELS, "lstm_dense.npz"), "--detail", "a,b"],
+              "--detail takes sequence numbers")]
     for extra, message in cases:
         assert cli_main(["explore", h5, "--out", str(tmp_path / "x.html")] + extra) == 2
         assert message in capsys.readouterr().err
@@ -305,3 +307,27 @@ def test_gates_records_the_initial_state():
     torch.testing.assert_close(t.initial_states[1], c0)
     torch.testing.assert_close(t["c"][:, 0], t["f"][:, 0] * c0 + t["i"][:, 0] * t["c_tilde"][:, 0])
     assert (gates(GRU(2), x).initial_states[0] == 0).all()
+
+
+@pytest.mark.parametrize("name", ["k3_embed_bigru", "k3_stacked_simplernn"])
+def test_keras3_archives_from_the_command_line(name, tmp_path, capsys):
+    """A Keras 3 .keras archive (an Embedding under a bidirectional GRU; stacked
+    SimpleRNNs) through `rnnkit explore` with its recorded input as .npz."""
+    folder = os.path.join(HERE, "..", "fixtures", "keras3")
+    out = tmp_path / "k3.html"
+    assert cli_main(["explore", os.path.join(folder, f"{name}.keras"), "--data",
+                     os.path.join(folder, f"{name}.npz"), "--out", str(out)]) == 0, \
+        capsys.readouterr().err
+    model = load_model(os.path.join(folder, f"{name}.keras"))
+    x = np.load(os.path.join(folder, f"{name}.npz"))["x"]
+    html = out.read_text(encoding="utf-8")
+    data = json.loads(html.split('id="explorer-data">')[1].split("</script>")[0]
+                      .replace("<\\/", "</"))
+    traces = layer_traces(model, x)
+    assert len(data["layers"]) == len(traces)
+    for info, t in zip(data["layers"], traces):
+        codes = enc.unpack(data["tier"][data["layers"].index(info)], "u1",
+                           (len(x), x.shape[1], info["units"]), time_axis=1)
+        values = np.asarray(info["tier"]["lo"]) + (codes - 1.0) * np.asarray(
+            info["tier"]["step"])
+        np.testing.assert_allclose(values, t.h.numpy(), atol=data["tier_error"] * 1.01)

@@ -11,7 +11,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 from rnnkit.cli import main as cli_main
 from rnnkit.inspect import gates, trace
@@ -231,3 +230,29 @@ def test_a_big_page_opens_in_under_two_seconds(browser, tmp_path, big_page_model
         assert errors == []
     assert min(ready) < 2000, f"the page took {min(ready):.0f} ms to show its first view"
     assert min(loaded) < 4000, f"the page took {min(loaded):.0f} ms to decode everything"
+
+
+def test_a_sequence_without_stored_gates(browser, tmp_path, reference):
+    """Only the hidden state of sequences left out of the budget: the page says so, shows
+    h from the 8-bit store, and the equations come back for a sequence that has them."""
+    from rnnkit.inspect import explore
+
+    model = load_model(os.path.join(EXPLORE, "brackets.h5"))
+    path = tmp_path / "partial.html"
+    result = explore(model, reference["x"], path=path, detail=[1])
+    assert result.detail == [1]
+    page, errors, _ = open_page(browser, path)
+    assert "gates and cell states are stored for: sequence 1" in page.inner_text("#no-detail")
+    assert page.locator("#heatmaps canvas").count() == 1          # h only
+    point = page.evaluate("explorer.cellCenter('h', 30, 0)")
+    page.mouse.move(point["x"], point["y"])
+    got = float(page.locator("#tooltip").get_attribute("data-value"))
+    tolerance = result.data["tier_error"] + 0.005                   # shown with 2 decimals
+    assert got == pytest.approx(value(reference["lstm"], "h", 0, 30, 0), abs=tolerance)
+    page.select_option("#seq-select", "1")
+    page.wait_for_selector("#heatmaps canvas >> nth=5")           # h, c, i, f, c̃, o
+    assert page.locator("#heatmaps canvas").count() == 6
+    move_slider(page, 40)
+    assert shown(page, "f") == pytest.approx(value(reference["lstm"], "f", 1, 40, 0), abs=2e-4)
+    page.close()
+    assert errors == []

@@ -93,3 +93,24 @@ def test_memory_errors():
         memory(LSTM(2), np.zeros((1, 3, 1)), ablation=True, replace="shuffle")
     with pytest.raises(TypeError, match=r"memory\(\) takes an rnnkit model or layer, got str"):
         memory("lstm", np.zeros((1, 3, 1)))
+
+
+def test_per_sequence_curves_and_one_output_unit():
+    """``per_sequence`` holds each sequence's own curve (``gradient`` is their mean);
+    ``output=k`` measures the influence on output unit k alone, by hand here."""
+    utils.set_random_seed(4)
+    model = Sequential([LSTM(4, input_shape=(6, 3)), Dense(3)])
+    x = torch.randn(5, 6, 3)
+    curve = memory(model, x)
+    assert curve.per_sequence.shape == (5, 6)
+    np.testing.assert_allclose(curve.per_sequence.mean(axis=0), curve.gradient, rtol=1e-12)
+    for k in range(3):
+        one = memory(model, x, output=k)
+        for s in range(5):
+            xs = x[s:s + 1].clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(model(xs)[0, k], xs)
+            np.testing.assert_allclose(one.per_sequence[s], g[0].norm(dim=-1).numpy(),
+                                       rtol=1e-5, atol=1e-9)
+    # all outputs: the root of the sum of the units' squares, per sequence
+    squares = sum(memory(model, x, output=k).per_sequence ** 2 for k in range(3))
+    np.testing.assert_allclose(curve.per_sequence, np.sqrt(squares), rtol=1e-5)
