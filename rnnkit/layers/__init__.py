@@ -12,6 +12,7 @@ from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from .attention import AdditiveAttention, Attention
 from .lambda_layer import Lambda
 from .ops import SlicingOpLambda, TFOpLambda
+from .input_spec import InputSpec
 
 __all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM, GRU, Dense,
                          Embedding, Masking, Dropout, Activation, InputLayer, Bidirectional,
@@ -26,5 +27,5 @@ __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "
            "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
            "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
            "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "Lambda", "TFOpLambda",
-           "SlicingOpLambda", "add", "average",
+           "SlicingOpLambda", "InputSpec", "add", "average",
            "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"]
