@@ -14,6 +14,7 @@ from .lambda_layer import Lambda
 from .ops import SlicingOpLambda, TFOpLambda
 from .beside import *  # noqa: F401,F403 - convolution, pooling, normalisation, ... (issue 15)
 from .beside import BESIDE_CLASSES, BESIDE_NAMES
+from .input_spec import InputSpec
 
 __all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN, SimpleRNN, LSTM, GRU, Dense,
                          Embedding, Masking, Dropout, Activation, InputLayer, Bidirectional,
@@ -28,5 +29,5 @@ __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "
            "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
            "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
            "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "Lambda", "TFOpLambda",
-           "SlicingOpLambda", "add", "average",
+           "SlicingOpLambda", "InputSpec", "add", "average",
            "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"] + BESIDE_NAMES

@@ -372,6 +372,8 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
                            has_mask=has_mask)
                for i, (shape, has_mask) in enumerate(zip(shapes, masks))]
     outputs = _nest_like(output_shape, outputs) if multi else outputs[0]
+    if isinstance(output_shape, _TupleShapes):
+        outputs = tuple(outputs)
     nodes.append(Node(layer, inputs, kwargs, outputs))
     return outputs
 
@@ -483,9 +485,15 @@ def _shapes_by_running(layer: Any, inputs: Any, kwargs: dict) -> Any:
     return _merge_runs(*runs)
 
 
+class _TupleShapes(list):
+    """The shapes of a call that returned a tuple: its KerasTensors come back as a tuple
+    too, and the summary prints them as one, ``((None, 16), (None, 12, 1))``."""
+
+
 def _shape_structure(outputs: Any) -> Any:
     if isinstance(outputs, (list, tuple)):
-        return [_shape_structure(o) for o in outputs]
+        found = [_shape_structure(o) for o in outputs]
+        return _TupleShapes(found) if isinstance(outputs, tuple) else found
     if isinstance(outputs, dict):
         raise TypeError("rnnkit's functional API takes layers that return a tensor or a list "
                         "of tensors; this layer returned a dict.")
@@ -494,7 +502,7 @@ def _shape_structure(outputs: Any) -> Any:
 
 def _merge_runs(first: Any, second: Any) -> Any:
     if isinstance(first, list):
-        return [_merge_runs(a, b) for a, b in zip(first, second)]
+        return type(first)(_merge_runs(a, b) for a, b in zip(first, second))
     return tuple(a if a == b else None for a, b in zip(first, second))
 
 

@@ -371,6 +371,10 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
         relevant = [node for _, node in self._relevant(layer)]
         if isinstance(layer, InputLayer):
             return format_shape([relevant[0].outputs.shape])  # Keras prints a list here
+        if _skips_first_node(layer) and layer._output_shape is not None:
+            # a nested model with its own graph (an Embedding-first Sequential: (None, None))
+            # prints its graph's output shape, though its calls carry the actual sizes
+            return format_shape(layer._output_shape)
         shapes = {format_shape(node.output_shapes) for node in relevant}
         return shapes.pop() if len(shapes) == 1 else "multiple"
 

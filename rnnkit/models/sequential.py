@@ -112,8 +112,16 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
         self._build_input_shape = self._batch_input_shape
         self.built = True
 
+    def _declares_input(self) -> bool:
+        layers = self.layers
+        return self._input_layer is not None or bool(
+            layers and layers[0]._batch_input_shape is not None)
+
     def build(self, input_shape: Sequence | None = None) -> None:
-        if input_shape is None:
+        if input_shape is None or (self._declares_input()
+                                   and self._batch_input_shape is not None):
+            # tf.keras 2.12: a model whose input shape is declared (an Input, input_shape=,
+            # an Embedding's (None,)) keeps it: build((None, 7)) prints (None, None, 64)
             input_shape = self._batch_input_shape
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")

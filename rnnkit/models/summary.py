@@ -93,6 +93,9 @@ def format_shape(shape: Any) -> str:
         items = list(shape)
         if all(_is_dim(d) for d in items):
             return repr(tuple(_dim(d) for d in items))
+        if isinstance(shape, tuple):  # a layer that returned a tuple of tensors
+            return "(" + ", ".join(format_shape(s) for s in items) + \
+                ("," if len(items) == 1 else "") + ")"
         return "[" + ", ".join(format_shape(s) for s in items) + "]"
     if _is_dim(shape):  # a bare int: treat as a 1-d shape
         return repr((_dim(shape),))

@@ -109,11 +109,8 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
                                    or batch_size <= 0):
         raise ValueError(f"`batch_size` must be a positive integer or None. Received: "
                          f"batch_size={batch_size}")
-    if targets is not None and len(targets) != n:
-        # Keras allows shorter targets (num_seqs is capped by them); longer ones are a bug.
-        if len(targets) > n:
-            raise ValueError(f"Expected data and targets to have the same number of time "
-                             f"steps (or fewer targets), got {n} and {len(targets)}.")
+    # Targets may be longer or shorter than the data: tf.keras 2.12 caps the number of
+    # windows by both (keras.io's weather example passes one target more than rows).
     return TimeseriesDataset(data, targets, int(sequence_length), int(sequence_stride),
                              int(sampling_rate), batch_size, shuffle, seed, start_index,
                              end_index)
