@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import activations, backend, constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..kernels import run_reference
 from .base import Layer, serialize_value, shape_tuple
 from .cells import _dropout_masks
@@ -270,10 +270,9 @@ class _ConvLSTM(Layer):
 
     def __init__(self, filters: int, kernel_size: Any, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
-                 unroll: bool = False, time_major: bool = False, **kwargs: Any) -> None:
+                 unroll: bool = False, time_major: bool = False,
+                 zero_output_for_mask: bool = False, **kwargs: Any) -> None:
         base = {k: kwargs.pop(k) for k in self._base_keys if k in kwargs}
-        if base.get("name") is None:  # tf.keras 2.12: conv_lstm2d (not conv_lst_m2d)
-            base["name"] = backend.unique_object_name(f"conv_lstm{self.rank}d")
         super().__init__(**base)
         if unroll:
             raise ValueError(f'{type(self).__name__} layer "{self.name}": unrolling is not '
@@ -296,7 +295,7 @@ class _ConvLSTM(Layer):
         self.stateful = bool(stateful)
         self.unroll = False
         self.time_major = False
-        self.zero_output_for_mask = False
+        self.zero_output_for_mask = bool(zero_output_for_mask)  # Keras 3 writes it
         self._input_ndim = self.rank + 3
         self._stored_states: list[torch.Tensor] | None = None
 
@@ -432,6 +431,7 @@ class _ConvLSTM(Layer):
         states = self._initial_states(initial_state, batch, x)
         training = bool(training)
         result = run_reference(cell, x, states, mask=mask, go_backwards=self.go_backwards,
+                               zero_output_for_mask=self.zero_output_for_mask,
                                return_sequences=self.return_sequences,
                                input_masks=cell.dropout_masks(x[:, 0], training),
                                recurrent_masks=cell.recurrent_dropout_masks(states[0], training))

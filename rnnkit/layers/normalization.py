@@ -204,7 +204,19 @@ class BatchNormalization(_Normalization):
 
 class LayerNormalization(_Normalization):
     """Normalises each sample over ``axis`` (the features by default) with its own mean and
-    variance: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``; no moving statistics."""
+    variance: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``; no moving statistics.
+    ``rms_scaling=True`` (Keras 3): ``gamma * x / sqrt(mean(x²) + epsilon)`` instead."""
+
+    def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, rms_scaling: bool = False, **kwargs: Any) -> None:
+        super().__init__(axis, epsilon, center, scale, **kwargs)
+        self.rms_scaling = bool(rms_scaling)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if self.rms_scaling:
+            config["rms_scaling"] = True
+        return config
 
     _config_keys = ("axis", "epsilon", "center", "scale", "beta_initializer",
                     "gamma_initializer", "beta_regularizer", "gamma_regularizer",
@@ -218,6 +230,10 @@ class LayerNormalization(_Normalization):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         rank = inputs.dim()
+        if self.rms_scaling:
+            out = inputs * torch.rsqrt((inputs * inputs).mean(dim=self.axis, keepdim=True)
+                                       + self.epsilon)
+            return out if self.gamma is None else out * self._broadcast(self.gamma, rank)
         trailing = self.axis == list(range(rank - len(self.axis), rank))
         if trailing:  # torch's fused kernel normalises the trailing axes
             shape = tuple(inputs.shape[rank - len(self.axis):])
