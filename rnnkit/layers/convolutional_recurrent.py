@@ -250,11 +250,11 @@ class ConvLSTM3DCell(ConvLSTMCell):
 
 
 def _to_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
-    return x.movedim(-1, 1) if data_format == "channels_last" else x
+    return x.movedim(x.dim() - 1, 1) if data_format == "channels_last" else x
 
 
 def _to_last(x: torch.Tensor, data_format: str) -> torch.Tensor:
-    return x.movedim(1, -1) if data_format == "channels_last" else x
+    return x.movedim(1, x.dim() - 1) if data_format == "channels_last" else x
 
 
 # ------------------------------------------------------------------------------ the layers
@@ -420,7 +420,8 @@ class _ConvLSTM(Layer):
     def call(self, inputs: torch.Tensor, mask: Any = None, training: bool | None = None,
              initial_state: Any = None) -> Any:
         cell = self.cell
-        x = inputs.movedim(-1, 2) if cell.data_format == "channels_last" else inputs
+        last = cell.data_format == "channels_last"
+        x = inputs.movedim(inputs.dim() - 1, 2) if last else inputs  # (B, T, C, *spatial)
         batch, steps = x.shape[:2]
         if mask is not None:
             mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
@@ -439,7 +440,9 @@ class _ConvLSTM(Layer):
             self._stored_states = [s.detach() for s in result.states]
         fmt = cell.data_format
         if self.return_sequences:
-            output = result.outputs.movedim(2, -1) if fmt == "channels_last" else result.outputs
+            output = result.outputs
+            if fmt == "channels_last":
+                output = output.movedim(2, output.dim() - 1)
         else:
             output = _to_last(result.last_output, fmt)
         if self.return_state:

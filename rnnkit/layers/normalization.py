@@ -225,7 +225,8 @@ class LayerNormalization(_Normalization):
     def build(self, input_shape: Sequence) -> None:
         input_shape = shape_tuple(input_shape)
         self.axis = _resolve_axes(self, self.axis, len(input_shape))
-        self._build_scale_center(self._param_shape(input_shape, self.axis))
+        self._normalized_shape = self._param_shape(input_shape, self.axis)
+        self._build_scale_center(self._normalized_shape)
         super().build(input_shape)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -236,7 +237,7 @@ class LayerNormalization(_Normalization):
             return out if self.gamma is None else out * self._broadcast(self.gamma, rank)
         trailing = self.axis == list(range(rank - len(self.axis), rank))
         if trailing:  # torch's fused kernel normalises the trailing axes
-            shape = tuple(inputs.shape[rank - len(self.axis):])
+            shape = self._normalized_shape  # ints fixed at build (an exported graph needs them)
             return F.layer_norm(inputs, shape, self.gamma, self.beta, self.epsilon)
         var, mean = torch.var_mean(inputs, dim=self.axis, keepdim=True, correction=0)
         out = (inputs - mean) * torch.rsqrt(var + self.epsilon)
