@@ -17,7 +17,7 @@ _floatx = "float32"
 
 def to_snake_case(name: str) -> str:
     """``SimpleRNN`` -> ``simple_rnn``, ``TimeDistributed`` -> ``time_distributed`` (Keras rule)."""
-    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    intermediate = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)  # as Keras 2.12 and 3
     insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
     if insecure[0] != "_":
         return insecure

@@ -108,10 +108,10 @@ def _conv_lstm(layer: _ConvLSTM, info: Any) -> tuple:
 
 def _mha(layer: MultiHeadAttention, info: Any) -> tuple:
     heads, kd, vd = layer.num_heads, layer.key_dim, layer.value_dim
-    dq = layer._query_dense.kernel.shape[0]
-    dk = layer._key_dense.kernel.shape[0]
-    dv = layer._value_dense.kernel.shape[0]
-    out = layer._output_dense.kernel.shape[-1]
+    dq = layer.query_dense.kernel.shape[0]
+    dk = layer.key_dense.kernel.shape[0]
+    dv = layer.value_dense.kernel.shape[0]
+    out = layer.output_dense.kernel.shape[-1]
     b = layer.use_bias
     parts = [f"{dq} {_TIMES} {heads} {_TIMES} {kd}", f"{dk} {_TIMES} {heads} {_TIMES} {kd}",
              f"{dv} {_TIMES} {heads} {_TIMES} {vd}", f"{heads} {_TIMES} {vd} {_TIMES} {out}"]
@@ -121,10 +121,10 @@ def _mha(layer: MultiHeadAttention, info: Any) -> tuple:
             + [f"({parts[3]} + {out})"]
         count += 2 * heads * kd + heads * vd + out
     weights = []
-    for sub, what in ((layer._query_dense, "query features → heads × key_dim"),
-                      (layer._key_dense, "key features → heads × key_dim"),
-                      (layer._value_dense, "value features → heads × value_dim"),
-                      (layer._output_dense, "heads × value_dim → output features")):
+    for sub, what in ((layer.query_dense, "query features → heads × key_dim"),
+                      (layer.key_dense, "key features → heads × key_dim"),
+                      (layer.value_dense, "value features → heads × value_dim"),
+                      (layer.output_dense, "heads × value_dim → output features")):
         weights.append(info(f"{sub.name}/kernel", tuple(sub.kernel.shape), what))
         if sub.bias is not None:
             weights.append(info(f"{sub.name}/bias", tuple(sub.bias.shape), "bias"))

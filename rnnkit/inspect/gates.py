@@ -61,7 +61,9 @@ class GateTrace:
                        f"{sorted(self.gates)} and states {sorted(self.states)}.")
 
     def __repr__(self) -> str:
-        b, t, u = self.outputs.shape
+        b, t = self.outputs.shape[:2]
+        rest = tuple(self.outputs.shape[2:])  # (units,), or a ConvLSTM's image of filters
+        u = rest[0] if len(rest) == 1 else rest
         return (f"GateTrace({self.layer_name!r}, {self.cell_name}, batch={b}, steps={t}, "
                 f"units={u}, gates={list(self.gates)}, states={list(self.states)})")
 
@@ -98,8 +100,8 @@ def _check_layer(layer: Any) -> RNN:
     elif hasattr(layer, "layers"):
         hint = (" For a model, pick one of its layers (`model.layers[k]`) and pass it that "
                 "layer's input (`rnnkit.inspect.trace(model, x).rows[k].input`).")
-    raise TypeError(f"gates() takes one recurrent layer (SimpleRNN, LSTM, GRU, or RNN with "
-                    f"one of their cells); got {kind} {getattr(layer, 'name', '')!r}.{hint}")
+    raise TypeError(f"gates() takes one recurrent layer (SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D, "
+                    f"or RNN with one of their cells); got {kind} {getattr(layer, 'name', '')!r}.{hint}")
 
 
 def gates(layer: Any, x: Any, mask: Any = None, initial_state: Any = None) -> GateTrace:
@@ -108,6 +110,10 @@ def gates(layer: Any, x: Any, mask: Any = None, initial_state: Any = None) -> Ga
     Inference mode (no dropout). ``mask`` (batch, time) defaults to the mask ``x`` carries;
     ``initial_state`` as in a layer call (a stateful layer starts from its stored states,
     which are left untouched)."""
+    from ..layers.convolutional_recurrent import _ConvLSTM
+    if isinstance(layer, _ConvLSTM):  # images over time: its own recording, same protocol
+        from .gates_conv import conv_gates
+        return conv_gates(layer, x, mask, initial_state)
     layer = _check_layer(layer)
     x = layer._to_tensor(x)
     if mask is None:

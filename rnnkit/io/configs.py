@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .errors import FileFormatError, UnsafeConfigError
+from ..layers import keras3_forms
 
 _CODE_CLASSES = {"Lambda", "__lambda__"}
 _OP_CLASSES = {"TFOpLambda", "SlicingOpLambda"}
@@ -507,6 +508,7 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
             if kind is not None:
                 config[key] = {"module": _K3_MODULES[kind], "class_name": value["class_name"],
                                "config": value.get("config", {}), "registered_name": None}
+    config, beside_build = keras3_forms.to_keras3(class_name, config)  # Conv, BN, MHA, ...
     if class_name == "Lambda":
         raise ValueError(
             f"Layer {config.get('name')!r} is a Lambda: rnnkit writes Lambda layers only to "
@@ -526,6 +528,8 @@ def to_keras3_layer(layer_config: dict, build_shape: Any = None) -> dict:
               "registered_name": None}
     if build_shape is not None and class_name != "InputLayer":
         result["build_config"] = {"input_shape": list(build_shape)}
+    if beside_build is not None:
+        result["build_config"] = beside_build
     return result
 
 
@@ -620,7 +624,8 @@ def keras3_functional_config(model: Any) -> dict:
             entry = keras3_model_config(layer)
         else:
             entry = to_keras3_layer(serialize(layer))
-        if build is not None and not isinstance(layer, Model):
+        if build is not None and not isinstance(layer, Model) \
+                and "shapes_dict" not in entry.get("build_config", {}):  # MHA's own form kept
             entry["build_config"] = build
         entry["name"] = layer.name
         entry["inbound_nodes"] = [{"args": [as_keras3(node.inputs)],

@@ -89,12 +89,12 @@ def pad_spatial(x: torch.Tensor, padding: str, kernels: Sequence[int], strides: 
 
 def channels_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
     """(B, *spatial, C) -> (B, C, *spatial) for channels_last; channels_first kept."""
-    return x.movedim(-1, 1) if data_format == "channels_last" else x
+    return x.movedim(x.dim() - 1, 1) if data_format == "channels_last" else x
 
 
 def restore_format(x: torch.Tensor, data_format: str) -> torch.Tensor:
     """The inverse of :func:`channels_first`."""
-    return x.movedim(1, -1) if data_format == "channels_last" else x
+    return x.movedim(1, x.dim() - 1) if data_format == "channels_last" else x
 
 
 def check_min_ndim(layer: Layer, x: torch.Tensor, ndim: int) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import activations, backend, constraints, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from ..kernels import run_reference
 from .base import Layer, serialize_value, shape_tuple
 from .cells import _dropout_masks
@@ -250,11 +250,11 @@ class ConvLSTM3DCell(ConvLSTMCell):
 
 
 def _to_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
-    return x.movedim(-1, 1) if data_format == "channels_last" else x
+    return x.movedim(x.dim() - 1, 1) if data_format == "channels_last" else x
 
 
 def _to_last(x: torch.Tensor, data_format: str) -> torch.Tensor:
-    return x.movedim(1, -1) if data_format == "channels_last" else x
+    return x.movedim(1, x.dim() - 1) if data_format == "channels_last" else x
 
 
 # ------------------------------------------------------------------------------ the layers
@@ -270,10 +270,9 @@ class _ConvLSTM(Layer):
 
     def __init__(self, filters: int, kernel_size: Any, return_sequences: bool = False,
                  return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
-                 unroll: bool = False, time_major: bool = False, **kwargs: Any) -> None:
+                 unroll: bool = False, time_major: bool = False,
+                 zero_output_for_mask: bool = False, **kwargs: Any) -> None:
         base = {k: kwargs.pop(k) for k in self._base_keys if k in kwargs}
-        if base.get("name") is None:  # tf.keras 2.12: conv_lstm2d (not conv_lst_m2d)
-            base["name"] = backend.unique_object_name(f"conv_lstm{self.rank}d")
         super().__init__(**base)
         if unroll:
             raise ValueError(f'{type(self).__name__} layer "{self.name}": unrolling is not '
@@ -296,7 +295,7 @@ class _ConvLSTM(Layer):
         self.stateful = bool(stateful)
         self.unroll = False
         self.time_major = False
-        self.zero_output_for_mask = False
+        self.zero_output_for_mask = bool(zero_output_for_mask)  # Keras 3 writes it
         self._input_ndim = self.rank + 3
         self._stored_states: list[torch.Tensor] | None = None
 
@@ -421,7 +420,8 @@ class _ConvLSTM(Layer):
     def call(self, inputs: torch.Tensor, mask: Any = None, training: bool | None = None,
              initial_state: Any = None) -> Any:
         cell = self.cell
-        x = inputs.movedim(-1, 2) if cell.data_format == "channels_last" else inputs
+        last = cell.data_format == "channels_last"
+        x = inputs.movedim(inputs.dim() - 1, 2) if last else inputs  # (B, T, C, *spatial)
         batch, steps = x.shape[:2]
         if mask is not None:
             mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
@@ -432,6 +432,7 @@ class _ConvLSTM(Layer):
         states = self._initial_states(initial_state, batch, x)
         training = bool(training)
         result = run_reference(cell, x, states, mask=mask, go_backwards=self.go_backwards,
+                               zero_output_for_mask=self.zero_output_for_mask,
                                return_sequences=self.return_sequences,
                                input_masks=cell.dropout_masks(x[:, 0], training),
                                recurrent_masks=cell.recurrent_dropout_masks(states[0], training))
@@ -439,7 +440,9 @@ class _ConvLSTM(Layer):
             self._stored_states = [s.detach() for s in result.states]
         fmt = cell.data_format
         if self.return_sequences:
-            output = result.outputs.movedim(2, -1) if fmt == "channels_last" else result.outputs
+            output = result.outputs
+            if fmt == "channels_last":
+                output = output.movedim(2, output.dim() - 1)
         else:
             output = _to_last(result.last_output, fmt)
         if self.return_state:

@@ -74,8 +74,11 @@ class MultiHeadAttention(Layer):
                  bias_regularizer: Any = None, activity_regularizer: Any = None,
                  kernel_constraint: Any = None, bias_constraint: Any = None,
                  query_shape: Any = None, key_shape: Any = None, value_shape: Any = None,
-                 **kwargs: Any) -> None:
+                 use_gate: bool = False, sliding_window: Any = None, **kwargs: Any) -> None:
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if use_gate or sliding_window is not None:  # Keras 3 additions tf.keras 2 lacks
+            raise ValueError(f'MultiHeadAttention layer "{self.name}": `use_gate` and '
+                             "`sliding_window` (Keras 3) are not supported by rnnkit.")
         self.num_heads = _positive_int("MultiHeadAttention", self.name, "num_heads", num_heads)
         self.key_dim = _positive_int("MultiHeadAttention", self.name, "key_dim", key_dim)
         self.value_dim = self.key_dim if value_dim is None else _positive_int(
@@ -125,14 +128,14 @@ class MultiHeadAttention(Layer):
         self._shapes = [query, value, key]
         heads = self.num_heads
         bias = self.use_bias
-        self._query_dense = _Projection("query", (query[-1], heads, self.key_dim),
+        self.query_dense = _Projection("query", (query[-1], heads, self.key_dim),
                                         (heads, self.key_dim) if bias else None, self)
-        self._key_dense = _Projection("key", (key[-1], heads, self.key_dim),
+        self.key_dense = _Projection("key", (key[-1], heads, self.key_dim),
                                       (heads, self.key_dim) if bias else None, self)
-        self._value_dense = _Projection("value", (value[-1], heads, self.value_dim),
+        self.value_dense = _Projection("value", (value[-1], heads, self.value_dim),
                                         (heads, self.value_dim) if bias else None, self)
         out = self._output_dim or query[-1]
-        self._output_dense = _Projection("attention_output", (heads, self.value_dim, out),
+        self.output_dense = _Projection("attention_output", (heads, self.value_dim, out),
                                          (out,) if bias else None, self)
         super().build(shapes)
 
@@ -208,9 +211,9 @@ class MultiHeadAttention(Layer):
              use_causal_mask: bool = False) -> Any:
         query, value = inputs[0], inputs[1]
         key = inputs[2] if len(inputs) > 2 else value
-        q = self._query_dense.project(query).transpose(1, 2)   # (B, heads, Tq, key_dim)
-        k = self._key_dense.project(key).transpose(1, 2)
-        v = self._value_dense.project(value).transpose(1, 2)
+        q = self.query_dense.project(query).transpose(1, 2)   # (B, heads, Tq, key_dim)
+        k = self.key_dense.project(key).transpose(1, 2)
+        v = self.value_dense.project(value).transpose(1, 2)
         mask = self._attention_mask(inputs, list(masks) + [None] * 3, attention_mask,
                                     use_causal_mask)
         if mask is not None:
@@ -229,7 +232,7 @@ class MultiHeadAttention(Layer):
             scores = torch.softmax(logits, dim=-1)
             weights = F.dropout(scores, p=dropout, training=True) if dropout else scores
             context = weights @ v
-        output = self._output_dense.combine(context.transpose(1, 2))
+        output = self.output_dense.combine(context.transpose(1, 2))
         if return_attention_scores:
             return output, scores
         return output

@@ -204,7 +204,19 @@ class BatchNormalization(_Normalization):
 
 class LayerNormalization(_Normalization):
     """Normalises each sample over ``axis`` (the features by default) with its own mean and
-    variance: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``; no moving statistics."""
+    variance: ``gamma * (x - mean) / sqrt(var + epsilon) + beta``; no moving statistics.
+    ``rms_scaling=True`` (Keras 3): ``gamma * x / sqrt(mean(x²) + epsilon)`` instead."""
+
+    def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True,
+                 scale: bool = True, rms_scaling: bool = False, **kwargs: Any) -> None:
+        super().__init__(axis, epsilon, center, scale, **kwargs)
+        self.rms_scaling = bool(rms_scaling)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if self.rms_scaling:
+            config["rms_scaling"] = True
+        return config
 
     _config_keys = ("axis", "epsilon", "center", "scale", "beta_initializer",
                     "gamma_initializer", "beta_regularizer", "gamma_regularizer",
@@ -213,14 +225,19 @@ class LayerNormalization(_Normalization):
     def build(self, input_shape: Sequence) -> None:
         input_shape = shape_tuple(input_shape)
         self.axis = _resolve_axes(self, self.axis, len(input_shape))
-        self._build_scale_center(self._param_shape(input_shape, self.axis))
+        self._normalized_shape = self._param_shape(input_shape, self.axis)
+        self._build_scale_center(self._normalized_shape)
         super().build(input_shape)
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         rank = inputs.dim()
+        if self.rms_scaling:
+            out = inputs * torch.rsqrt((inputs * inputs).mean(dim=self.axis, keepdim=True)
+                                       + self.epsilon)
+            return out if self.gamma is None else out * self._broadcast(self.gamma, rank)
         trailing = self.axis == list(range(rank - len(self.axis), rank))
         if trailing:  # torch's fused kernel normalises the trailing axes
-            shape = tuple(inputs.shape[rank - len(self.axis):])
+            shape = self._normalized_shape  # ints fixed at build (an exported graph needs them)
             return F.layer_norm(inputs, shape, self.gamma, self.beta, self.epsilon)
         var, mean = torch.var_mean(inputs, dim=self.axis, keepdim=True, correction=0)
         out = (inputs - mean) * torch.rsqrt(var + self.epsilon)

@@ -28,6 +28,9 @@ CUSTOM_OBJECTS: dict[str, Any] = {}
 # Keras 3 config keys without a tf.keras 2 meaning; dropping them keeps the numbers the same.
 _KERAS3_ONLY_KEYS = {"quantization_config", "use_cudnn", "seed", "lora_rank", "lora_alpha",
                      "optional", "sparse", "ragged", "input_axes", "output_axes"}
+# Layers whose `seed` means something in rnnkit too (their random masks or noise).
+_SEEDED_LAYERS = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                  "GaussianNoise", "GaussianDropout", "AlphaDropout"}
 _LEGACY_NAMES = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU", "LSTMV1": "LSTM", "GRUV1": "GRU",
                  "LSTMV2": "LSTM", "GRUV2": "GRU"}
 
@@ -82,9 +85,11 @@ def get_registered(class_name: str) -> type:
 
 def normalize_config(class_name: str, config: dict) -> dict:
     """A tf.keras 2 or Keras 3 layer config as rnnkit's constructor arguments."""
+    seeded = class_name in _SEEDED_LAYERS
     config = {k: v for k, v in config.items()
-              if not (k in _KERAS3_ONLY_KEYS and class_name != "Dropout" or k == "build_config")}
-    if class_name == "Dropout" and config.get("seed") is None:
+              if not (k in _KERAS3_ONLY_KEYS and not (seeded and k == "seed")
+                      or k == "build_config")}
+    if seeded and config.get("seed") is None:
         config.pop("seed", None)
     if class_name == "InputLayer" and "batch_shape" in config:
         config["batch_input_shape"] = config.pop("batch_shape")

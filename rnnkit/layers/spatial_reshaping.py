@@ -189,6 +189,6 @@ class UpSampling2D(_SpatialLayer):
             rows, cols = self._spatial_axes()
             return inputs.repeat_interleave(self.size[0], dim=rows).repeat_interleave(
                 self.size[1], dim=cols)
-        x = inputs.movedim(-1, 1) if self.data_format == "channels_last" else inputs
+        x = inputs.movedim(inputs.dim() - 1, 1) if self.data_format == "channels_last" else inputs
         y = F.interpolate(x, scale_factor=self.size, mode="bilinear", align_corners=False)
-        return y.movedim(1, -1) if self.data_format == "channels_last" else y
+        return y.movedim(1, y.dim() - 1) if self.data_format == "channels_last" else y
