@@ -18,34 +18,43 @@ from typing import Any
 
 import numpy as np
 
+from ..cli_help import DefaultsHelpFormatter
+
 LAYERS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "train", help="train a forecaster on a bundled series or a CSV column",
-        description=__doc__.split("\n\n")[0])
+        description=__doc__.replace("``", "").split("\n\n")[0],
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--data", default="airline",
-                        help="airline | sunspots | PATH.csv (default airline)")
+                        help="the series: airline, sunspots or the path of a CSV file")
     parser.add_argument("--column", help="the CSV column to forecast (default: the last "
                                          "numeric column)")
-    parser.add_argument("--layer", choices=sorted(LAYERS), default="lstm")
-    parser.add_argument("--units", type=int, default=32)
-    parser.add_argument("--window", type=int, default=12, help="input steps per forecast")
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--layer", choices=sorted(LAYERS), default="lstm",
+                        help="the recurrent layer before the Dense(1) head")
+    parser.add_argument("--units", type=int, default=32, help="units of the recurrent layer")
+    parser.add_argument("--window", type=int, default=12,
+                        help="input steps per forecast (how far back the model looks)")
+    parser.add_argument("--epochs", type=int, default=150,
+                        help="most epochs to train (early stopping may end sooner)")
+    parser.add_argument("--batch-size", type=int, default=16, help="windows per training step")
+    parser.add_argument("--learning-rate", type=float, default=0.01, help="Adam's learning rate")
     parser.add_argument("--patience", type=int, default=15,
                         help="early-stopping patience in epochs (0: no early stopping)")
     parser.add_argument("--test-size", type=int, default=None,
                         help="held-out values at the end (default: 24 for airline, else 15%%)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="rnnkit-train", help="output folder")
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    parser.add_argument("--verbose", default="auto", help="0, 1, 2 or auto (Keras's)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (weights, shuffling)")
+    parser.add_argument("--out", default="rnnkit-train",
+                        help="output folder (model, report.json, figures)")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="skip the PNG figures (they need matplotlib)")
+    parser.add_argument("--verbose", default="auto",
+                        help="progress: 0 silent, 1 bar, 2 a line per epoch, auto (Keras's)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: small recurrent models train "
-                             "fastest on one thread, and never stall on a busy machine)")
+                        help="torch CPU threads (small recurrent models train fastest on one "
+                             "thread, and never stall on a busy machine)")
     parser.add_argument("--nproc", type=int, default=1,
                         help="data-parallel processes on this machine (torch.distributed.run "
                              "with gloo on CPU; --batch-size is the global batch)")
