@@ -122,7 +122,8 @@ def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
         trained.append(memory(model, _recall_batch(recall_steps, 64, seed + 1000)[0],
                               label=label))
     plots.plot_history(SimpleNamespace(history=history), path=os.path.join(out, "training.png"),
-                       title=f"Recall the first of {recall_steps} inputs (mean squared error)")
+                       title=f"Recall the first of {recall_steps} inputs (mean squared error)",
+                       baseline=("predicting 0", 1.0))  # the target's variance
     found["trained_memory"] = _report_curves(write, trained, recall_steps)
     found["history"] = history
     plots.plot_memory(trained, path=os.path.join(out, "memory_trained.png"),

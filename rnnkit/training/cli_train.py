@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> dict:
         return _launch(args, _argv_without_nproc(args))
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    from .. import callbacks, optimizers, utils
+    from .. import callbacks, datasets, optimizers, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
     from . import distributed, saving
@@ -203,9 +203,11 @@ def run(args: argparse.Namespace) -> dict:
     }
     plots_note = None
     if not args.no_plots:
+        unit = datasets.load_series(args.data).unit if args.data in ("airline", "sunspots") \
+            else name
         try:
             report["files"].update(_plots(args.out, name, time, values, history.history,
-                                          forecast, test_size))
+                                          forecast, test_size, unit))
         except ImportError:  # matplotlib is an extra: the model and report matter more
             plots_note = ("Figures skipped: they need matplotlib "
                           "(pip install \"rnnkit[plot]\"); --no-plots silences this note.")
@@ -231,20 +233,23 @@ def _write_json(path: str, obj: Any) -> None:
     atomic_write(path, write)
 
 
-def _plots(out: str, name: str, time, values, history: dict, forecast, test_size) -> dict:
+def _plots(out: str, name: str, time, values, history: dict, forecast, test_size,
+           unit: str = "value") -> dict:
     import matplotlib
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from .saving import atomic_write
 
     files = {}
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], label="training loss")
+    ax.plot(epochs, history["loss"], color="C0", label="training loss")
     if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], label="validation loss")
+        ax.plot(epochs, history["val_loss"], color="C0", ls="--", label="validation loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
     ax.set_ylabel("MSE (standardised changes)")
     ax.set_title(f"{name}: loss curves")
     ax.legend()
@@ -266,7 +271,10 @@ def _plots(out: str, name: str, time, values, history: dict, forecast, test_size
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(time[i]) for i in ticks], rotation=0)
     ax.set_title(f"{name}: forecast against actual")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_ylabel(unit)
+    low, high = ax.get_ylim()  # headroom above the data: the legend sits there, over nothing
+    ax.set_ylim(low, high + 0.22 * (high - low))
+    ax.legend(loc="upper center", ncol=4, fontsize=8, framealpha=0.9)
     fig.tight_layout()
     atomic_write(os.path.join(out, "forecast.png"),
                  lambda t: fig.savefig(t, format="png", dpi=100))
