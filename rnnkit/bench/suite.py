@@ -47,6 +47,18 @@ WORKLOADS = {
     "W3m": ((64, 200, 128, 128), "train"),
 }
 MASKED = {"W3m"}   # variable-length workloads
+WHAT = {  # one line per workload, for the help and the table's legend
+    "W1": "the seed's tiny case: one layer call (autograd on)",
+    "W2": "forecasting: a training step (forward, backward, Adam)",
+    "W3": "text classification: a training step",
+    "W4": "large layers: a training step",
+    "W5": "GPU only: a long training step",
+    "W6": "streaming inference: forward without autograd",
+    "W3m": "W3 with lengths 100-200: rnnkit with a Keras mask, torch with packed sequences",
+}
+QUICK = {"workloads": ["W1", "W2"], "repeats": 3}  # about half a minute on 2 CPU cores
+# Below this, the matmul floor and the share of peak are noise (call overhead dominates).
+TINY_FLOOR_MS = 0.05
 
 
 def _lengths(batch: int, steps: int, device) -> torch.Tensor:
@@ -298,31 +310,75 @@ HEADER = (f"{'work':4} {'cell':10} {'mode':5} {'rnnkit ms':>10} {'torch ms':>10}
           f"{'ratio':>6} {'GFLOP/s':>8} {'% peak':>7} {'floor ms':>9}")
 
 
+def workload_lines(workloads: list[str]) -> list[str]:
+    """'W2 (B=32, T=64, D=8, H=64): forecasting: ...' for each workload of a run."""
+    lines = []
+    for name in workloads:
+        batch, steps, features, units = WORKLOADS[name][0]
+        lines.append(f"  {name:4} (B={batch}, T={steps}, D={features}, H={units}): {WHAT[name]}")
+    return lines
+
+
+LEGEND = ("B, T, D, H: batch, time steps, features, units. ratio = rnnkit ms / torch ms, "
+          "median of interleaved rounds (below 1: rnnkit is faster). GFLOP/s and % peak: "
+          "rnnkit's rate against this machine's measured matmul peak; floor ms: the matrix "
+          f"products alone at that peak ('-' where a workload is too small, under "
+          f"{TINY_FLOOR_MS} ms, for them to mean anything).")
+
+
 def _format_row(row: dict) -> str:
+    tiny = row["floor_ms"] < TINY_FLOOR_MS
+    rate = (f"{'-':>8} {'-':>7} {'-':>9}" if tiny else
+            f"{row['rnnkit_gflops']:8.2f} {100 * row['share_of_peak']:6.1f}% "
+            f"{row['floor_ms']:9.3f}")
     text = (f"{row['workload']:4} {row['cell']:10} {row['mode']:5} {row['rnnkit_ms']:10.3f} "
-            f"{row['torch_ms']:10.3f} {row['ratio_vs_torch']:6.2f} {row['rnnkit_gflops']:8.2f} "
-            f"{100 * row['share_of_peak']:6.1f}% {row['floor_ms']:9.3f}")
+            f"{row['torch_ms']:10.3f} {row['ratio_vs_torch']:6.2f} {rate}")
     for label, peer in row.get("peers", {}).items():
         text += f"  {label} {peer['ms']:.3f} ms (rnnkit/{label} {peer['ratio']:.3f})"
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", nargs="+", default=["W1", "W2", "W3", "W6"],
-                        choices=sorted(WORKLOADS))
-    parser.add_argument("--cells", nargs="+", default=list(GATES), choices=list(GATES))
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's)")
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnkit bench", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.split("\n\n")[0].replace("\n", " ") + "\n\nworkloads:\n"
+        + "\n".join(workload_lines(list(WORKLOADS))),
+        epilog="A first look: rnnkit bench --quick (W1 and W2, 3 repeats, about half a "
+               "minute on two cores).")
+    parser.add_argument("--quick", action="store_true",
+                        help="a short run: --workloads W1 W2 --repeats 3 (unless given)")
+    parser.add_argument("--workloads", nargs="+", default=None, choices=sorted(WORKLOADS),
+                        metavar="W", help="workloads to time, from: " + " ".join(WORKLOADS)
+                        + " (default: W1 W2 W3 W6)")
+    parser.add_argument("--cells", nargs="+", default=list(GATES), choices=list(GATES),
+                        help="layers to time (default: all three)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved rounds per row; the median is reported (default 7)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="cpu or cuda (default: cuda when available, else cpu)")
+    parser.add_argument("--threads", type=int,
+                        help="torch intra-op threads (default: torch's own choice)")
     parser.add_argument("--peer", action="append", default=[], metavar="LABEL=PYTHON[:BACKEND]",
                         help="also time real Keras in another interpreter, e.g. "
                              "tf-keras=/venvs/tf212/bin/python or keras3-torch=/venvs/k3/bin/python:torch")
-    parser.add_argument("--json", help="write the results to this JSON file")
-    args = parser.parse_args(argv)
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write the results, with every column, to this JSON file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.workloads is None:
+        args.workloads = QUICK["workloads"] if args.quick else ["W1", "W2", "W3", "W6"]
+    if args.repeats is None:
+        args.repeats = QUICK["repeats"] if args.quick else 7
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    print("workloads:")
+    print("\n".join(workload_lines(args.workloads)))
+    print(LEGEND)
+    print()
     print(HEADER)
     peers = {}
     for spec in args.peer:

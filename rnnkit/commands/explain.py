@@ -51,7 +51,7 @@ def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
     from ..inspect import gates, memory, trace
     from ..inspect import plots
 
-    write = write or (lambda text: print(text, end=""))
+    write = write or (lambda text: print(text, end="", flush=True))  # shows up in a pipe too
     for name, value in (("steps", steps), ("recall-steps", recall_steps)):
         if value < 3:
             raise ValueError(f"rnnkit explain: --{name} must be at least 3, got {value}.")
@@ -113,7 +113,8 @@ def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
         utils.set_random_seed(seed)
         model = Sequential([make(8, input_shape=(recall_steps, 2)), Dense(1)],
                            name=label.lower())
-        losses, val_losses = _train_recall(model, recall_steps, epochs, seed)
+        losses, val_losses = _train_recall(model, recall_steps, epochs, seed,
+                                           progress=_progress(label, epochs))
         history[f"loss: {label}"] = losses
         history[f"val_loss: {label}"] = val_losses
         write(f"  {label}: loss {losses[0]:.3f} -> {losses[-1]:.3f}, "
@@ -121,7 +122,8 @@ def run(out: str = "rnnkit-explain", steps: int = 40, recall_steps: int = 20,
         trained.append(memory(model, _recall_batch(recall_steps, 64, seed + 1000)[0],
                               label=label))
     plots.plot_history(SimpleNamespace(history=history), path=os.path.join(out, "training.png"),
-                       title=f"Recall the first of {recall_steps} inputs (mean squared error)")
+                       title=f"Recall the first of {recall_steps} inputs (mean squared error)",
+                       baseline=("predicting 0", 1.0))  # the target's variance
     found["trained_memory"] = _report_curves(write, trained, recall_steps)
     found["history"] = history
     plots.plot_memory(trained, path=os.path.join(out, "memory_trained.png"),
@@ -150,8 +152,25 @@ def _recall_batch(steps: int, batch: int, seed: int) -> tuple[torch.Tensor, torc
     return x, x[:, 0, :1].clone()  # the target is the first step's first feature
 
 
-def _train_recall(model: Any, steps: int, epochs: int, seed: int,
-                  batches: int = 4) -> tuple[list[float], list[float]]:
+def _progress(label: str, epochs: int) -> Callable[[int, float], None]:
+    """Shows training progress on stderr (stdout holds the report): a counter updated in
+    place on a terminal, a line at each quarter of the epochs in a log."""
+    terminal = sys.stderr.isatty()
+    quarters = {max(1, round(epochs * q / 4)) for q in (1, 2, 3, 4)}
+
+    def show(epoch: int, loss: float) -> None:
+        text = f"  training {label}: epoch {epoch}/{epochs}, loss {loss:.3f}"
+        if terminal:
+            print("\r" + text, end="\n" if epoch == epochs else "", file=sys.stderr,
+                  flush=True)
+        elif epoch in quarters:
+            print(text, file=sys.stderr, flush=True)
+    return show
+
+
+def _train_recall(model: Any, steps: int, epochs: int, seed: int, batches: int = 4,
+                  progress: Callable[[int, float], None] | None = None
+                  ) -> tuple[list[float], list[float]]:
     """Plain torch training, the loop every PyTorch tutorial writes."""
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     x_val, y_val = _recall_batch(steps, 128, seed + 500)
@@ -166,6 +185,8 @@ def _train_recall(model: Any, steps: int, epochs: int, seed: int,
             optimizer.step()
             total += float(loss.detach())
         losses.append(total / batches)
+        if progress is not None:
+            progress(epoch + 1, losses[-1])
         with torch.no_grad():
             val_losses.append(float(torch.nn.functional.mse_loss(model(x_val), y_val)))
     return losses, val_losses
@@ -174,17 +195,20 @@ def _train_recall(model: Any, steps: int, epochs: int, seed: int,
 # ------------------------------------------------------------------------ the command line
 def add_parser(commands: Any) -> None:
     """Register ``rnnkit explain`` on the CLI's subparsers."""
-    parser = commands.add_parser(
-        "explain", help="learning aids on the seed notebook's example: parameter formulas, "
-                        "shape traces, gates, memory over time; writes PNGs")
+    from ..cli_help import DefaultsHelpFormatter
+    summary = ("learning aids on the seed notebook's example: parameter formulas, shape "
+               "traces, gates, memory over time; writes PNGs")
+    parser = commands.add_parser("explain", help=summary, description=summary,
+                                 formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--out", default="rnnkit-explain",
                         help="folder for the PNGs (default ./rnnkit-explain)")
     parser.add_argument("--steps", type=int, default=40,
-                        help="length of the random sequences of the memory comparison (40)")
+                        help="length of the random sequences of the memory comparison")
     parser.add_argument("--recall-steps", type=int, default=20,
-                        help="length of the sequences of the recall task (20)")
+                        help="length of the sequences of the recall task")
     parser.add_argument("--epochs", type=int, default=100,
-                        help="training epochs of the recall task (100; about half a minute)")
+                        help="training epochs of the recall task (100 take about half a "
+                             "minute; default 100)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 

@@ -18,34 +18,43 @@ from typing import Any
 
 import numpy as np
 
+from ..cli_help import DefaultsHelpFormatter
+
 LAYERS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "train", help="train a forecaster on a bundled series or a CSV column",
-        description=__doc__.split("\n\n")[0])
+        description=__doc__.replace("``", "").split("\n\n")[0],
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--data", default="airline",
-                        help="airline | sunspots | PATH.csv (default airline)")
+                        help="the series: airline, sunspots or the path of a CSV file")
     parser.add_argument("--column", help="the CSV column to forecast (default: the last "
                                          "numeric column)")
-    parser.add_argument("--layer", choices=sorted(LAYERS), default="lstm")
-    parser.add_argument("--units", type=int, default=32)
-    parser.add_argument("--window", type=int, default=12, help="input steps per forecast")
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--layer", choices=sorted(LAYERS), default="lstm",
+                        help="the recurrent layer before the Dense(1) head")
+    parser.add_argument("--units", type=int, default=32, help="units of the recurrent layer")
+    parser.add_argument("--window", type=int, default=12,
+                        help="input steps per forecast (how far back the model looks)")
+    parser.add_argument("--epochs", type=int, default=150,
+                        help="most epochs to train (early stopping may end sooner)")
+    parser.add_argument("--batch-size", type=int, default=16, help="windows per training step")
+    parser.add_argument("--learning-rate", type=float, default=0.01, help="Adam's learning rate")
     parser.add_argument("--patience", type=int, default=15,
                         help="early-stopping patience in epochs (0: no early stopping)")
     parser.add_argument("--test-size", type=int, default=None,
                         help="held-out values at the end (default: 24 for airline, else 15%%)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="rnnkit-train", help="output folder")
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    parser.add_argument("--verbose", default="auto", help="0, 1, 2 or auto (Keras's)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (weights, shuffling)")
+    parser.add_argument("--out", default="rnnkit-train",
+                        help="output folder (model, report.json, figures)")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="skip the PNG figures (they need matplotlib)")
+    parser.add_argument("--verbose", default="auto",
+                        help="progress: 0 silent, 1 bar, 2 a line per epoch, auto (Keras's)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: small recurrent models train "
-                             "fastest on one thread, and never stall on a busy machine)")
+                        help="torch CPU threads (small recurrent models train fastest on one "
+                             "thread, and never stall on a busy machine)")
     parser.add_argument("--nproc", type=int, default=1,
                         help="data-parallel processes on this machine (torch.distributed.run "
                              "with gloo on CPU; --batch-size is the global batch)")
@@ -128,7 +137,7 @@ def run(args: argparse.Namespace) -> dict:
         return _launch(args, _argv_without_nproc(args))
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    from .. import callbacks, optimizers, utils
+    from .. import callbacks, datasets, optimizers, utils
     from ..layers import GRU, LSTM, Dense, SimpleRNN
     from ..models import Sequential
     from ..training import distributed
@@ -194,9 +203,11 @@ def run(args: argparse.Namespace) -> dict:
     }
     plots_note = None
     if not args.no_plots:
+        unit = datasets.load_series(args.data).unit if args.data in ("airline", "sunspots") \
+            else name
         try:
             report["files"].update(_plots(args.out, name, time, values, history.history,
-                                          forecast, test_size))
+                                          forecast, test_size, unit))
         except ImportError:  # matplotlib is an extra: the model and report matter more
             plots_note = ("Figures skipped: they need matplotlib "
                           "(pip install \"rnnkit[plot]\"); --no-plots silences this note.")
@@ -222,20 +233,23 @@ def _write_json(path: str, obj: Any) -> None:
     atomic_write(path, write)
 
 
-def _plots(out: str, name: str, time, values, history: dict, forecast, test_size) -> dict:
+def _plots(out: str, name: str, time, values, history: dict, forecast, test_size,
+           unit: str = "value") -> dict:
     import matplotlib
     matplotlib.use("Agg")  # files only, no display needed
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from .._files import atomic_write
 
     files = {}
     fig, ax = plt.subplots(figsize=(7, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
-    ax.plot(epochs, history["loss"], label="training loss")
+    ax.plot(epochs, history["loss"], color="C0", label="training loss")
     if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], label="validation loss")
+        ax.plot(epochs, history["val_loss"], color="C0", ls="--", label="validation loss")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs
     ax.set_ylabel("MSE (standardised changes)")
     ax.set_title(f"{name}: loss curves")
     ax.legend()
@@ -257,7 +271,10 @@ def _plots(out: str, name: str, time, values, history: dict, forecast, test_size
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(time[i]) for i in ticks], rotation=0)
     ax.set_title(f"{name}: forecast against actual")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.set_ylabel(unit)
+    low, high = ax.get_ylim()  # headroom above the data: the legend sits there, over nothing
+    ax.set_ylim(low, high + 0.22 * (high - low))
+    ax.legend(loc="upper center", ncol=4, fontsize=8, framealpha=0.9)
     fig.tight_layout()
     atomic_write(os.path.join(out, "forecast.png"),
                  lambda t: fig.savefig(t, format="png", dpi=100))

@@ -174,30 +174,50 @@ def plot_memory(curves: Any, measure: str = "gradient", path: str | None = None,
         raise ValueError("plot_memory() needs at least one MemoryCurve.")
     fig = _figure(figsize=(7.0, 4.2), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
-    for curve in curves:
-        values = curve.relative(measure)
-        distance = curve.distance
-        if log:
-            keep = values > 0
-            distance, values = distance[keep], values[keep]
-        ax.plot(distance, values, marker="o", markersize=3,
-                label=f"{curve.label} (×{curve.decay_per_step(measure=measure):.2f} per step)")
+    ablations = measure == "gradient" and any(c.ablation is not None for c in curves)
+    for k, curve in enumerate(curves):
+        colour = f"C{k}"
+        drawn = [(measure, "-", "o", f"{curve.label} (×{curve.decay_per_step(measure=measure):.2f}"
+                  " per step)")]
+        if ablations and curve.ablation is not None:  # the same model, measured the other way
+            drawn.append(("ablation", ":", "s", f"{curve.label}: x_t zeroed instead"))
+        for which, style, marker, label in drawn:
+            values = curve.relative(which)
+            distance = curve.distance
+            if log:
+                keep = values > 0
+                distance, values = distance[keep], values[keep]
+            ax.plot(distance, values, linestyle=style, marker=marker, markersize=3, color=colour,
+                    label=label)
     if log:
         ax.set_yscale("log")
     what = "‖∂ output / ∂ x_t‖" if measure == "gradient" else "‖output change‖ when x_t is zeroed"
+    if ablations:  # solid: the gradient; dotted: the output change when x_t is zeroed
+        what = "influence of x_t on the output"
     ax.set_xlabel("distance from the last step (steps back)")
+    ax.xaxis.set_major_locator(_max_n_locator())  # whole steps: never 2.5 steps back
     ax.set_ylabel(f"{what}\n(relative to the largest)")
     ax.set_title(title or "How much each input still moves the final output")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8 if ablations else None)
     if path:
         save_figure(fig, path)
     return fig
 
 
-def plot_history(history: Any, path: str | None = None, title: str | None = None) -> Any:
+def _series_key(key: str) -> str:
+    """The curve a log belongs to, training and validation alike: 'val_loss: LSTM' and
+    'loss: LSTM' share the colour of LSTM; 'val_mae' and 'mae' that of mae."""
+    base, _, model = key.partition(": ")
+    return model or base.removeprefix("val_")
+
+
+def plot_history(history: Any, path: str | None = None, title: str | None = None,
+                 baseline: tuple[str, float] | None = None) -> Any:
     """Training curves from a ``History`` (``.history``: a dict of per-epoch lists) or the
-    dict itself: losses on the left, other metrics on the right, ``val_`` dashed."""
+    dict itself: losses on the left, other metrics on the right; training solid, ``val_``
+    dashed in the same colour. ``baseline=("predicting 0", 1.0)`` draws a reference loss
+    as a grey dotted line."""
     logs = getattr(history, "history", history)
     if not isinstance(logs, Mapping) or not logs:
         raise TypeError("plot_history() takes a History (an object with a `.history` dict of "
@@ -205,6 +225,7 @@ def plot_history(history: Any, path: str | None = None, title: str | None = None
     losses = [k for k in logs if "loss" in k]
     metrics = [k for k in logs if k not in losses]
     panels = [p for p in (losses, metrics) if p]
+    colours = {s: f"C{k}" for k, s in enumerate(dict.fromkeys(map(_series_key, logs)))}
     fig = _figure(figsize=(5.5 * len(panels), 3.8), layout="constrained")
     if title:
         fig.suptitle(title)
@@ -214,12 +235,30 @@ def plot_history(history: Any, path: str | None = None, title: str | None = None
             values = _numpy(logs[key])
             epochs = np.arange(1, len(values) + 1)
             ax.plot(epochs, values, linestyle="--" if "val_" in key else "-",
+                    color=colours[_series_key(key)], linewidth=1.2 if "val_" in key else 1.0,
                     marker="o" if len(values) <= 30 else None, markersize=3, label=key)
+        if baseline is not None and keys is losses:
+            ax.axhline(baseline[1], color="0.45", linestyle=":", linewidth=1.5,
+                       label=baseline[0])
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(_max_n_locator())  # whole epochs: never epoch 1.25
         ax.set_ylabel("loss" if keys is losses else "metric")
-        ax.set_title("loss" if keys is losses else "metrics")
+        if not title or len(panels) > 1:  # one panel under a figure title needs no second one
+            ax.set_title("loss" if keys is losses else "metrics")
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        _legend_above_the_data(ax)
     if path:
         save_figure(fig, path)
     return fig
+
+
+def _legend_above_the_data(ax: Any, columns: int = 2) -> None:
+    """The legend inside the axes, in headroom added above the curves, so it covers none."""
+    low, high = ax.get_ylim()
+    handles = len(ax.get_legend_handles_labels()[0])
+    rows = -(-handles // columns)
+    if ax.get_yscale() == "log":
+        ax.set_ylim(low, high * 10 ** (0.12 * rows * np.log10(max(high / low, 10.0))))
+    else:
+        ax.set_ylim(low, high + (high - low) * 0.11 * rows)
+    ax.legend(loc="upper center", ncol=columns, fontsize=8, framealpha=0.9)

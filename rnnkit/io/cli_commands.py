@@ -18,11 +18,15 @@ from .errors import FileFormatError
 
 
 def add_parsers(commands: Any) -> None:
-    summary = commands.add_parser("summary",
-                                  help="print the Keras summary of a .keras/.h5/.npz file")
+    summary = commands.add_parser(
+        "summary", help="print the Keras summary of a .keras/.h5/.npz file",
+        description="Print the Keras summary of a .keras/.h5 file or an rnnkit .npz file.")
     summary.add_argument("file", help="a .keras archive, a tf.keras .h5 file or an rnnkit .npz")
-    summary.add_argument("--line-length", type=int, default=None, help="table width (Keras's)")
-    convert = commands.add_parser("convert", help="convert between .keras, .h5 and .weights.h5")
+    summary.add_argument("--line-length", type=int, default=None,
+                         help="table width (default: Keras's, 65 for a Sequential model, "
+                              "98 for a functional one)")
+    convert = commands.add_parser("convert", help="convert between .keras, .h5 and .weights.h5",
+                                  description="Convert between .keras, .h5 and .weights.h5.")
     convert.add_argument("input", help="a .keras or .h5 model file (or weights with --like)")
     convert.add_argument("output", help="output: .keras (Keras 3), .h5 (tf.keras 2), "
                                         ".weights.h5 (Keras 3 weights)")
@@ -37,6 +41,8 @@ def run(args: argparse.Namespace, print_fn: Callable[[str], Any] = print) -> int
         else:
             convert_file(args.input, args.output, like=args.like)
             print_fn(f"wrote {args.output}")
+    except BrokenPipeError:
+        raise  # a closed pipe (`| head`) is not a file error: the CLI stops quietly
     except (FileFormatError, ValueError, OSError) as error:
         print(f"rnnkit {args.command}: error: {error}", file=sys.stderr)
         return 2
