@@ -47,9 +47,10 @@ def _main(argv: list[str] | None = None) -> int:
         from .bench import main as bench_main
         return bench_main(argv[1:])
     parser = build_parser()
-    from .inspect import report as explain_command
+    from .commands import explain as explain_command
+    from .commands import train as train_command
+    from .inspect import explore_cli
     from .io import cli_commands as file_commands
-    from .training import cli_train
     args = parser.parse_args(argv)
     if args.command == "demo":
         from . import demo as demo_module

@@ -173,7 +173,7 @@ def add_parser(commands: Any) -> None:
     """Register ``rnnkit explore`` on the CLI's subparsers."""
     p = commands.add_parser("explore", help="write one self-contained web page showing what a "
                                             "model's recurrent layers compute and remember")
-    p.add_argument("model", help="a .h5 / .keras model file")
+    p.add_argument("model", help="a .h5 / .keras / rnnkit .npz model file")
     p.add_argument("--data", required=True,
                    help=".csv (with --column), .npz/.npy, or a text file (with --word-index)")
     p.add_argument("--out", default="explorer.html", help="the page (default explorer.html)")
@@ -186,7 +186,7 @@ def add_parser(commands: Any) -> None:
                    help="with a plain {word: id} index: one token per character")
     p.add_argument("--padding", choices=("pre", "post"), default="pre",
                    help="how text lines are padded and cut (pad_sequences; default pre)")
-    p.add_argument("--max-sequences", type=int, default=100, help="at most this many (100)")
+    p.add_argument("--max-sequences", type=int, default=100, help="at most this many sequences on the page (default 100)")
     p.add_argument("--detail", help="sequences whose gates are stored first, e.g. 0,5,7")
     p.add_argument("--max-mb", type=float, default=5.0, help="size budget in MB (default 5)")
 

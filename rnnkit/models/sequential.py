@@ -150,8 +150,10 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
                 # bool/int arrays (one-hot built as dtype=bool) are cast to the model's
                 # float type, as tf.keras 2's float32 input does; Embedding keeps its ids
                 x = x.to(layers[0].compute_dtype)
-            x = conform_rank(x, self._batch_input_shape or (
-                self._build_input_shape if self.built else None))
+            if self.__dict__.get("_declared_input_shape") is None:
+                # a declared input shape is conformed (with tf.keras 2.12's warnings) by
+                # __call__; a model built from data adds a missing trailing axis here
+                x = conform_rank(x, self._build_input_shape if self.built else None)
         return x
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:

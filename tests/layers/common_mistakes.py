@@ -1,4 +1,4 @@
-"""Runs the common-mistake cases (tests/fixtures/keras2_common_mistakes/cases.py) under
+"""Runs the common-mistake cases (tests/fixtures/keras2_common_mistakes/mistake_cases.py) under
 rnnkit and renders ``docs/common-mistakes.md`` beside tf.keras 2.12's recorded words.
 
 Regenerate the page after changing a case or a message:
@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "fixtures", "keras2_common_mistakes")
 DOC = os.path.join(HERE, "..", "..", "docs", "common-mistakes.md")
 sys.path.insert(0, FIXTURES)
-import cases  # noqa: E402  (the shared case table: plain data)
+import mistake_cases as cases  # noqa: E402  (the shared case table: plain data)
 
 CASES = cases.CASES
 with open(os.path.join(FIXTURES, "keras2_messages.json")) as _f:
