@@ -195,7 +195,8 @@ class TrainingMixin:
         if compiled is None:
             raise RuntimeError("You must compile your model before training/testing. Use "
                                f"`model.compile(optimizer, loss)` (called from {what}).")
-        if compiled.loss is None:
+        if compiled.loss is None and self._custom_step(
+                "test_step" if what == "evaluate" else "train_step") is None:
             raise ValueError("No loss found. You may have forgotten to provide a `loss` "
                              "argument in the `compile()` method.")
         return compiled
@@ -236,6 +237,7 @@ class TrainingMixin:
         return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
+        self.__dict__.pop("_step_logs", None)
         for m in self.metrics:
             m.reset_state()
 
@@ -321,9 +323,66 @@ class TrainingMixin:
                     _update_metric(m, target, pred.detach(), sample_weight, mask)
 
     def _logs(self, prefix: str = "") -> dict:
+        step_logs = self.__dict__.get("_step_logs")
+        if step_logs is not None:  # what a custom train_step/test_step returned
+            return {prefix + k: _as_float(v) for k, v in step_logs.items()}
         return {prefix + m.name: float(m.result()) for m in self.metrics}
 
+    # ------------------------------------------------------------------ custom steps
+    # Keras 2.2+ lets a model override `train_step(self, data)` / `test_step(self, data)`;
+    # here they are written with torch autograd and use these as in tf.keras 2.12.
+    @property
+    def compiled_loss(self) -> "_CompiledLoss":
+        return _CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self) -> "_CompiledMetrics":
+        return _CompiledMetrics(self)
+
+    @property
+    def trainable_variables(self) -> list:
+        return list(self.trainable_weights)
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return list(self.non_trainable_weights)
+
+    @property
+    def variables(self) -> list:
+        return list(self.weights)
+
+    def _custom_step(self, name: str) -> Any:
+        method = getattr(type(self), name, None)
+        return None if method is None or method is getattr(TrainingMixin, name) \
+            else getattr(self, name)
+
+    def train_step(self, data: Any) -> dict:
+        """One training step on ``data`` (``(x, y)`` or ``(x, y, sample_weight)``);
+        override it to customise training, as in tf.keras 2."""
+        x, y, sw = data_mod.unpack(data)
+        compiled = self._require_compiled("fit")
+        params = [p for p in self.parameters() if p.requires_grad]
+        self._train_batch(compiled, params, self._constraints(), x, y, sw)
+        return self._logs()
+
+    def test_step(self, data: Any) -> dict:
+        x, y, sw = data_mod.unpack(data)
+        self._test_batch(self._require_compiled("evaluate"), x, y, sw)
+        return self._logs()
+
+    def _run_custom_step(self, step: Any, x, y, sw, params=()) -> None:
+        for p in params:
+            p.grad = None
+        data = (x,) if y is None else ((x, y) if sw is None else (x, y, sw))
+        self.__dict__.pop("_step_logs", None)
+        logs = step(data)
+        self.__dict__["_step_logs"] = dict(logs) if isinstance(logs, dict) else None
+
     def _train_batch(self, compiled, params, constraints, x, y, sw) -> None:
+        custom = self._custom_step("train_step")
+        if custom is not None:
+            self._run_custom_step(custom, x, y, sw, params)
+            return
         ddp = self.__dict__.get("_ddp")  # DistributedDataParallel during a data-parallel fit
         y_pred = (ddp or self)(x, training=True)
         loss = self._compute_loss(compiled, y, y_pred, sw)
@@ -346,6 +405,11 @@ class TrainingMixin:
         self._update_metrics(compiled, loss, y, y_pred, sw, _batch_len(x))
 
     def _test_batch(self, compiled, x, y, sw) -> None:
+        custom = self._custom_step("test_step")
+        if custom is not None:
+            with torch.no_grad():
+                self._run_custom_step(custom, x, y, sw)
+            return
         with torch.no_grad():
             y_pred = self(x, training=False)
             loss = self._compute_loss(compiled, y, y_pred, sw)
@@ -716,6 +780,64 @@ class TrainingMixin:
 
 
 # ---------------------------------------------------------------------- helpers
+class _CompiledLoss:
+    """``model.compiled_loss(y, y_pred, sample_weight, regularization_losses)``: the
+    compiled loss plus the given penalties; it updates the ``loss`` tracker (tf.keras 2.12)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        compiled = self.model._require_compiled("compiled_loss")
+        mask = getattr(y_pred, "_keras_mask", None)
+        loss = compiled.loss(y_true, y_pred, sample_weight=sample_weight, mask=mask) \
+            if isinstance(compiled.loss, losses_mod.Loss) else compiled.loss(y_true, y_pred)
+        loss = loss * compiled.loss_weight if compiled.loss_weight != 1.0 else loss
+        if regularization_losses:
+            loss = loss + torch.stack([torch.as_tensor(p).to(loss.dtype).reshape(())
+                                       for p in regularization_losses]).sum()
+        compiled.loss_tracker.update_state(loss.detach(), sample_weight=torch.tensor(
+            float(_batch_len(y_pred if isinstance(y_pred, torch.Tensor) else y_true))))
+        return loss
+
+    @property
+    def metrics(self) -> list:
+        return [self.model._require_compiled("compiled_loss").loss_tracker]
+
+
+class _CompiledMetrics:
+    """``model.compiled_metrics.update_state(y, y_pred, sample_weight)`` (tf.keras 2.12)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        compiled = self.model._require_compiled("compiled_metrics")
+        if not (compiled.metric_specs or compiled.weighted_specs):
+            return
+        self.model._build_metrics(compiled, y_true, y_pred)
+        mask = getattr(y_pred, "_keras_mask", None)
+        with torch.no_grad():
+            pred = y_pred.detach()
+            for m in compiled.metrics:
+                _update_metric(m, y_true, pred, None, mask)
+            for m in compiled.weighted:
+                _update_metric(m, y_true, pred, sample_weight, mask)
+
+    @property
+    def metrics(self) -> list:
+        compiled = self.model._require_compiled("compiled_metrics")
+        return list(compiled.metrics or []) + list(compiled.weighted or [])
+
+
+def _as_float(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return float(value.detach().reshape(-1)[0]) if value.numel() else float("nan")
+    if isinstance(value, (np.generic, np.ndarray)):
+        return float(np.asarray(value).reshape(-1)[0])
+    return value
+
+
 def _update_metric(metric, y, y_pred, sample_weight, mask) -> None:
     if isinstance(metric, (metrics_mod.MeanMetricWrapper, metrics_mod.RootMeanSquaredError,
                            metrics_mod._Confusion)):

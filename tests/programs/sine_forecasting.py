@@ -23,9 +23,10 @@ model = keras.models.Sequential([
     keras.layers.SimpleRNN(16, input_shape=(window, 1)),
     keras.layers.Dense(1),
 ])
-model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse",
+              metrics=["mae"])
 model.summary()
-history = model.fit(X_train, y_train, epochs=3, batch_size=np.int64(32),
+history = model.fit(X_train, y_train, epochs=5, batch_size=np.int64(32),
                     validation_data=(X_test, y_test), verbose=0)
 print("LOSS train", history.history["loss"][-1])
 print("KEYS", sorted(history.history))
