@@ -87,6 +87,20 @@ def pad_spatial(x: torch.Tensor, padding: str, kernels: Sequence[int], strides: 
     return F.pad(x, pads, value=value)
 
 
+def symmetric_padding(padding: str, spatial: Sequence[int], kernels: Sequence[int],
+                      strides: Sequence[int], dilations: Sequence[int]) -> tuple | None:
+    """The padding torch's convolution can apply itself (the same on both sides of every
+    axis), or None when TensorFlow's padding is uneven (then :func:`pad_spatial` pads)."""
+    if padding == "valid":
+        return (0,) * len(kernels)
+    if padding != "same":
+        return None
+    pads = [same_pad(n, k, s, d) for n, k, s, d in zip(spatial, kernels, strides, dilations)]
+    if any(before != after for before, after in pads):
+        return None
+    return tuple(before for before, _ in pads)
+
+
 def channels_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
     """(B, *spatial, C) -> (B, C, *spatial) for channels_last; channels_first kept."""
     return x.movedim(x.dim() - 1, 1) if data_format == "channels_last" else x

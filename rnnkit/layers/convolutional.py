@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from .. import activations, constraints, initializers, regularizers
 from .base import Layer, shape_tuple
 from .conv_utils import (channels_first, check_channels, check_min_ndim, checked_padding,
-                         normalize_tuple, output_length, pad_spatial, restore_format)
+                         normalize_tuple, output_length, pad_spatial, restore_format,
+                         symmetric_padding)
 from .core import _positive_int
 from .reshaping import checked_data_format
 
@@ -158,16 +159,20 @@ class _Conv(Layer):
 
     # ------------------------------------------------------------------ call
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        x = pad_spatial(channels_first(inputs, self.data_format), self.padding,
-                        self.kernel_size, self.strides, self.dilation_rate)
-        y = self._convolve(x)
+        x = channels_first(inputs, self.data_format)
+        pads = symmetric_padding(self.padding, x.shape[2:], self.kernel_size, self.strides,
+                                 self.dilation_rate)
+        if pads is None:  # TensorFlow's uneven "same", or causal: pad first
+            x, pads = pad_spatial(x, self.padding, self.kernel_size, self.strides,
+                                  self.dilation_rate), 0
+        y = self._convolve(x, pads)
         if self.bias is not None:
             y = y + self.bias.view((-1,) + (1,) * self.rank)
         return restore_format(self.activation(y), self.data_format)
 
-    def _convolve(self, x: torch.Tensor) -> torch.Tensor:
+    def _convolve(self, x: torch.Tensor, pads: Any = 0) -> torch.Tensor:
         return _TORCH_CONV[self.rank](x, torch_kernel(self.kernel, self.rank), None,
-                                      self.strides, 0, self.dilation_rate, self.groups)
+                                      self.strides, pads, self.dilation_rate, self.groups)
 
 
 class Conv1D(_Conv):
@@ -263,9 +268,9 @@ class DepthwiseConv1D(_Conv):
     def _built_channels(self) -> int:
         return self.depthwise_kernel.shape[-2]
 
-    def _convolve(self, x: torch.Tensor) -> torch.Tensor:
+    def _convolve(self, x: torch.Tensor, pads: Any = 0) -> torch.Tensor:
         return F.conv1d(x, _depthwise_torch_kernel(self.depthwise_kernel), None, self.strides,
-                        0, self.dilation_rate, x.shape[1])
+                        pads, self.dilation_rate, x.shape[1])
 
 
 class SeparableConv1D(_Conv):
@@ -317,9 +322,9 @@ class SeparableConv1D(_Conv):
     def _built_channels(self) -> int:
         return self.depthwise_kernel.shape[-2]
 
-    def _convolve(self, x: torch.Tensor) -> torch.Tensor:
+    def _convolve(self, x: torch.Tensor, pads: Any = 0) -> torch.Tensor:
         depthwise = F.conv1d(x, _depthwise_torch_kernel(self.depthwise_kernel), None,
-                             self.strides, 0, self.dilation_rate, x.shape[1])
+                             self.strides, pads, self.dilation_rate, x.shape[1])
         return F.conv1d(depthwise, torch_kernel(self.pointwise_kernel, 1))
 
 

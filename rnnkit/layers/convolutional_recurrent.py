@@ -28,7 +28,8 @@ from .. import activations, constraints, initializers, regularizers
 from ..kernels import run_reference
 from .base import Layer, serialize_value, shape_tuple
 from .cells import _dropout_masks
-from .conv_utils import checked_padding, normalize_tuple, output_length, pad_spatial
+from .conv_utils import (checked_padding, normalize_tuple, output_length, pad_spatial,
+                         symmetric_padding)
 from .convolutional import _TORCH_CONV, torch_kernel
 from .core import _positive_int
 from .reshaping import checked_data_format
@@ -156,9 +157,13 @@ class ConvLSTMCell(Layer):
 
     # ------------------------------------------------------------------ the two halves
     def _input_conv(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-        x = pad_spatial(x, self.padding, self.kernel_size, self.strides, self.dilation_rate)
+        pads = symmetric_padding(self.padding, x.shape[2:], self.kernel_size, self.strides,
+                                 self.dilation_rate)
+        if pads is None:  # TensorFlow's uneven "same": pad first
+            x, pads = pad_spatial(x, self.padding, self.kernel_size, self.strides,
+                                  self.dilation_rate), 0
         return _TORCH_CONV[self.rank](x, torch_kernel(kernel, self.rank), None, self.strides,
-                                      0, self.dilation_rate)
+                                      pads, self.dilation_rate)
 
     def project_inputs(self, x: torch.Tensor, masks: Any = None) -> torch.Tensor:
         """The input convolution for every step at once: (B, T, C, *spatial) ->
@@ -177,8 +182,10 @@ class ConvLSTMCell(Layer):
 
     def _recurrent_conv(self, h: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         ones = (1,) * self.rank
-        h = pad_spatial(h, "same", self.kernel_size, ones, ones)
-        return _TORCH_CONV[self.rank](h, torch_kernel(kernel, self.rank))
+        pads = symmetric_padding("same", h.shape[2:], self.kernel_size, ones, ones)
+        if pads is None:  # an even kernel: TensorFlow pads one more at the end
+            h, pads = pad_spatial(h, "same", self.kernel_size, ones, ones), 0
+        return _TORCH_CONV[self.rank](h, torch_kernel(kernel, self.rank), None, 1, pads)
 
     def step(self, xw_t: torch.Tensor, states: Sequence[torch.Tensor],
              recurrent_masks: Any = None, gates: dict | None = None

@@ -10,6 +10,8 @@ As tf.keras 2 does, a layer with ``trainable=False`` always runs in inference mo
 statistics: the fine-tuning behaviour), and for 4-D and 5-D inputs normalised on their
 channel axis (TensorFlow's fused kernel) the moving variance is updated with the
 unbiased batch variance (``n / (n - 1)``) and ``epsilon`` is at least ``1.001e-5``.
+A (batch, time) mask (``Embedding(mask_zero=True)``, ``Masking``) keeps padded steps out of
+the batch statistics, as tf.keras 2.12's weighted moments do.
 Weights, in Keras order: ``gamma``, ``beta`` (trainable), ``moving_mean``,
 ``moving_variance`` (non-trainable; ``summary()`` counts them as such).
 """
@@ -171,8 +173,10 @@ class BatchNormalization(_Normalization):
         rank = inputs.dim()
         reduce = [a for a in range(rank) if a not in self.axis]
         if training and self.trainable:
-            # (mask: tf.keras 2.12 weights the statistics by it; rnnkit ignores it)
-            var, mean = torch.var_mean(inputs, dim=reduce, keepdim=True, correction=0)
+            if mask is not None and not self._fused:
+                mean, var = self._masked_moments(inputs, mask, reduce)
+            else:
+                var, mean = torch.var_mean(inputs, dim=reduce, keepdim=True, correction=0)
             self._update_moving(mean, var, inputs.numel() // mean.numel())
         else:
             mean = self._broadcast(self.moving_mean, rank)
@@ -183,6 +187,17 @@ class BatchNormalization(_Normalization):
         if self.beta is not None:
             out = out + self._broadcast(self.beta, rank)
         return out
+
+    @staticmethod
+    def _masked_moments(inputs: torch.Tensor, mask: Any, reduce: list[int]) -> tuple:
+        """tf.keras 2.12's ``weighted_moments``: statistics over the unmasked steps only."""
+        weights = torch.as_tensor(mask, device=inputs.device).to(inputs.dtype)
+        weights = weights.reshape(tuple(weights.shape) + (1,) * (inputs.dim() - weights.dim()))
+        weights = weights.expand_as(inputs)
+        total = weights.sum(dim=reduce, keepdim=True)
+        mean = (inputs * weights).sum(dim=reduce, keepdim=True) / total
+        var = ((inputs - mean) ** 2 * weights).sum(dim=reduce, keepdim=True) / total
+        return mean, var
 
     def _update_moving(self, mean: torch.Tensor, var: torch.Tensor, count: int) -> None:
         with torch.no_grad():
