@@ -17,7 +17,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from . import native
-from .packed import pack
+from .packed import pack, stored
 from .fused_loop import (_chunks_backwards, _incoming, _native_operands, _out_arguments,
                          _pointer, _project, chunk_weight_gradients)
 
@@ -38,15 +38,16 @@ class LSTMSequence(torch.autograd.Function):
         hs, cs = x.new_empty(2, steps + 1, batch, units).unbind(0)   # h_0..h_T, c_0..c_T
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
-        recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
         if PACKED:   # packing, the initial states and the loop in one C call
             workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units))
             h0, c0 = h0.contiguous(), c0.contiguous()
+            recurrent, transposed = stored(recurrent_kernel.detach())   # held: C reads it
             library.rnnkit_lstm_forward_call(
-                steps, batch, units, recurrent.data_ptr(), workspace.data_ptr(), h0.data_ptr(),
-                c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                steps, batch, units, recurrent.data_ptr(), transposed, workspace.data_ptr(),
+                h0.data_ptr(), c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
                 tanh_c.data_ptr(), _pointer(mask))
         else:
+            recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             hs[0], cs[0] = h0, c0
             library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
                                         gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
@@ -72,8 +73,9 @@ class LSTMSequence(torch.autograd.Function):
         grads_buffer = gates.new_empty(longest, batch, 4 * units)   # reused chunk after chunk
         scratch = torch.empty_like(dh) if mask is not None else None
         library, sgemm = native.loops()
-        recurrent = recurrent_kernel.contiguous()
-        packed_t = pack(recurrent, transpose=True) if PACKED else None
+        packed_t = pack(recurrent_kernel, transpose=True) if PACKED else None
+        # sgemm reads U itself (the packed product does not: no copy then)
+        recurrent = recurrent_kernel if PACKED else recurrent_kernel.contiguous()
         for start, stop in spans:
             grads = grads_buffer[:stop - start]
             out, out_step, out_row = _out_arguments(d_out, start)
