@@ -1,15 +1,14 @@
-"""rnnkit's LSTM loop, every step in C (``native``), for masked sequences.
+"""rnnkit's LSTM loop, every step in C (``native``).
 
-Unmasked, torch's oneDNN LSTM is as fast as anything here, so LSTM runs there. With a mask
-torch can only take packed sequences, which on the CPU leave oneDNN for a loop about five
-times slower; this loop takes Keras masks of any pattern at the speed of the unmasked one.
-It works as ``fused_loop``'s GRU does: the input projection is one product written
-straight into the gates' buffer, each step adds its recurrent product (torch's own MKL
-``sgemm``) and applies the gates in one fused pass, and the backward sweeps time in
-reverse a chunk at a time, leaving the weight gradients to a few large products per chunk.
-There is no Python version: without the C loops, masked LSTMs run on torch or the
-reference loop (``select.py``). Gate order and equations are Keras's
-(``rnnkit.layers.cells.LSTMCell``): i, f, c, o.
+It runs masked LSTMs (torch can only take packed sequences, which on the CPU leave oneDNN
+for a loop about five times slower) and unmasked ones where ``lstm_routing.json`` measured
+it faster than oneDNN (``select.py``). The input projection is one product written
+straight into the gates' buffer; each step adds its recurrent product (rnnkit's packed
+AVX2 product, ``native/packed_product.c``; MKL's ``sgemm`` with ``PACKED = False``) and
+applies the gates in vectorized passes; the backward sweeps time in reverse a chunk at a
+time, leaving the weight gradients to a few large products per chunk. There is no Python
+version: without the C loops, LSTMs run on torch or the reference loop. Gate order and
+equations are Keras's (``rnnkit.layers.cells.LSTMCell``): i, f, c, o.
 """
 from __future__ import annotations
 
