@@ -1,15 +1,14 @@
-"""rnnkit's LSTM loop, every step in C (``native``), for masked sequences.
+"""rnnkit's LSTM loop, every step in C (``native``).
 
-Unmasked, torch's oneDNN LSTM is as fast as anything here, so LSTM runs there. With a mask
-torch can only take packed sequences, which on the CPU leave oneDNN for a loop about five
-times slower; this loop takes Keras masks of any pattern at the speed of the unmasked one.
-It works as ``rnnkit_loop``'s GRU does: the input projection is one product written
-straight into the gates' buffer, each step adds its recurrent product (torch's own MKL
-``sgemm``) and applies the gates in one fused pass, and the backward sweeps time in
-reverse a chunk at a time, leaving the weight gradients to a few large products per chunk.
-There is no Python version: without the C loops, masked LSTMs run on torch or the
-reference loop (``select.py``). Gate order and equations are Keras's
-(``rnnkit.layers.cells.LSTMCell``): i, f, c, o.
+It runs masked LSTMs (torch can only take packed sequences, which on the CPU leave oneDNN
+for a loop about five times slower) and unmasked ones where ``lstm_routing.json`` measured
+it faster than oneDNN (``select.py``). The input projection is one product written
+straight into the gates' buffer; each step adds its recurrent product (rnnkit's packed
+AVX2 product, ``native/packed_product.c``; MKL's ``sgemm`` with ``PACKED = False``) and
+applies the gates in vectorized passes; the backward sweeps time in reverse a chunk at a
+time, leaving the weight gradients to a few large products per chunk. There is no Python
+version: without the C loops, LSTMs run on torch or the reference loop. Gate order and
+equations are Keras's (``rnnkit.layers.cells.LSTMCell``): i, f, c, o.
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from . import loop_chunks, native
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
                           out_arguments, pointer, project)
-from .packed import pack
+from .packed import pack, stored
 
 # The recurrent products through rnnkit's packed product (packed_product.c) rather than
 # MKL's sgemm; a switch for A/B measurements (benchmarks/lstm_loop_ab.py).
@@ -39,15 +38,16 @@ class LSTMSequence(torch.autograd.Function):
         hs, cs = x.new_empty(2, steps + 1, batch, units).unbind(0)   # h_0..h_T, c_0..c_T
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
-        recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
         if PACKED:   # packing, the initial states and the loop in one C call
             workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units))
             h0, c0 = h0.contiguous(), c0.contiguous()
+            recurrent, transposed = stored(recurrent_kernel.detach())   # held: C reads it
             library.rnnkit_lstm_forward_call(
-                steps, batch, units, recurrent.data_ptr(), workspace.data_ptr(), h0.data_ptr(),
-                c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
+                steps, batch, units, recurrent.data_ptr(), transposed, workspace.data_ptr(),
+                h0.data_ptr(), c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
                 tanh_c.data_ptr(), pointer(mask))
         else:
+            recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             hs[0], cs[0] = h0, c0
             library.rnnkit_lstm_forward(sgemm, steps, batch, units, recurrent.data_ptr(),
                                         gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
@@ -73,8 +73,9 @@ class LSTMSequence(torch.autograd.Function):
         grads_buffer = gates.new_empty(longest, batch, 4 * units)   # reused chunk after chunk
         scratch = torch.empty_like(dh) if mask is not None else None
         library, sgemm = native.loops()
-        recurrent = recurrent_kernel.contiguous()
-        packed_t = pack(recurrent, transpose=True) if PACKED else None
+        packed_t = pack(recurrent_kernel, transpose=True) if PACKED else None
+        # sgemm reads U itself (the packed product does not: no copy then)
+        recurrent = recurrent_kernel if PACKED else recurrent_kernel.contiguous()
         for start, stop in spans:
             grads = grads_buffer[:stop - start]
             out, out_step, out_row = out_arguments(d_out, start)

@@ -22,25 +22,31 @@ def run_lstm_inference(cell, inputs: torch.Tensor, states, go_backwards: bool = 
     the CPU, no autograd (the caller checks)."""
     batch, steps, features = inputs.shape
     units = cell.units
-    x = inputs.transpose(0, 1)   # time-major: one row of the projection per step and row
-    if go_backwards:
-        x = x.flip(0)
-    x = x.contiguous()
+    if batch == 1 and not go_backwards:   # (1, T, D) is already (T, 1, D) in memory
+        x = inputs.contiguous()
+    else:   # time-major: one row of the projection per step and row
+        x = inputs.transpose(0, 1)
+        x = (x.flip(0) if go_backwards else x).contiguous()
     found = cell._parameters
     packed_kernel = cached_pack(cell, "kernel", found["kernel"])
     packed_recurrent = cached_pack(cell, "recurrent_kernel", found["recurrent_kernel"])
     bias = found.get("bias")
     bias = None if bias is None else cached_pack(cell, "bias", bias, contiguous_only=True)
     g4, rows, count = 4 * units, steps * batch, batch * units
-    # One allocation for every buffer: gates, tanh(c), then h_0..h_T and c_0..c_T.
-    buffer = torch.empty(rows * (g4 + units) + 2 * (steps + 1) * count)
-    hs = buffer[rows * (g4 + units):].view(2, steps + 1, batch, units)
-    h0, c0 = (s.contiguous() for s in states)
+    # One allocation for every buffer: h_0..h_T and c_0..c_T, then the gates and tanh(c);
+    # the C call gets addresses into it (4 bytes a float).
+    buffer = torch.empty(2 * (steps + 1) * count + rows * (g4 + units))
+    address = buffer.data_ptr()
+    gates = address + 4 * 2 * (steps + 1) * count
+    h0, c0 = states
+    h0, c0 = h0.contiguous(), c0.contiguous()
     native.loops()[0].rnnkit_lstm_infer(
         steps, batch, units, features, x.data_ptr(), packed_kernel.data_ptr(),
         None if bias is None else bias.data_ptr(), packed_recurrent.data_ptr(), h0.data_ptr(),
-        c0.data_ptr(), buffer.data_ptr(), hs[0].data_ptr(), hs[1].data_ptr(),
-        buffer[rows * g4:].data_ptr())
-    outputs = hs[0, 1:].transpose(0, 1)
-    return LoopResult(outputs[:, -1], outputs if return_sequences else None,
-                      [hs[0, -1], hs[1, -1]])
+        c0.data_ptr(), gates, address, address + 4 * (steps + 1) * count,
+        gates + 4 * rows * g4)
+    hs = buffer[:2 * (steps + 1) * count].view(2, steps + 1, batch, units)
+    h_last, c_last = hs[:, -1]
+    if not return_sequences:
+        return LoopResult(h_last, None, [h_last, c_last])
+    return LoopResult(h_last, hs[0, 1:].transpose(0, 1), [h_last, c_last])

@@ -17,13 +17,22 @@ def pack(matrix: torch.Tensor, transpose: bool = False) -> torch.Tensor:
     """``matrix`` (inner, cols), or with ``transpose`` the matrix it is the transpose of,
     packed in panels: a float32 buffer the C product reads (held by the caller while C runs)."""
     library, _ = native.loops()
-    matrix = matrix.detach().contiguous()
     rows, cols = matrix.shape
     inner, width = (cols, rows) if transpose else (rows, cols)
+    matrix, transpose = stored(matrix.detach(), transpose)
     packed = torch.empty(library.rnnkit_packed_size(inner, width), dtype=torch.float32)
-    library.rnnkit_pack_panels(inner, width, matrix.data_ptr(), cols, int(transpose),
-                               packed.data_ptr())
+    library.rnnkit_pack_panels(inner, width, matrix.data_ptr(), matrix.shape[1],
+                               int(transpose), packed.data_ptr())
     return packed
+
+
+def stored(matrix: torch.Tensor, transpose: bool = False) -> tuple[torch.Tensor, bool]:
+    """``(contiguous tensor, transpose)`` that read as ``matrix`` (or its transpose): a
+    weight kept in torch's layout (the transpose of a contiguous matrix, as rnnkit's LSTM
+    keeps its kernels) is read where it lies instead of copied."""
+    if not matrix.is_contiguous() and matrix.t().is_contiguous():
+        return matrix.t(), not transpose
+    return matrix.contiguous(), transpose
 
 
 def cached_pack(owner, name: str, matrix: torch.Tensor, transpose: bool = False,

@@ -9,7 +9,7 @@ backward):
   on the CPU it beats torch's per-op GRU and RNN loops. In float32 its steps run in C
   (``native/``) where a C compiler and torch's MKL are at hand, else in Python. Its LSTM
   loop (``lstm_loop.py``, C only) takes masked LSTMs, which torch runs as slow packed
-  sequences.
+  sequences, and unmasked ones where ``lstm_routing.json`` measured it faster than oneDNN.
 * ``persistent``: the persistent CUDA kernels (``persistent/``, Triton, forward and
   backward): the recurrent weights stay on chip for all steps. ``auto`` takes it over cuDNN only where
   ``persistent/routing.json`` records it measured faster on this GPU.

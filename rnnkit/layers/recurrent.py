@@ -250,7 +250,8 @@ class RNN(Layer):
                                    zero_output_for_mask=self.zero_output_for_mask,
                                    return_sequences=self.return_sequences)
         if self.stateful:
-            self._stored_states = [s.detach() for s in result.states]
+            # a plain attribute, set directly: nn.Module.__setattr__ costs µs on every step
+            self.__dict__["_stored_states"] = [s.detach() for s in result.states]
         output = result.outputs if self.return_sequences else result.last_output
         if self.time_major and self.return_sequences:
             output = output.transpose(0, 1)

@@ -121,7 +121,11 @@ def test_simple_rnn_sequence_gradcheck(relu):
 
 def test_auto_selection_and_reasons():
     x = torch.randn(2, 5, 3)
-    assert LSTM(4).select_kernel(x).name == "torch"   # oneDNN, unless masked (below)
+    # unmasked: oneDNN, or the C loop where lstm_routing.json measured it faster
+    in_c = native.loops() is not None
+    lstm_choice = LSTM(4).select_kernel(x)
+    assert lstm_choice.name in (("torch", "rnnkit") if in_c else ("torch",))
+    assert "oneDNN" in lstm_choice.reason
     assert GRU(4).select_kernel(x).name == "rnnkit"
     assert GRU(4, reset_after=False).select_kernel(x).name == "rnnkit"
     assert SimpleRNN(4).select_kernel(x).name == "rnnkit"
@@ -141,7 +145,7 @@ def test_auto_selection_and_reasons():
     # a mask: rnnkit's C loop, else torch's packed sequences
     assert GRU(4).select_kernel(x, mask=right).name == ("rnnkit" if in_c else "torch")
     dropped = LSTM(4, recurrent_dropout=0.2)
-    assert dropped.select_kernel(x).name == "torch"            # no dropout outside training
+    assert dropped.select_kernel(x).name == lstm_choice.name   # no dropout outside training
     assert dropped.select_kernel(x, training=True).name == "reference"
 
 

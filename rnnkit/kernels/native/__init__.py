@@ -181,7 +181,7 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_product_isa.restype = i
     library.rnnkit_product_force_portable.argtypes = [i]
     library.rnnkit_lstm_infer.argtypes = [i, i, i, i, p, p, p, p, p, p, p, p, p, p]
-    library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, p, p, p, p, p, p, p, p]
+    library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, i, p, p, p, p, p, p, p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",
