@@ -2,9 +2,9 @@
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import pytest
 import torch
 
 import rnnkit
@@ -20,6 +20,7 @@ def test_version_is_a_pep440_string():
 
 
 def test_pyproject_reads_the_version_from_the_package_and_writes_none_itself():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
     dynamic = project["tool"]["setuptools"]["dynamic"]["version"]

@@ -66,12 +66,11 @@ def dist(tmp_path_factory) -> Path:
     _tool("build")
     out = tmp_path_factory.mktemp("dist")
     # The wheel is built from the unpacked sdist (build's default), so a file the sdist
-    # lacks is missing from the wheel too. The source tree is copied first so that the
-    # build's egg-info and build/ folders land outside the checkout.
+    # lacks is missing from the wheel too. The checkout is copied first (less what builds
+    # and runs leave in it) so that the build's egg-info and build/ land outside it.
     source = tmp_path_factory.mktemp("source") / "rnnkit"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache", "tests",
-        "benchmarks", "docs"))
+        ".git", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache", "out"))
     _run([sys.executable, "-m", "build", "--outdir", out, source], env=_clean_env())
     return out
 
@@ -109,7 +108,9 @@ def test_the_wheel_carries_the_licence_the_data_and_the_c_source(dist):
     assert "License-Expression: Apache-2.0" in metadata
     with tarfile.open(sdist) as archive:
         sdist_names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
-    assert {"LICENSE", "README.md", "pyproject.toml"} <= sdist_names
+    assert {"LICENSE", "README.md", "pyproject.toml", "CHANGELOG.md",
+            "rnnkit/kernels/native/rnn_loops.c"} <= sdist_names
+    assert not any(n.startswith("tests") for n in sdist_names)  # MANIFEST.in prunes them
 
 
 @pytest.fixture(scope="module")
