@@ -195,7 +195,7 @@ def _train_recall(model: Any, steps: int, epochs: int, seed: int, batches: int =
 # ------------------------------------------------------------------------ the command line
 def add_parser(commands: Any) -> None:
     """Register ``rnnkit explain`` on the CLI's subparsers."""
-    from ..cli_help import DefaultsHelpFormatter
+    from .help_format import DefaultsHelpFormatter
     summary = ("learning aids on the seed notebook's example: parameter formulas, shape "
                "traces, gates, memory over time; writes PNGs")
     parser = commands.add_parser("explain", help=summary, description=summary,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cli_help import DefaultsHelpFormatter
+from .help_format import DefaultsHelpFormatter
 
 LAYERS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
 
