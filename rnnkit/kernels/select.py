@@ -225,15 +225,17 @@ def select_kernel_cached(layer, inputs: torch.Tensor, mask: torch.Tensor | None,
     # Plain attributes, read directly: this runs every call (RNN keeps its cell in
     # ``_cell`` too, out of nn.Module's slower lookup).
     cell = layer.__dict__.get("_cell")
-    cell = (cell if cell is not None else layer.cell).__dict__
+    cell = cell if cell is not None else layer.cell
+    lstm = getattr(cell, "fast_path", "") == "lstm"
+    cell = cell.__dict__
     device, forced = inputs.device, layer.rnn_kernel
-    # The persistent kernel's dtype check reads autocast; only it does, so the (costlier)
-    # question is asked only where it may run.
-    autocast = (device.type == "cuda" or forced == "persistent") and torch.is_autocast_enabled()
+    # Autocast is read by the persistent kernel's dtype check and, on the CPU, by an LSTM's
+    # (oneDNN refuses some dtypes); the (costlier) question is asked only where they run.
+    autocast = ((device.type == "cuda" or forced == "persistent") and torch.is_autocast_enabled()
+                or device.type == "cpu" and lstm and torch.is_autocast_enabled("cpu"))
     key = (device.type, device.index,  # routing to the persistent kernel is per GPU
            inputs.shape[0], inputs.shape[1],  # the LSTM's C-loop routing reads the steps too
            inputs.dtype, training, torch.is_grad_enabled(), autocast,
-           torch.is_autocast_enabled("cpu"),  # a CPU LSTM leaves oneDNN where it refuses the dtype
            forced, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
            cell["implementation"], cell["activation"], cell.get("recurrent_activation"),
            cell.get("reset_after"), cell["use_bias"])

@@ -577,7 +577,7 @@ class TrainingMixin:
                     warnings.warn(
                         "Your input ran out of data; interrupting training. Make sure that "
                         "your dataset or generator can generate at least `steps_per_epoch * "
-                        f"epochs` batches (in this case, {steps_per_epoch * epochs} batches). "
+                        f"epochs` batches (in this case, {train.steps * epochs} batches). "
                         "You may need to use the repeat() function when building your "
                         "dataset.")
                     self.stop_training = True
