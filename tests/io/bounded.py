@@ -14,7 +14,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 _PRELUDE = """
 import json, resource, sys, traceback
-resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+# The libraries map their code first, outside the budget: a CUDA build of torch maps
+# gigabytes of address space that a plain limit would refuse it at import.
+import h5py, numpy, torch, rnnkit
+def _address_space():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+_limit = _address_space() + {memory}
+resource.setrlimit(resource.RLIMIT_AS, (_limit, _limit))
 def _report(outcome, detail):
     print("@@RESULT@@" + json.dumps({{"outcome": outcome, "detail": detail}}))
 try:
@@ -28,7 +37,8 @@ else:
 
 def run_bounded(code: str, timeout: float = 60, memory_mb: int = 2048) -> dict:
     """Run ``code`` (a module-level snippet; it may ``print``) in a child interpreter with
-    ``RLIMIT_AS`` at ``memory_mb`` and a ``timeout``; returns ``{"outcome": "ok" or the
+    ``RLIMIT_AS`` at ``memory_mb`` beyond what importing rnnkit and its libraries took, and a
+    ``timeout``; returns ``{"outcome": "ok" or the
     exception class name, "detail": its message, "stdout": ...}``. A timeout is
     ``outcome == "timeout"``."""
     body = textwrap.indent(textwrap.dedent(code), "    ")
