@@ -467,49 +467,13 @@ def read_array(dataset: Any, what: str) -> np.ndarray:
     return value
 
 
-class BufferReader(io.RawIOBase):
-    """A read-only, seekable file over bytes or a bytearray, without copying it (``BytesIO``
-    copies a bytearray)."""
+class _ReadOnlyWindow(io.RawIOBase):
+    """A read-only, seekable file of ``length`` bytes: subclasses say how ``count`` bytes at
+    a position are read (``_read_at``) and what closing releases (``_release``)."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, length: int) -> None:
         super().__init__()
-        self.view, self.position = memoryview(data), 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        part = self.view[self.position:self.position + len(buffer)]
-        buffer[:len(part)] = part
-        self.position += len(part)
-        return len(part)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.position, 2: len(self.view)}[whence]
-        self.position = max(0, base + offset)
-        return self.position
-
-    def tell(self) -> int:
-        return self.position
-
-    def close(self) -> None:
-        if not self.closed:
-            self.view.release()
-        super().close()
-
-
-class MemberWindow(io.RawIOBase):
-    """A stored (uncompressed) ZIP member read in place: a read-only, seekable view of
-    ``length`` bytes at ``start`` of an open file, read with ``os.pread`` (so it shares no
-    file position with the ``ZipFile``). libhdf5 reads the member through it: nothing is
-    copied into memory. Closing it closes the file."""
-
-    def __init__(self, raw: Any, start: int, length: int) -> None:
-        super().__init__()
-        self.raw, self.start, self.length, self.position = raw, start, length, 0
+        self.length, self.position = length, 0
 
     def readable(self) -> bool:
         return True
@@ -519,7 +483,7 @@ class MemberWindow(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         count = max(0, min(len(buffer), self.length - self.position))
-        data = os.pread(self.raw.fileno(), count, self.start + self.position) if count else b""
+        data = self._read_at(self.position, count) if count else b""
         buffer[:len(data)] = data
         self.position += len(data)
         return len(data)
@@ -534,8 +498,40 @@ class MemberWindow(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
-            self.raw.close()
+            self._release()
         super().close()
+
+
+class BufferReader(_ReadOnlyWindow):
+    """A read-only, seekable file over bytes or a bytearray, without copying it (``BytesIO``
+    copies a bytearray)."""
+
+    def __init__(self, data: Any) -> None:
+        self.view = memoryview(data)
+        super().__init__(len(self.view))
+
+    def _read_at(self, position: int, count: int) -> Any:
+        return self.view[position:position + count]
+
+    def _release(self) -> None:
+        self.view.release()
+
+
+class MemberWindow(_ReadOnlyWindow):
+    """A stored (uncompressed) ZIP member read in place: a read-only, seekable view of
+    ``length`` bytes at ``start`` of an open file, read with ``os.pread`` (so it shares no
+    file position with the ``ZipFile``). libhdf5 reads the member through it: nothing is
+    copied into memory. Closing it closes the file."""
+
+    def __init__(self, raw: Any, start: int, length: int) -> None:
+        self.raw, self.start = raw, start
+        super().__init__(length)
+
+    def _read_at(self, position: int, count: int) -> bytes:
+        return os.pread(self.raw.fileno(), count, self.start + position)
+
+    def _release(self) -> None:
+        self.raw.close()
 
 
 def _member_info(archive: zipfile.ZipFile, name: str, label: str,
