@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import rnnkit.layers as L
+from rnnkit.backend import clear_session
 from rnnkit.models import Sequential, load_model
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "keras2_stacked"
@@ -120,6 +121,9 @@ def test_recorded_h5_loads_predicts_and_summarises_as_keras():
 
 def test_built_model_summary_matches_keras(tmp_path):
     data, info = _case("seq_model")
+    # The record was made in a fresh session, where the model's automatic name is
+    # "sequential"; a model built by an earlier test would make this one "sequential_1".
+    clear_session()
     model = Sequential([L.RNN([L.SimpleRNNCell(3), L.SimpleRNNCell(2)], input_shape=(5, 4),
                               name="rnn_3"), L.Dense(1, name="dense")])
     lines = []
