@@ -11,6 +11,7 @@ place for) and unbuilt models. Needs the optional ``onnx`` extra
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import torch
@@ -71,6 +72,14 @@ def onnx(model: Any, path: Any, sequence_length: int | None = None, opset_versio
     kernels = _force_reference_kernels(model)
 
     def write(temp: str) -> None:
+        # The tracer warns at every shape check it sees (features, steps): those sizes are
+        # fixed in the exported graph by design (only the batch axis is dynamic), so the
+        # warnings would only alarm the user.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            _export(temp)
+
+    def _export(temp: str) -> None:
         try:
             torch.onnx.export(_Inference(model), (example,), temp, input_names=["input"],
                               output_names=["output"], opset_version=opset_version,

@@ -2,7 +2,7 @@
 
 Every module of the package belongs to one layer; a module may import modules of its
 own layer and of the layers below it, never above, inside functions too. From the
-bottom up (README, "Layout"):
+bottom up (docs/architecture.md):
 
     basics -> kernels -> layers -> data helpers -> training -> io (and ONNX export)
            -> inspect -> models -> the command line, bench, demo (and ``rnnkit/__init__``,

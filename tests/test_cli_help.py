@@ -50,7 +50,7 @@ def test_bench_quick_explains_its_table_and_hides_meaningless_columns(capsys):
                        "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "W1   (B=1, T=4, D=5, H=3): the seed's tiny case" in out
-    assert "ratio = rnnkit ms / torch ms" in out
+    assert "ratio: the median over rounds of rnnkit's time / torch's time" in out
     rows = {line.split()[0]: line for line in out.splitlines()
             if line.split()[:2] in (["W1", "simple_rnn"], ["W2", "simple_rnn"])}
     assert set(rows) == {"W1", "W2"}  # --quick: W1 and W2

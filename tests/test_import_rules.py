@@ -1,4 +1,4 @@
-"""Imports go one way (README, "Layout"): the check passes on rnnkit and fails on a planted
+"""Imports go one way (docs/architecture.md): the check passes on rnnkit and fails on a planted
 upward import, naming the file and line."""
 import shutil
 from pathlib import Path

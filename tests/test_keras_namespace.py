@@ -1,7 +1,7 @@
 """`import rnnkit as keras` gives what tf.keras 2.12's `keras` namespace gives a
 sequence-model program: every public name recorded from tf.keras 2.12's dir() (fixtures/
 keras2_namespace/names.json, record_namespace.py) exists here, or is listed with a reason in
-not_provided.json (README, "Known differences")."""
+not_provided.json (docs/known-differences.md)."""
 import json
 from pathlib import Path
 

@@ -320,8 +320,10 @@ def workload_lines(workloads: list[str]) -> list[str]:
     return lines
 
 
-LEGEND = ("B, T, D, H: batch, time steps, features, units. ratio = rnnkit ms / torch ms, "
-          "median of interleaved rounds (below 1: rnnkit is faster). GFLOP/s and % peak: "
+LEGEND = ("B, T, D, H: batch, time steps, features, units. ms: the median of the rounds; "
+          "ratio: the median over rounds of rnnkit's time / torch's time in the same round "
+          "(below 1: rnnkit is faster; on a busy machine it can differ from the ratio of the "
+          "two medians, and is the number to trust). GFLOP/s and % peak: "
           "rnnkit's rate against this machine's measured matmul peak; floor ms: the matrix "
           f"products alone at that peak ('-' where a workload is too small, under "
           f"{TINY_FLOOR_MS} ms, for them to mean anything).")

@@ -171,8 +171,10 @@ def load_data(model: Any, data: str, column: str | None = None, key: str | None 
 # ------------------------------------------------------------------------ the command line
 def add_parser(commands: Any) -> None:
     """Register ``rnnkit explore`` on the CLI's subparsers."""
-    p = commands.add_parser("explore", help="write one self-contained web page showing what a "
-                                            "model's recurrent layers compute and remember")
+    summary = ("write one self-contained web page showing what a model's recurrent layers "
+               "compute and remember")
+    p = commands.add_parser("explore", help=summary,
+                            description=summary[0].upper() + summary[1:] + " (docs/explorer.md).")
     p.add_argument("model", help="a .h5 / .keras / rnnkit .npz model file")
     p.add_argument("--data", required=True,
                    help=".csv (with --column), .npz/.npy, or a text file (with --word-index)")

@@ -25,11 +25,14 @@ def add_parsers(commands: Any) -> None:
     summary.add_argument("--line-length", type=int, default=None,
                          help="table width (default: Keras's, 65 for a Sequential model, "
                               "98 for a functional one)")
-    convert = commands.add_parser("convert", help="convert between .keras, .h5 and .weights.h5",
-                                  description="Convert between .keras, .h5 and .weights.h5.")
-    convert.add_argument("input", help="a .keras or .h5 model file (or weights with --like)")
+    convert = commands.add_parser(
+        "convert", help="convert between .keras, .h5, .weights.h5 and rnnkit .npz",
+        description="Convert between .keras, .h5, .weights.h5 and rnnkit's .npz "
+                    "(e.g. rnnkit train's model.weights.npz into a .keras file).")
+    convert.add_argument("input", help="a .keras, .h5 or rnnkit .npz model file "
+                                       "(or weights with --like)")
     convert.add_argument("output", help="output: .keras (Keras 3), .h5 (tf.keras 2), "
-                                        ".weights.h5 (Keras 3 weights)")
+                                        ".weights.h5 (Keras 3 weights), .npz (rnnkit)")
     convert.add_argument("--like", default=None,
                          help="a model file whose architecture a weights-only input fills")
 

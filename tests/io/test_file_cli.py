@@ -51,6 +51,21 @@ def test_convert_between_formats(tmp_path, target, capsys):
                                data["y"], atol=2e-5)
 
 
+def test_convert_to_and_from_rnnkit_npz(tmp_path, capsys):
+    """The help promises .npz both ways (rnnkit train's model.weights.npz into .keras)."""
+    data = np.load(KERAS2 / "bidir.npz")
+    native = tmp_path / "model.weights.npz"
+    assert main(["convert", str(KERAS2 / "bidir.h5"), str(native)]) == 0
+    assert main(["convert", str(native), str(tmp_path / "back.keras")]) == 0
+    for path in (native, tmp_path / "back.keras"):
+        np.testing.assert_allclose(load_model(path).predict(data["x"], verbose=0),
+                                   data["y"], atol=2e-5)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["convert", "--help"])
+    assert ".npz" in capsys.readouterr().out
+
+
 def test_convert_weights_only_with_like(tmp_path, capsys):
     target = tmp_path / "w.weights.h5"
     assert main(["convert", str(KERAS2 / "lstm_dense.weights.h5"), str(target),

@@ -102,3 +102,16 @@ def test_model_export_method(tmp_path):
     np.testing.assert_allclose(_run(tmp_path / "m.onnx", x), model.predict(x, verbose=0), atol=1e-5)
     with pytest.raises(ValueError, match=r"Unrecognized format='tf_saved_model': rnnkit exports 'onnx'"):
         model.export(tmp_path / "m", format="tf_saved_model")
+
+
+def test_export_does_not_alarm_with_tracer_warnings(tmp_path):
+    """The tracer warns at each shape check (fixed by design in the graph): not shown."""
+    import torch
+    model = CASES["lstm"]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", torch.jit.TracerWarning)
+        export.onnx(model, tmp_path / "m.onnx")
+    x = _float_input(3, 6, 3)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5)
