@@ -87,6 +87,8 @@ class Layer(nn.Module):
     _input_ndim: int | None = None
     # Whether ``call`` uses a mask: masks arriving at other layers are passed through untouched.
     supports_masking: bool = False
+    # Whether a layer made without a dtype takes mixed_precision's global policy.
+    _takes_global_policy: bool = True
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
@@ -100,6 +102,10 @@ class Layer(nn.Module):
                             f"(passed to {type(self).__name__})."
                             + mistakes.did_you_mean(key, _known_arguments()))
         self.name = name or backend.unique_object_name(backend.to_snake_case(type(self).__name__))
+        if dtype is None and self._takes_global_policy:  # mixed_precision.set_global_policy
+            dtype = backend.global_dtype_policy()
+        elif hasattr(dtype, "compute_dtype") and hasattr(dtype, "name"):  # a Policy object
+            dtype = dtype.name
         self._dtype_name = dtype_name(dtype)
         # A mixed policy: float32 weights, half-precision compute (torch.autocast in __call__).
         self._autocast_dtype = _MIXED.get(_policy_name(dtype))

@@ -27,7 +27,7 @@ from .schedules import LearningRateSchedule
 from .variables import ScalarVariable
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Adagrad",
-           "Adadelta", "schedules", "get", "serialize", "deserialize"]
+           "Adadelta", "schedules", "legacy", "get", "serialize", "deserialize"]
 
 
 class Optimizer:
@@ -468,3 +468,6 @@ def deserialize(config: dict) -> Optimizer:
 
 def serialize(optimizer: Optimizer) -> dict:
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+from . import legacy  # noqa: E402 - keras.optimizers.legacy (its classes subclass the above)
