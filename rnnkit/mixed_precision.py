@@ -23,7 +23,7 @@ class Policy:
         if isinstance(name, Policy):
             name = name.name
         if not isinstance(name, str) or name not in _NAMES:
-            raise ValueError(f"Cannot convert value {name!r} to a mixed precision Policy. "
+            raise ValueError(f"Cannot convert value {name} to a mixed precision Policy. "
                              f"Valid policies include 'mixed_float16', 'mixed_bfloat16', and "
                              f"the name of any dtype such as 'float32'.")
         self._name = name
