@@ -29,3 +29,9 @@ def test_legacy_optimizers_match_tf_keras():
     assert rnnkit.optimizers.legacy.SGD(momentum=0.9).get_config() == want["sgd_config"]
     restored = rnnkit.optimizers.legacy.Adam.from_config(want["adam_config"])
     assert restored.get_config() == want["adam_config"]
+
+
+def test_generic_utils_to_list_as_tf_keras():
+    from rnnkit.utils.generic_utils import to_list, to_snake_case
+    assert to_list([1]) == [1] and to_list((1, 2)) == [(1, 2)] and to_list(3) == [3]
+    assert to_snake_case("SimpleRNN") == "simple_rnn"

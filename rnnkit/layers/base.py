@@ -135,16 +135,20 @@ class Layer(nn.Module):
     input_spec: Any = None
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)  # torch: parameters, buffers, sub-modules
-        except AttributeError:
-            # A property that raised AttributeError lands here (Python's fallback); raise
-            # its own message (`layer.output`: "Layer lstm has no inbound nodes."), not
-            # torch's "'LSTM' object has no attribute 'output'".
-            found = getattr(type(self), name, None)
-            if isinstance(found, property) and found.fget is not None:
-                found.fget(self)
-            raise
+        # torch's nn.Module.__getattr__, written out (it is on the path of every weight
+        # access in a forward pass, so no extra call): parameters, buffers, sub-modules.
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            found = d.get(store)
+            if found is not None and name in found:
+                return found[name]
+        # A property that raised AttributeError lands here too (Python's fallback): raise
+        # its own message (`layer.output`: "Layer lstm has no inbound nodes."), not
+        # "'LSTM' object has no attribute 'output'".
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property) and prop.fget is not None:
+            prop.fget(self)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Keras tracks layers kept in a list or tuple attribute (`self.blocks = [Dense(8),

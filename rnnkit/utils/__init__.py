@@ -16,7 +16,7 @@ from .custom_objects import (CustomObjectScope, custom_object_scope, deserialize
                              get_custom_objects, get_registered_name, get_registered_object,
                              register_keras_serializable, serialize_keras_object)
 from .data_tuples import normalize, pack_x_y_sample_weight, unpack_x_y_sample_weight
-from . import data_utils, np_utils, vis_utils  # Keras 2 module paths (keras.utils.np_utils)
+from . import data_utils, generic_utils, np_utils, vis_utils  # Keras 2 module paths
 from .vis_utils import model_to_dot, plot_model
 
 __all__ = ["set_random_seed", "Sequence", "pad_sequences", "to_categorical",
