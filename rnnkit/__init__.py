@@ -6,6 +6,7 @@
 from . import activations, backend, constraints, initializers, layers, models, regularizers, utils
 from . import inspect
 from . import callbacks, datasets, losses, metrics, optimizers, preprocessing
+from . import mixed_precision
 from .inspect import explain
 from .layers import Input
 from .models import Model, Sequential  # `import rnnkit as keras`: keras.Sequential
@@ -15,4 +16,4 @@ __version__ = "0.2.0.dev0"
 
 __all__ = ["activations", "backend", "constraints", "initializers", "layers", "models",
            "regularizers", "utils", "Input", "Model", "Sequential", "inspect", "explain", "callbacks", "datasets",
-           "losses", "metrics", "optimizers", "preprocessing", "__version__"]
+           "losses", "metrics", "optimizers", "preprocessing", "mixed_precision", "__version__"]

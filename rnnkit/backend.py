@@ -60,6 +60,19 @@ def set_floatx(value: str) -> None:
     _floatx = value
 
 
+# ``rnnkit.mixed_precision.set_global_policy``: the dtype policy of layers made without one.
+_global_dtype_policy: str | None = None
+
+
+def global_dtype_policy() -> str | None:
+    return _global_dtype_policy
+
+
+def set_global_dtype_policy(name: str | None) -> None:
+    global _global_dtype_policy
+    _global_dtype_policy = name
+
+
 # The tensor functions of ``keras.backend`` (K.dot, K.batch_dot, K.sum, ...): kept in their
 # own module, re-exported here so a Keras 2 program's `from rnnkit import backend as K` works.
 from .backend_ops import *  # noqa: E402,F401,F403

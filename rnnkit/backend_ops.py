@@ -197,6 +197,8 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
 # ---------------------------------------------------------------------- values and shapes
 def get_value(x: Any) -> Any:
     """The value of a tensor or variable as NumPy (Keras: ``x.numpy()``)."""
+    if not isinstance(x, torch.Tensor) and callable(getattr(x, "numpy", None)):
+        return x.numpy()  # an optimizer's learning rate or step count (a Keras variable)
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy()
     return np.asarray(x)
@@ -211,6 +213,12 @@ eval = get_value  # noqa: A001 - Keras's name
 
 def set_value(x: torch.Tensor, value: Any) -> None:
     """Write ``value`` into the variable ``x`` in place (shapes must match)."""
+    if not isinstance(x, torch.Tensor) and callable(getattr(x, "assign", None)):
+        x.assign(value)  # model.optimizer.lr (tf.keras 2: a tf.Variable)
+        return
+    if isinstance(x, (int, float)):
+        raise TypeError(f"set_value needs a variable to write into, got the number {x!r}; for "
+                        "a learning rate pass `model.optimizer.learning_rate` itself.")
     with torch.no_grad():
         x.copy_(torch.as_tensor(np.asarray(value), dtype=x.dtype).reshape(x.shape))
 
@@ -734,11 +742,24 @@ def gradients(loss: torch.Tensor, variables: Sequence[torch.Tensor]) -> list:
     return list(torch.autograd.grad(loss, list(variables), allow_unused=True))
 
 
-def function(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError(
-        "rnnkit.backend.function: there are no graphs to compile on PyTorch; call the layers "
-        "or the model directly (model(x)), or build a sub-model with "
-        "rnnkit.Model(inputs, outputs).")
+# ``K.function`` builds a sub-model, and models sit above this module: rnnkit.models
+# registers the builder here when it is imported (``import rnnkit`` does).
+_function_builder: Any = None
+
+
+def _register_function_builder(builder: Any) -> None:
+    global _function_builder
+    _function_builder = builder
+
+
+def function(inputs: Any, outputs: Any, updates: Any = None, name: str | None = None,
+             **kwargs: Any) -> Any:
+    """``K.function(inputs, outputs)``: a callable from input arrays to output arrays, as
+    tf.keras 2.12 makes it in eager mode (a ``Model(inputs, outputs)`` run for inference;
+    a list of arrays out, or one array when ``outputs`` is one tensor)."""
+    if _function_builder is None:
+        raise RuntimeError("rnnkit.backend.function needs rnnkit.models: import rnnkit first.")
+    return _function_builder(inputs, outputs, updates=updates, name=name, **kwargs)
 
 
 # Every public function above (the names a Keras 2 program reaches as ``K.<name>``).

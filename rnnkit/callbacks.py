@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["Callback", "CallbackList", "History", "BaseLogger", "ProgbarLogger", "EarlyStopping",
            "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
-           "TerminateOnNaN", "LambdaCallback", "BackupAndRestore"]
+           "TerminateOnNaN", "LambdaCallback", "BackupAndRestore", "TensorBoard"]
 
 
 class Callback:
@@ -559,3 +559,74 @@ class BackupAndRestore(Callback):
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.path):
             os.unlink(self.path)
+
+
+class TensorBoard(Callback):
+    """tf.keras 2.12's ``TensorBoard``: epoch scalars (``epoch_loss``, ``epoch_accuracy``,
+    ...) under ``log_dir/train`` and ``log_dir/validation`` (the ``val_`` logs), and with
+    ``update_freq="batch"`` or a number ``batch_<metric>`` every so many batches.
+
+    The events are written through ``torch.utils.tensorboard`` and need the ``tensorboard``
+    package; without it the callback warns once that no logs are written, and training goes
+    on. Histograms, graphs, images, embeddings and the profiler are TensorFlow's and are not
+    written (their arguments are accepted)."""
+
+    def __init__(self, log_dir: Any = "logs", histogram_freq: int = 0, write_graph: bool = True,
+                 write_images: bool = False, write_steps_per_second: bool = False,
+                 update_freq: Any = "epoch", profile_batch: Any = 0, embeddings_freq: int = 0,
+                 embeddings_metadata: Any = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.write_graph = write_graph
+        self.write_images = write_images
+        self.write_steps_per_second = write_steps_per_second
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self.profile_batch = profile_batch
+        self.embeddings_freq = embeddings_freq
+        self.embeddings_metadata = embeddings_metadata
+        self._writers: dict[str, Any] = {}
+        self._no_writer_warned = False
+        self._batches_seen = 0
+        self.needs_batch_logs = isinstance(self.update_freq, int)  # fit skips them otherwise
+
+    def _writer(self, which: str) -> Any:
+        if which not in self._writers:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # torch raises it when the tensorboard package is missing
+                if not self._no_writer_warned:
+                    self._no_writer_warned = True
+                    warnings.warn(f"TensorBoard: the `tensorboard` package is not installed, "
+                                  f"so no logs are written to {self.log_dir!r}; training goes "
+                                  "on. Install it with `pip install tensorboard`.", stacklevel=2)
+                return None
+            self._writers[which] = SummaryWriter(os.path.join(self.log_dir, which))
+        return self._writers[which]
+
+    def _write(self, logs: dict, prefix: str, step: int) -> None:
+        for key, value in (logs or {}).items():
+            which, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            writer = self._writer(which)
+            if writer is None:
+                return
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                continue
+            writer.add_scalar(f"{prefix}_{name}", number, step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches_seen += 1
+        if isinstance(self.update_freq, int) and self._batches_seen % self.update_freq == 0:
+            self._write(logs or {}, "batch", self._batches_seen)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._write(logs or {}, "epoch", epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}

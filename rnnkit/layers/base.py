@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .. import activations, backend, constraints, eager, initializers, regularizers
+from ..keras_weight import KerasWeight
 from . import mistakes
 
 _DTYPES = {
@@ -86,6 +87,8 @@ class Layer(nn.Module):
     _input_ndim: int | None = None
     # Whether ``call`` uses a mask: masks arriving at other layers are passed through untouched.
     supports_masking: bool = False
+    # Whether a layer made without a dtype takes mixed_precision's global policy.
+    _takes_global_policy: bool = True
 
     def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None,
                  input_shape: Sequence | None = None, batch_input_shape: Sequence | None = None,
@@ -99,6 +102,10 @@ class Layer(nn.Module):
                             f"(passed to {type(self).__name__})."
                             + mistakes.did_you_mean(key, _known_arguments()))
         self.name = name or backend.unique_object_name(backend.to_snake_case(type(self).__name__))
+        if dtype is None and self._takes_global_policy:  # mixed_precision.set_global_policy
+            dtype = backend.global_dtype_policy()
+        elif hasattr(dtype, "compute_dtype") and hasattr(dtype, "name"):  # a Policy object
+            dtype = dtype.name
         self._dtype_name = dtype_name(dtype)
         # A mixed policy: float32 weights, half-precision compute (torch.autocast in __call__).
         self._autocast_dtype = _MIXED.get(_policy_name(dtype))
@@ -126,6 +133,22 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ attributes
     # The layer's InputSpec (or one per input), checked on every call; None: no check.
     input_spec: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        # torch's nn.Module.__getattr__, written out (it is on the path of every weight
+        # access in a forward pass, so no extra call): parameters, buffers, sub-modules.
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            found = d.get(store)
+            if found is not None and name in found:
+                return found[name]
+        # A property that raised AttributeError lands here too (Python's fallback): raise
+        # its own message (`layer.output`: "Layer lstm has no inbound nodes."), not
+        # "'LSTM' object has no attribute 'output'".
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property) and prop.fget is not None:
+            prop.fget(self)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
         # Keras tracks layers kept in a list or tuple attribute (`self.blocks = [Dense(8),
@@ -203,8 +226,9 @@ class Layer(nn.Module):
             value = torch.as_tensor(np.asarray(value), dtype=weight_dtype)
         if torch_layout:
             value = value.T.contiguous().T
-        param = nn.Parameter(value, requires_grad=trainable and self._trainable)
+        param = KerasWeight(value, requires_grad=trainable and self._trainable)
         param._keras_trainable = trainable
+        param.name = f"{self.name}/{name or 'Variable'}:0"  # the owner's build names it again
         self.register_parameter(key, param)
         if regularizer is not None:
             self._weight_regularizers.append((regularizers.get(regularizer), param))
@@ -328,12 +352,26 @@ class Layer(nn.Module):
         """Create the weights for ``input_shape``; subclasses call ``super().build`` last."""
         self._build_input_shape = input_shape
         self.built = True
+        self._name_weights()
+
+    def _name_weights(self) -> None:
+        """Give each weight its tf.keras 2 name (``lstm/lstm_cell/kernel:0``) once the layer
+        is built: an outer layer built last names its sub-layers' weights in its own scope."""
+        try:
+            pairs = zip(self.weights, self.weight_names())
+        except Exception:  # noqa: BLE001 - a user's layer half built: names are a nicety
+            return
+        for param, name in pairs:
+            if isinstance(param, KerasWeight):
+                param.name = name
 
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
             self.build(input_shape)
             if not self.built:  # a user's build that did not call super().build (Keras too)
                 Layer.build(self, input_shape)
+            else:
+                self._name_weights()
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
@@ -360,8 +398,11 @@ class Layer(nn.Module):
         nodes = [n for n in self.__dict__.get("_inbound_nodes", ())
                  if not (n.is_input and isinstance(n.outputs, list) and not n.outputs)]
         if not nodes:
-            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return "
-                                 "(it has not been called on rnnkit.Input tensors).")
+            # tf.keras 2.12's two messages, then what connects a layer
+            said = (f"Layer {self.name} is not connected, no input to return." if what == "input"
+                    else f"Layer {self.name} has no inbound nodes.")
+            raise AttributeError(f"{said} (It has not been called on rnnkit.Input tensors, "
+                                 "nor is it in a Sequential model with an input shape.)")
         return nodes[0]
 
     @property

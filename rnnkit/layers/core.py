@@ -329,6 +329,8 @@ class InputLayer(Layer):
     Keras 3 ones (``shape``, ``batch_shape``, ``optional``) are both accepted.
     """
 
+    _takes_global_policy = False  # inputs stay floatx() under a mixed global policy
+
     def __init__(self, input_shape: Sequence | int | None = None, batch_size: int | None = None,
                  dtype: Any = None, input_tensor: Any = None, sparse: bool | None = None,
                  name: str | None = None, ragged: bool | None = None, type_spec: Any = None,
@@ -458,3 +460,19 @@ def Input(shape: Sequence | int | None = None, batch_size: int | None = None,
     from .keras_tensor import input_tensor
     return input_tensor(InputLayer(**config))
 
+
+
+# ``keras.layers.core`` (tf.keras 2.12's module) also holds these; Keras 2 programs import
+# them from there (``from keras.layers.core import Dense, Flatten, Lambda``). They live in
+# their own modules here, found on first use (those modules import this one).
+_CORE_ELSEWHERE = ("Flatten", "Lambda", "RepeatVector", "Reshape", "Permute",
+                   "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+                   "ActivityRegularization", "TFOpLambda", "SlicingOpLambda")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _CORE_ELSEWHERE:
+        from .. import layers
+        if hasattr(layers, name):
+            return getattr(layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -65,6 +65,12 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
             inputs = list(inputs)
         if isinstance(outputs, tuple):
             outputs = list(outputs)
+        # tf.keras 2.12: a list of one tensor is that tensor (`Model([i], [o])(x)` gives a
+        # tensor, `model.output` is `o`; K.function relies on it)
+        if isinstance(inputs, list) and len(flatten(inputs)) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, list) and len(flatten(outputs)) == 1:
+            outputs = outputs[0]
         flat_in, flat_out = flatten(inputs), flatten(outputs)
         for t in flat_in:
             if not isinstance(t, KerasTensor) or not isinstance(t._keras_history.layer,

@@ -22,10 +22,11 @@ from .common import find_layer
 from .config_api import JsonMixin
 from ..layers.keras_tensor import conform_rank, output_shape_of
 from .input_shape import conform_to_declared_shape
+from .sequential_graph import SequentialGraphMixin
 from .summary import format_summary, layer_range_bounds, layer_row, nested_rows
 
 
-class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
+class Sequential(SequentialGraphMixin, JsonMixin, SavingMixin, TrainingMixin, Layer):
     """A stack of layers where each layer has one input and one output tensor."""
 
     supports_masking = True
@@ -89,6 +90,7 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
             raise TypeError("There are no layers in the model.")
         last = layers[-1]
         del self._modules[_module_key(last.name)]
+        self._cut_graph()
         return last
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -111,6 +113,7 @@ class Sequential(JsonMixin, SavingMixin, TrainingMixin, Layer):
         self._output_shape = shape
         self._build_input_shape = self._batch_input_shape
         self.built = True
+        self._record_graph()  # model.input / model.output / layer.output (sequential_graph)
 
     def _declares_input(self) -> bool:
         layers = self.layers

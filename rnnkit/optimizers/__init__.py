@@ -24,9 +24,10 @@ import torch
 
 from . import schedules
 from .schedules import LearningRateSchedule
+from .variables import ScalarVariable
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Nadam", "Adamax", "Adagrad",
-           "Adadelta", "schedules", "get", "serialize", "deserialize"]
+           "Adadelta", "schedules", "legacy", "get", "serialize", "deserialize"]
 
 
 class Optimizer:
@@ -63,7 +64,7 @@ class Optimizer:
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
-        self.iterations = 0
+        self._iterations = 0
         self._slots: dict[int, dict[str, torch.Tensor]] = {}
         self._set_lr(learning_rate)
 
@@ -87,24 +88,47 @@ class Optimizer:
 
     def _current_lr(self) -> float:
         lr = self._learning_rate
-        lr = float(lr(self.iterations)) if callable(lr) else lr
+        lr = float(lr(self._iterations)) if callable(lr) else lr
         if self._decay:
-            lr = lr / (1.0 + self._decay * self.iterations)
+            lr = lr / (1.0 + self._decay * self._iterations)
         return lr
 
     @property
-    def learning_rate(self) -> float:
-        """The learning rate in effect for the next step (a schedule is evaluated)."""
-        return self._current_lr()
+    def learning_rate(self) -> ScalarVariable:
+        """The learning rate as a Keras variable (``K.set_value``, ``.assign``, ``float()``,
+        ``.numpy()``); it reads and writes the number the next step uses. With a schedule,
+        tf.keras 2.12's ``current_learning_rate``: the schedule's value, not settable."""
+        scheduled = isinstance(self._learning_rate, LearningRateSchedule)
+        return ScalarVariable("current_learning_rate" if scheduled else "learning_rate",
+                              "float32", self._current_lr, self._assign_lr)
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:
+        if isinstance(value, ScalarVariable):
+            value = value.numpy()
         if isinstance(self._learning_rate, LearningRateSchedule) and not isinstance(
                 value, LearningRateSchedule):
-            raise TypeError("This optimizer was created with a `LearningRateSchedule` object as "
-                            "its `learning_rate` constructor argument, hence its learning rate "
-                            "is not settable.")
+            raise TypeError(_NOT_SETTABLE)
         self._set_lr(value)
+
+    def _assign_lr(self, value: float) -> None:
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            raise TypeError(_NOT_SETTABLE)
+        # float32, as the Keras variable holds it: K.get_value gives back what was stored
+        self._learning_rate = float(value)
+
+    @property
+    def iterations(self) -> ScalarVariable:
+        """The step count as tf.keras 2.12's int64 ``iteration`` variable."""
+        return ScalarVariable("iteration", "int64", lambda: self._iterations,
+                              self._assign_iterations)
+
+    @iterations.setter
+    def iterations(self, value: Any) -> None:
+        self._iterations = int(value)
+
+    def _assign_iterations(self, value: Any) -> None:
+        self._iterations = int(value)
 
     lr = learning_rate  # Keras 2 spelling: `model.optimizer.lr`
 
@@ -118,7 +142,7 @@ class Optimizer:
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, torch.Tensor]]) -> int:
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
         if not pairs:
-            return self.iterations
+            return self._iterations
         grads = self._clip([torch.as_tensor(g, dtype=v.dtype, device=v.device)
                             for g, v in pairs])
         lr = self._current_lr()
@@ -134,8 +158,8 @@ class Optimizer:
         if not self._update_group(variables, grads, all_slots, lr):
             for var, g, slots in zip(variables, grads, all_slots):
                 self._update(var, g, slots, lr)
-        self.iterations += 1
-        return self.iterations
+        self._iterations += 1
+        return self._iterations
 
     def _update_group(self, variables, grads, slots, lr) -> bool:
         """The same update for all variables at once (torch ``_foreach`` ops, a few kernel
@@ -180,7 +204,13 @@ class Optimizer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(learning_rate={self.learning_rate!r})"
+        return f"{type(self).__name__}(learning_rate={self._current_lr()!r})"
+
+
+_NOT_SETTABLE = ("This optimizer was created with a `LearningRateSchedule` object as its "
+                 "`learning_rate` constructor argument, hence its learning rate is not settable. "
+                 "If you need the learning rate to be settable, you should instantiate the "
+                 "optimizer with a float `learning_rate` argument.")
 
 
 def _l2(g: torch.Tensor) -> torch.Tensor:
@@ -268,7 +298,7 @@ class Adam(Optimizer):
         return slots
 
     def _update(self, var, g, s, lr):
-        t = self.iterations + 1
+        t = self._iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         m, v = s["m"], s["v"]
         m.add_((g - m) * (1 - self.beta_1))
@@ -281,7 +311,7 @@ class Adam(Optimizer):
     def _update_group(self, variables, grads, slots, lr):
         if self.amsgrad or len({(v.device, v.dtype) for v in variables}) != 1:
             return False
-        t = self.iterations + 1
+        t = self._iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
         ms, vs = [s["m"] for s in slots], [s["v"] for s in slots]
         torch._foreach_lerp_(ms, grads, 1 - self.beta_1)       # m += (g - m) * (1 - b1)
@@ -320,14 +350,14 @@ class Nadam(Optimizer):
         return {"m": torch.zeros_like(var), "v": torch.zeros_like(var)}
 
     def _update(self, var, g, s, lr):
-        t = self.iterations + 1
+        t = self._iterations + 1
         # tf.keras 2.12 uses 0.96 ** t here (the legacy Nadam had 0.96 ** (0.004 t)).
         u_t = self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
         u_t_1 = self.beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         # The running product of u is shared by all variables and advances once a step.
-        if self._u_product_step != self.iterations:
+        if self._u_product_step != self._iterations:
             self._u_product *= u_t
-            self._u_product_step = self.iterations
+            self._u_product_step = self._iterations
         u_product_t = self._u_product
         u_product_t_1 = u_product_t * u_t_1
         m, v = s["m"], s["v"]
@@ -352,7 +382,7 @@ class Adamax(Optimizer):
         return {"m": torch.zeros_like(var), "u": torch.zeros_like(var)}
 
     def _update(self, var, g, s, lr):
-        t = self.iterations + 1
+        t = self._iterations + 1
         m, u = s["m"], s["u"]
         m.add_((g - m) * (1 - self.beta_1))
         torch.maximum(u * self.beta_2, g.abs(), out=u)
@@ -438,3 +468,6 @@ def deserialize(config: dict) -> Optimizer:
 
 def serialize(optimizer: Optimizer) -> dict:
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+
+
+from . import legacy  # noqa: E402 - keras.optimizers.legacy (its classes subclass the above)

@@ -102,7 +102,7 @@ def export_state(opt: Optimizer, params: list[torch.Tensor], fmt: str) -> list[n
 
     A variable the optimizer has not stepped yet gets its slots' initial values, so the list
     is always complete (Keras builds every slot before its first step)."""
-    arrays = [np.asarray(opt.iterations, dtype=np.int64)]
+    arrays = [np.asarray(opt._iterations, dtype=np.int64)]
     if fmt == "keras3" and _has_lr_variable(opt):
         # The base rate (Keras 3's variable), not one scaled by the legacy `decay`.
         arrays.append(np.asarray(opt._learning_rate, dtype=np.float32))
@@ -179,8 +179,8 @@ def import_state(opt: Optimizer, params: list[torch.Tensor], arrays: list[np.nda
     if isinstance(opt, Nadam):
         # Recomputed from the step count: tf.keras 2.12's .h5 has no u_product (its own
         # reload restarts it at 1.0, a Keras bug rnnkit does not copy), and Keras 3's is float32.
-        opt._u_product = nadam_u_product(opt.beta_1, opt.iterations)
-        opt._u_product_step = opt.iterations - 1
+        opt._u_product = nadam_u_product(opt.beta_1, opt._iterations)
+        opt._u_product_step = opt._iterations - 1
 
 
 # tf.keras's legacy optimizers (all of TF <= 2.10's, ``keras.optimizers.legacy`` later) store

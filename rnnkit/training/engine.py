@@ -29,6 +29,7 @@ from .. import optimizers as optimizers_mod
 from . import data as data_mod
 from . import distributed, validation
 from .progress import Progbar, resolve_verbose
+from .generator_api import GeneratorMethods
 
 
 class _Compiled:
@@ -90,7 +91,7 @@ def _is_torch_optimizer(opt: Any) -> bool:
     return isinstance(opt, torch.optim.Optimizer)
 
 
-class TrainingMixin:
+class TrainingMixin(GeneratorMethods):
     """Keras's training API for an rnnkit model (see the module docstring)."""
 
     # ------------------------------------------------------------------ compile
