@@ -22,7 +22,7 @@ import torch
 
 from .base import Layer, shape_tuple
 
-__all__ = ["Bidirectional", "TimeDistributed"]
+__all__ = ["Wrapper", "Bidirectional", "TimeDistributed"]
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 _RNN_ATTRIBUTES = ("go_backwards", "return_sequences", "return_state")
@@ -47,8 +47,42 @@ def _strip_prefix(config: dict, prefix: str) -> dict:
     return config
 
 
+# ---------------------------------------------------------------------------- Wrapper
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (tf.keras 2's ``keras.layers.Wrapper``):
+    ``self.layer`` is the wrapped layer (registered: its weights are the wrapper's), ``build``
+    builds it for the wrapper's input shape, and the config carries it as ``layer``. A
+    user's wrapper subclasses it and writes ``call`` (and ``compute_output_shape``, or
+    rnnkit runs ``call`` to find the shape). ``Bidirectional`` and ``TimeDistributed`` are
+    Wrappers too, as in tf.keras 2.12."""
+
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{type(self).__name__}: the wrapped `layer` must be an rnnkit "
+                             f"layer instance. Received: {layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape: Any = None) -> None:
+        if not self.layer.built:
+            self.layer._maybe_build(input_shape)
+        Layer.build(self, input_shape)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["layer"] = _serialize(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Wrapper":
+        from .serialization import deserialize
+        config = copy.deepcopy(config)
+        layer = deserialize(config.pop("layer"), custom_objects)
+        return cls(layer, **config)
+
+
 # ---------------------------------------------------------------------------- Bidirectional
-class Bidirectional(Layer):
+class Bidirectional(Wrapper):
     """Runs a recurrent layer forwards and backwards over the input and merges the two.
 
     ``merge_mode``: ``"concat"`` (default; last axis doubles), ``"sum"``, ``"mul"``,
@@ -79,7 +113,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should be "
                              "one of {'sum', 'mul', 'ave', 'concat', None}")
         kwargs.setdefault("trainable", layer.trainable)
-        super().__init__(weights=weights, **kwargs)
+        Layer.__init__(self, weights=weights, **kwargs)  # `layer` itself stays unregistered
         # The layer as given stays unregistered (no weights of its own are used): its config
         # is what get_config writes, as tf.keras 2's `self.layer`.
         object.__setattr__(self, "layer", layer)
@@ -299,7 +333,7 @@ class Bidirectional(Layer):
 
 
 # -------------------------------------------------------------------------- TimeDistributed
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step of a (B, T, ...) input, with the same weights.
 
     The time axis is folded into the batch, so ``TimeDistributed(Dense(2))`` on (B, T, D)
@@ -313,8 +347,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with an rnnkit layer "
                              f"instance. Received: {layer!r}")
-        super().__init__(**kwargs)
-        self.layer = layer  # registered: its weights are the wrapper's
+        super().__init__(layer, **kwargs)  # registered: its weights are the wrapper's
         if not self.trainable:
             self.trainable = False
 
