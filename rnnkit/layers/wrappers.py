@@ -68,6 +68,14 @@ class Wrapper(Layer):
             self.layer._maybe_build(input_shape)
         Layer.build(self, input_shape)
 
+    def weight_names(self) -> list[str]:
+        """tf.keras 2 builds the wrapped layer inside the wrapper's name scope, so its weights
+        are named under the wrapper: ``time_distributed/kernel:0``."""
+        inner_prefix = f"{self.layer.name}/"
+        names = Layer.weight_names(self)
+        return [f"{self.name}/{name[len(self.name) + 1 + len(inner_prefix):]}"
+                if name.startswith(f"{self.name}/{inner_prefix}") else name for name in names]
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["layer"] = _serialize(self.layer)
@@ -94,6 +102,8 @@ class Bidirectional(Wrapper):
     """
 
     supports_masking = True
+    # its weights are its two copies' (`bidirectional/forward_lstm/...`), not `layer`'s
+    weight_names = Layer.weight_names
 
     def __init__(self, layer: Layer, merge_mode: str | None = "concat",
                  weights: list | None = None, backward_layer: Layer | None = None,
@@ -425,16 +435,6 @@ class TimeDistributed(Wrapper):
                 output_mask = output_mask.any(dim=-1)
             return output_mask
         return output_mask.reshape((batch, steps) + tuple(output_mask.shape[1:]))
-
-    def weight_names(self) -> list[str]:
-        """tf.keras 2 names the inner weights under the wrapper: ``time_distributed/kernel:0``."""
-        inner_prefix = f"{self.layer.name}/"
-        names = []
-        for name in self.layer.weight_names():
-            if name.startswith(inner_prefix):
-                name = name[len(inner_prefix):]
-            names.append(f"{self.name}/{name}")
-        return names
 
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
