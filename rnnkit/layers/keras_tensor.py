@@ -437,6 +437,8 @@ def _as_shapes(shape: Any) -> Any:
     if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, (int, np.integer))
                                                 for d in shape):
         return tuple(None if d is None else int(d) for d in shape)
+    if isinstance(shape, _TupleShapes):  # a layer returning a tuple (Attention's scores)
+        return _TupleShapes(_as_shapes(item) for item in shape)
     if isinstance(shape, (list, tuple)):
         return [_as_shapes(item) for item in shape]
     if hasattr(shape, "as_list"):  # a TensorShape-like object

@@ -158,10 +158,20 @@ class Bidirectional(Wrapper):
 
     @staticmethod
     def _recreate_layer_from_config(layer: Layer, go_backwards: bool = False) -> Layer:
+        """A copy of ``layer`` from its config; a user's cell class (``RNN(MyCell(4))``) is
+        known by name meanwhile, as tf.keras 2.12 passes it in ``custom_objects``."""
+        from .serialization import deserialize
         config = layer.get_config()
         if go_backwards:
             config["go_backwards"] = not config["go_backwards"]
-        return type(layer).from_config(config)
+        cell = getattr(layer, "cell", None)
+        classes = [type(c) for c in [cell] + list(getattr(cell, "cells", []))
+                   if c is not None]
+        custom = {cls.__name__: cls for cls in classes if not cls.__module__.startswith("rnnkit.")}
+        if not custom:
+            return type(layer).from_config(config)
+        custom[type(layer).__name__] = type(layer)
+        return deserialize({"class_name": type(layer).__name__, "config": config}, custom)
 
     def _verify_layer_config(self) -> None:
         forward, backward = self.forward_layer, self.backward_layer
