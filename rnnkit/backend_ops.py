@@ -48,12 +48,23 @@ def _t(x: Any) -> torch.Tensor:
         return x
     if isinstance(x, torch.nn.Parameter):
         return x
+    if _symbolic(x):
+        raise TypeError(symbolic_refusal("this keras.backend function", x))
     array = np.asarray(x)
     if array.dtype.kind == "f":
         return torch.as_tensor(array, dtype=_floatx_dtype())
     if array.dtype.kind in "iu" and not isinstance(x, np.ndarray):
         return torch.as_tensor(array, dtype=torch.int32)
     return torch.as_tensor(array)
+
+
+def symbolic_refusal(what: str, x: Any) -> str:
+    """Why ``what`` cannot take the symbolic tensor ``x``, and what does."""
+    return (f"{what} got a symbolic tensor ({x!r}). On symbolic tensors rnnkit records "
+            "tf.keras 2.12's op layers for + - * / **, slicing and keras.backend's mean, sum, "
+            "max, min, square, sqrt, exp, log, abs, tanh and sigmoid: write the expression "
+            "with those (a mean squared error: K.mean(K.square(a - b), axis=-1)), or compute "
+            "it in a Lambda layer or a custom layer's call.")
 
 
 def _symbolic(x: Any) -> bool:
