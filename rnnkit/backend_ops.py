@@ -48,12 +48,29 @@ def _t(x: Any) -> torch.Tensor:
         return x
     if isinstance(x, torch.nn.Parameter):
         return x
+    if _symbolic(x):
+        raise TypeError(symbolic_refusal("this keras.backend function", x))
     array = np.asarray(x)
     if array.dtype.kind == "f":
         return torch.as_tensor(array, dtype=_floatx_dtype())
     if array.dtype.kind in "iu" and not isinstance(x, np.ndarray):
         return torch.as_tensor(array, dtype=torch.int32)
     return torch.as_tensor(array)
+
+
+def symbolic_refusal(what: str, x: Any) -> str:
+    """Why ``what`` cannot take the symbolic tensor ``x``, and what does."""
+    return (f"{what} got a symbolic tensor ({x!r}). On symbolic tensors rnnkit records "
+            "tf.keras 2.12's op layers for + - * / **, slicing and keras.backend's mean, sum, "
+            "max, min, square, sqrt, exp, log, abs, tanh and sigmoid: write the expression "
+            "with those (a mean squared error: K.mean(K.square(a - b), axis=-1)), or compute "
+            "it in a Lambda layer or a custom layer's call.")
+
+
+def _symbolic(x: Any) -> bool:
+    """A KerasTensor (``rnnkit.Input`` and what layers make of it): the function records
+    the op layer tf.keras 2.12 records (the tensor builds it: it lives above this module)."""
+    return getattr(type(x), "_keras_symbolic", False)
 
 
 def _axes(axis: Any) -> Any:
@@ -384,18 +401,26 @@ def _reduce(fn_name: str, x: Any, axis: Any, keepdims: bool) -> torch.Tensor:
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:  # noqa: A001
+    if _symbolic(x):
+        return x._tf_op("math.reduce_sum", axis=axis, keepdims=keepdims)
     return _reduce("sum", x, axis, keepdims)
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    if _symbolic(x):
+        return x._tf_op("math.reduce_mean", axis=axis, keepdims=keepdims)
     return _reduce("mean", x, axis, keepdims)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:  # noqa: A001
+    if _symbolic(x):
+        return x._tf_op("math.reduce_max", axis=axis, keepdims=keepdims)
     return _reduce("max", x, axis, keepdims)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> torch.Tensor:  # noqa: A001
+    if _symbolic(x):
+        return x._tf_op("math.reduce_min", axis=axis, keepdims=keepdims)
     return _reduce("min", x, axis, keepdims)
 
 
@@ -437,24 +462,34 @@ def argmin(x: Any, axis: int = -1) -> torch.Tensor:
 
 # ---------------------------------------------------------------------- element-wise
 def square(x: Any) -> torch.Tensor:
+    if _symbolic(x):
+        return x._tf_op("math.square", name=None)
     return torch.square(_t(x))
 
 
 def abs(x: Any) -> torch.Tensor:  # noqa: A001
+    if _symbolic(x):
+        return x._tf_op("math.abs")
     return torch.abs(_t(x))
 
 
 def sqrt(x: Any) -> torch.Tensor:
     """Keras 2 clips at zero first: ``sqrt(-1) == 0``, not NaN."""
+    if _symbolic(x):  # tf.keras 2.12 records the clip as tf.math.maximum(x, 0.0)
+        return x._tf_op("math.maximum", y=0.0, name=None)._tf_op("math.sqrt")
     x = _t(x)
     return torch.sqrt(torch.clamp(x, min=0.0))
 
 
 def exp(x: Any) -> torch.Tensor:
+    if _symbolic(x):
+        return x._tf_op("math.exp")
     return torch.exp(_t(x))
 
 
 def log(x: Any) -> torch.Tensor:
+    if _symbolic(x):
+        return x._tf_op("math.log", name=None)
     return torch.log(_t(x))
 
 
@@ -528,10 +563,14 @@ def less_equal(x: Any, y: Any) -> torch.Tensor:
 
 # ---------------------------------------------------------------------- activations
 def tanh(x: Any) -> torch.Tensor:
+    if _symbolic(x):
+        return x._tf_op("math.tanh", name=None)
     return torch.tanh(_t(x))
 
 
 def sigmoid(x: Any) -> torch.Tensor:
+    if _symbolic(x):
+        return x._tf_op("math.sigmoid")
     return torch.sigmoid(_t(x))
 
 

@@ -26,6 +26,9 @@ __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError
 
 
 def _tensor(x: Any, like: torch.Tensor | None = None) -> torch.Tensor:
+    if getattr(type(x), "_keras_symbolic", False):
+        from .backend_ops import symbolic_refusal
+        raise TypeError(symbolic_refusal("a keras.losses function", x))
     if not isinstance(x, torch.Tensor):
         import numpy as np
         x = torch.as_tensor(np.asarray(x))

@@ -4,7 +4,9 @@ from .cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .core import Activation, Dense, Dropout, Embedding, Input, InputLayer, Masking
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .serialization import deserialize, register, serialize
-from .wrappers import Bidirectional, TimeDistributed
+from .wrappers import Bidirectional, TimeDistributed, Wrapper
+from .abstract_rnn_cell import AbstractRNNCell
+from .add_loss import AddLoss, AddMetric  # built by model.add_loss(t); known to configs
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .merging import add, average, concatenate, dot, maximum, minimum, multiply, subtract
 from .reshaping import Flatten, RepeatVector, Reshape
@@ -21,7 +23,7 @@ __all_layer_classes__ = (SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN,
                          TimeDistributed, Add, Average, Concatenate, Dot, Maximum, Minimum,
                          Multiply, Subtract, Flatten, RepeatVector, Reshape,
                          GlobalAveragePooling1D, GlobalMaxPooling1D, AdditiveAttention, Attention,
-                         Lambda, TFOpLambda, SlicingOpLambda) + BESIDE_CLASSES
+                         Lambda, TFOpLambda, SlicingOpLambda, AddLoss, AddMetric) + BESIDE_CLASSES
 
 __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "RNN", "SimpleRNN", "LSTM", "GRU",
            "Dense", "Embedding", "Masking", "Dropout", "Activation", "Input", "InputLayer",
@@ -29,5 +31,5 @@ __all__ = ["Layer", "SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells", "
            "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
            "Flatten", "RepeatVector", "Reshape", "GlobalAveragePooling1D",
            "GlobalMaxPooling1D", "AdditiveAttention", "Attention", "Lambda", "TFOpLambda",
-           "SlicingOpLambda", "InputSpec", "add", "average",
+           "SlicingOpLambda", "InputSpec", "Wrapper", "AbstractRNNCell", "add", "average",
            "concatenate", "dot", "maximum", "minimum", "multiply", "subtract"] + BESIDE_NAMES

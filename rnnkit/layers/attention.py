@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from .base import Layer, shape_tuple
+from .keras_tensor import _TupleShapes
 from .merging import call_on_list
 
 
@@ -51,8 +52,8 @@ class _BaseDenseAttention(Layer):
         shapes = self._validate(input_shape)
         query, value = shapes[0], shapes[1]
         output = query[:-1] + (value[-1],)
-        if getattr(self, "_return_scores", False):
-            return [output, query[:-1] + (value[1],)]
+        if getattr(self, "_return_scores", False):  # a tuple, as tf.keras 2.12 returns
+            return _TupleShapes([output, query[:-1] + (value[1],)])
         return output
 
     def _scores(self, query: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
@@ -83,7 +84,7 @@ class _BaseDenseAttention(Layer):
             result = result * torch.as_tensor(q_mask, device=result.device).unsqueeze(-1).to(
                 result.dtype)
         if return_attention_scores:
-            return [result, weights]
+            return result, weights
         return result
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:

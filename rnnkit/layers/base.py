@@ -250,6 +250,20 @@ class Layer(nn.Module):
                 self.__dict__.setdefault("_added_losses", []).append(
                     item if isinstance(item, torch.Tensor) else torch.as_tensor(float(item)))
 
+    def add_metric(self, value: Any, name: str | None = None,
+                   aggregation: str | None = None) -> None:
+        """Report ``value`` (a tensor computed in ``call``) as the metric ``name``: ``fit`` and
+        ``evaluate`` log its mean over the epoch, as tf.keras 2.12's ``add_metric`` does.
+        Values added in a call are replaced by the next call's."""
+        if name is None:
+            raise ValueError(f"Layer {self.name!r}: please provide a name for your metric, "
+                             "like `self.add_metric(tf.reduce_sum(inputs), "
+                             "name='mean_activation')`.")
+        if aggregation not in (None, "mean"):
+            raise ValueError(f"Layer {self.name!r}: add_metric's `aggregation` must be None "
+                             f"or 'mean'; received {aggregation!r}.")
+        self.__dict__.setdefault("_added_metrics", []).append((str(name), value))
+
     def _own_weights(self) -> list[nn.Parameter]:
         return [p for p in self._parameters.values() if p is not None]
 
@@ -466,6 +480,7 @@ class Layer(nn.Module):
         self._check_input(x)
         if "_added_losses" in self.__dict__:
             del self.__dict__["_added_losses"]  # add_loss terms are the latest call's
+        self.__dict__.pop("_added_metrics", None)  # add_metric values too
         params = self._call_parameters()
         if "mask" in params and kwargs.get("mask") is None:
             kwargs["mask"] = getattr(x, "_keras_mask", None)

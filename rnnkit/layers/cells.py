@@ -418,9 +418,7 @@ class StackedRNNCells(Layer):
 
     @property
     def output_size(self) -> int:
-        last = self.cells[-1]
-        output_size = getattr(last, "output_size", None)
-        return output_size if output_size is not None else _flat(last.state_size)[0]
+        return _output_size(self.cells[-1])
 
     def build(self, input_shape: Sequence[int | None]) -> None:
         # Each cell sees the previous cell's output: (batch, previous output_size).
@@ -500,5 +498,8 @@ class StackedRNNCells(Layer):
 
 
 def _output_size(cell: Any) -> int:
-    size = getattr(cell, "output_size", None)
+    try:
+        size = getattr(cell, "output_size", None)
+    except NotImplementedError:  # AbstractRNNCell's own property: tf.keras 2 falls back too
+        size = None
     return size if size is not None else _flat(cell.state_size)[0]

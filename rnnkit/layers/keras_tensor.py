@@ -109,6 +109,13 @@ class KerasTensor:
         from .ops import TFOpLambda
         return TFOpLambda("math.negative")(self, name=None)
 
+    def _tf_op(self, symbol: str, **kwargs: Any) -> "KerasTensor":
+        """The op layer a ``keras.backend`` function (``K.mean``, ``K.square``, ...) records
+        on a symbolic tensor, with the keyword arguments tf.keras 2.12 writes in its node;
+        rnnkit.backend sits below this module and asks the tensor for it."""
+        from .ops import TFOpLambda
+        return TFOpLambda(symbol)(self, **kwargs)
+
     def __getitem__(self, key: Any) -> "KerasTensor":
         from .ops import GETITEM, SlicingOpLambda, slice_spec_to_config
         return SlicingOpLambda(GETITEM)(self, slice_spec=slice_spec_to_config(
@@ -268,21 +275,36 @@ def _shape_of(structure: Any) -> Any:
 
 
 def _is_shape(item: Any) -> bool:
-    return not isinstance(item, list) or not any(isinstance(d, (list, tuple)) for d in item)
+    if isinstance(item, dict):
+        return False
+    return not isinstance(item, list) or not any(isinstance(d, (list, tuple, dict))
+                                                 for d in item)
 
 
-def _flat_shapes(shapes: list) -> list:
+def _items(shapes: Any) -> list:
+    """A list of shapes as it is, a dict's values in sorted key order (``tf.nest``)."""
+    return [shapes[key] for key in sorted(shapes)] if isinstance(shapes, dict) else shapes
+
+
+def _flat_shapes(shapes: Any) -> list:
     """The shapes of a layer's outputs, flat: lists nest (an RNN over stacked cells returns
-    ``[output, [h, c], h_gru]``, tf.keras 2.12), tuples are shapes."""
-    return [leaf for item in shapes
+    ``[output, [h, c], h_gru]``, tf.keras 2.12), dicts too (a user's layer returning
+    ``{"a": ..., "b": ...}``), tuples are shapes."""
+    return [leaf for item in _items(shapes)
             for leaf in ([item] if _is_shape(item) else _flat_shapes(item))]
 
 
-def _nest_like(shapes: list, flat: list) -> list:
+def _nest_like(shapes: Any, flat: list) -> Any:
     """``flat`` (one KerasTensor per shape) grouped as ``shapes`` nests them."""
     items = iter(flat)
 
-    def pack(structure: list) -> list:
+    def pack(structure: Any) -> Any:
+        if isinstance(structure, dict):
+            packed = {key: None for key in structure}  # the layer's own key order
+            for key in sorted(structure):
+                item = structure[key]
+                packed[key] = next(items) if _is_shape(item) else pack(item)
+            return packed
         return [next(items) if _is_shape(item) else pack(item) for item in structure]
     return pack(shapes)
 
@@ -359,7 +381,7 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     if not nodes and _skips_first_node(layer):
         nodes.append(Node(layer, None, {}, [], is_input=True))  # the model's own node 0
     node_index = len(nodes)
-    multi = isinstance(output_shape, list)
+    multi = isinstance(output_shape, (list, dict))
     shapes = _flat_shapes(output_shape) if multi else [output_shape]
     masks = _output_has_mask(layer, inputs, len(shapes))
     dtype = layer.dtype if layer.dtype in ("float16", "bfloat16", "float32", "float64") \
@@ -415,6 +437,8 @@ def _as_shapes(shape: Any) -> Any:
     if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, (int, np.integer))
                                                 for d in shape):
         return tuple(None if d is None else int(d) for d in shape)
+    if isinstance(shape, _TupleShapes):  # a layer returning a tuple (Attention's scores)
+        return _TupleShapes(_as_shapes(item) for item in shape)
     if isinstance(shape, (list, tuple)):
         return [_as_shapes(item) for item in shape]
     if hasattr(shape, "as_list"):  # a TensorShape-like object
@@ -480,6 +504,7 @@ def _shapes_by_running(layer: Any, inputs: Any, kwargs: dict) -> Any:
         runs.append(_shape_structure(outputs))
     for module in layer.modules():
         module.__dict__.pop("_added_losses", None)
+        module.__dict__.pop("_added_metrics", None)
         if "_activity_losses" in module.__dict__:
             module._activity_losses = []
     return _merge_runs(*runs)
@@ -495,12 +520,17 @@ def _shape_structure(outputs: Any) -> Any:
         found = [_shape_structure(o) for o in outputs]
         return _TupleShapes(found) if isinstance(outputs, tuple) else found
     if isinstance(outputs, dict):
-        raise TypeError("rnnkit's functional API takes layers that return a tensor or a list "
-                        "of tensors; this layer returned a dict.")
+        return {key: _shape_structure(value) for key, value in outputs.items()}
+    if not isinstance(outputs, torch.Tensor):
+        raise TypeError("rnnkit's functional API takes layers that return tensors (alone, or "
+                        f"in lists, tuples or dicts); this layer returned a "
+                        f"{type(outputs).__name__}.")
     return tuple(outputs.shape)
 
 
 def _merge_runs(first: Any, second: Any) -> Any:
+    if isinstance(first, dict):
+        return {key: _merge_runs(value, second[key]) for key, value in first.items()}
     if isinstance(first, list):
         return type(first)(_merge_runs(a, b) for a, b in zip(first, second))
     return tuple(a if a == b else None for a, b in zip(first, second))

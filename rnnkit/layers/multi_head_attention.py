@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from .. import constraints, eager, initializers, regularizers
 from .base import Layer, _is_symbolic, shape_tuple
 from .core import _positive_int
+from .keras_tensor import _TupleShapes
 
 __all__ = ["MultiHeadAttention"]
 
@@ -148,7 +149,7 @@ class MultiHeadAttention(Layer):
             value = self._shapes[1] if self._shapes else (None, None, None)
         output = query[:-1] + (self._output_dim or query[-1],)
         if self._return_scores:
-            return [output, (query[0], self.num_heads, query[1], value[1])]
+            return _TupleShapes([output, (query[0], self.num_heads, query[1], value[1])])
         return output
 
     # ------------------------------------------------------------------ calling

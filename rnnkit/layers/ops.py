@@ -31,6 +31,24 @@ class Op(NamedTuple):
     function: Callable[..., torch.Tensor]
     keras3: str  # the Keras 3 operation class (keras.src.ops.numpy)
     binary: bool
+    reduction: bool = False  # `function(x, axis, keepdims)`: a `keras.backend` reduction
+
+
+def _reduction(name: str) -> Callable[..., torch.Tensor]:
+    """``tf.math.reduce_<name>(x, axis, keepdims)`` (``axis`` None: every axis)."""
+    def reduce(x: torch.Tensor, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+        dims = tuple(range(x.dim())) if axis is None else \
+            tuple(axis) if isinstance(axis, (list, tuple)) else (int(axis),)
+        if name == "mean":
+            return x.mean(dim=dims, keepdim=keepdims)
+        if name == "sum":
+            return x.sum(dim=dims, keepdim=keepdims)
+        return (x.amax if name == "max" else x.amin)(dim=dims, keepdim=keepdims)
+    return reduce
+
+
+def _maximum(x: torch.Tensor, y: Any) -> torch.Tensor:
+    return torch.maximum(x, torch.as_tensor(y, dtype=x.dtype, device=x.device))
 
 
 # The TensorFlow symbols (without "tf.") that op layers may name: the operators tf.keras 2
@@ -44,6 +62,19 @@ OPS: dict[str, Op] = {
     "math.divide": Op(torch.true_divide, "TrueDivide", True),
     "math.pow": Op(torch.pow, "Power", True),
     "math.negative": Op(torch.neg, "Negative", False),
+    # what `keras.backend` functions record on symbolic tensors (K.mean, K.square, ...)
+    "math.maximum": Op(_maximum, "Maximum", True),
+    "math.square": Op(torch.square, "Square", False),
+    "math.sqrt": Op(torch.sqrt, "Sqrt", False),
+    "math.exp": Op(torch.exp, "Exp", False),
+    "math.log": Op(torch.log, "Log", False),
+    "math.abs": Op(torch.abs, "Absolute", False),
+    "math.tanh": Op(torch.tanh, "Tanh", False),
+    "math.sigmoid": Op(torch.sigmoid, "Sigmoid", False),
+    "math.reduce_mean": Op(_reduction("mean"), "Mean", False, True),
+    "math.reduce_sum": Op(_reduction("sum"), "Sum", False, True),
+    "math.reduce_max": Op(_reduction("max"), "Max", False, True),
+    "math.reduce_min": Op(_reduction("min"), "Min", False, True),
 }
 GETITEM = "__operators__.getitem"
 # Keras 3 operation class -> the symbol tf.keras 2 records for it (reading .keras files).
@@ -110,8 +141,11 @@ class TFOpLambda(_OpLayer):
                              f"'tf.{symbol}'; it supports {', '.join(sorted(OPS))}, "
                              f"and slicing ('{GETITEM}', a SlicingOpLambda).")
 
-    def call(self, x: Any, y: Any = None, name: Any = None) -> torch.Tensor:
+    def call(self, x: Any, y: Any = None, name: Any = None, axis: Any = None,
+             keepdims: bool = False) -> torch.Tensor:
         op = OPS[self.function]
+        if op.reduction:
+            return op.function(_as_tensor(x, None), axis, keepdims)
         if not op.binary:
             return op.function(_as_tensor(x, None))
         y = _as_tensor(y, x if isinstance(x, torch.Tensor) else None)
@@ -121,13 +155,30 @@ class TFOpLambda(_OpLayer):
         return op.function(x, y)
 
     def output_shape_for_call(self, input_shape: Any, kwargs_shapes: dict) -> tuple:
-        """The broadcast shape of ``x`` and ``y`` (a number has shape ``()``)."""
+        """The broadcast shape of ``x`` and ``y`` (a number has shape ``()``); a reduction's
+        shape without (or with size-1) reduced axes."""
+        if OPS[self.function].reduction:
+            return reduced_shape(tuple(input_shape), kwargs_shapes.get("axis"),
+                                 bool(kwargs_shapes.get("keepdims")), self.name)
         if not OPS[self.function].binary:
             return input_shape
         # A tensor's shape is a tuple; a constant (a number, nested lists) has NumPy's shape.
         shapes = [s if isinstance(s, tuple) else np.shape(s)
                   for s in (input_shape, kwargs_shapes.get("y"))]
         return broadcast_shapes(shapes, self.name)
+
+
+def reduced_shape(shape: tuple, axis: Any, keepdims: bool, layer: str) -> tuple:
+    axes = range(len(shape)) if axis is None else \
+        axis if isinstance(axis, (list, tuple)) else [axis]
+    try:
+        dims = {int(a) % len(shape) for a in axes} if shape else set()
+    except (TypeError, ValueError):
+        raise ValueError(f'Layer "{layer}": `axis` must be None, an integer or a list of '
+                         f"integers; received {axis!r}.") from None
+    if keepdims:
+        return tuple(1 if i in dims else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in dims)
 
 
 def broadcast_shapes(shapes: list, layer: str) -> tuple:

@@ -18,6 +18,7 @@ from .base import Layer, serialize_value, shape_tuple
 from . import mistakes
 from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCells, _flat, \
     _pack_like
+from .cells import _output_size as _cell_output_size
 
 
 class RNN(Layer):
@@ -328,9 +329,7 @@ class RNN(Layer):
 def _output_size(cell: Any) -> int:
     """A cell's output size: its ``output_size``, else (tf.keras 2's fallback) its first
     state size."""
-    size = getattr(cell, "output_size", None)
-    if size is None:
-        size = _flat(cell.state_size)[0]
+    size = _cell_output_size(cell)
     return int(size[0]) if isinstance(size, (list, tuple)) else int(size)
 
 

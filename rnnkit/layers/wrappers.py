@@ -22,7 +22,7 @@ import torch
 
 from .base import Layer, shape_tuple
 
-__all__ = ["Bidirectional", "TimeDistributed"]
+__all__ = ["Wrapper", "Bidirectional", "TimeDistributed"]
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 _RNN_ATTRIBUTES = ("go_backwards", "return_sequences", "return_state")
@@ -47,8 +47,50 @@ def _strip_prefix(config: dict, prefix: str) -> dict:
     return config
 
 
+# ---------------------------------------------------------------------------- Wrapper
+class Wrapper(Layer):
+    """Base class of layers that wrap another layer (tf.keras 2's ``keras.layers.Wrapper``):
+    ``self.layer`` is the wrapped layer (registered: its weights are the wrapper's), ``build``
+    builds it for the wrapper's input shape, and the config carries it as ``layer``. A
+    user's wrapper subclasses it and writes ``call`` (and ``compute_output_shape``, or
+    rnnkit runs ``call`` to find the shape). ``Bidirectional`` and ``TimeDistributed`` are
+    Wrappers too, as in tf.keras 2.12."""
+
+    def __init__(self, layer: Layer, **kwargs: Any) -> None:
+        if not isinstance(layer, Layer):
+            raise ValueError(f"{type(self).__name__}: the wrapped `layer` must be an rnnkit "
+                             f"layer instance. Received: {layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape: Any = None) -> None:
+        if not self.layer.built:
+            self.layer._maybe_build(input_shape)
+        Layer.build(self, input_shape)
+
+    def weight_names(self) -> list[str]:
+        """tf.keras 2 builds the wrapped layer inside the wrapper's name scope, so its weights
+        are named under the wrapper: ``time_distributed/kernel:0``."""
+        inner_prefix = f"{self.layer.name}/"
+        names = Layer.weight_names(self)
+        return [f"{self.name}/{name[len(self.name) + 1 + len(inner_prefix):]}"
+                if name.startswith(f"{self.name}/{inner_prefix}") else name for name in names]
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["layer"] = _serialize(self.layer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Wrapper":
+        from .serialization import deserialize
+        config = copy.deepcopy(config)
+        layer = deserialize(config.pop("layer"), custom_objects)
+        return cls(layer, **config)
+
+
 # ---------------------------------------------------------------------------- Bidirectional
-class Bidirectional(Layer):
+class Bidirectional(Wrapper):
     """Runs a recurrent layer forwards and backwards over the input and merges the two.
 
     ``merge_mode``: ``"concat"`` (default; last axis doubles), ``"sum"``, ``"mul"``,
@@ -60,6 +102,8 @@ class Bidirectional(Layer):
     """
 
     supports_masking = True
+    # its weights are its two copies' (`bidirectional/forward_lstm/...`), not `layer`'s
+    weight_names = Layer.weight_names
 
     def __init__(self, layer: Layer, merge_mode: str | None = "concat",
                  weights: list | None = None, backward_layer: Layer | None = None,
@@ -79,7 +123,7 @@ class Bidirectional(Layer):
             raise ValueError(f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should be "
                              "one of {'sum', 'mul', 'ave', 'concat', None}")
         kwargs.setdefault("trainable", layer.trainable)
-        super().__init__(weights=weights, **kwargs)
+        Layer.__init__(self, weights=weights, **kwargs)  # `layer` itself stays unregistered
         # The layer as given stays unregistered (no weights of its own are used): its config
         # is what get_config writes, as tf.keras 2's `self.layer`.
         object.__setattr__(self, "layer", layer)
@@ -114,10 +158,20 @@ class Bidirectional(Layer):
 
     @staticmethod
     def _recreate_layer_from_config(layer: Layer, go_backwards: bool = False) -> Layer:
+        """A copy of ``layer`` from its config; a user's cell class (``RNN(MyCell(4))``) is
+        known by name meanwhile, as tf.keras 2.12 passes it in ``custom_objects``."""
+        from .serialization import deserialize
         config = layer.get_config()
         if go_backwards:
             config["go_backwards"] = not config["go_backwards"]
-        return type(layer).from_config(config)
+        cell = getattr(layer, "cell", None)
+        classes = [type(c) for c in [cell] + list(getattr(cell, "cells", []))
+                   if c is not None]
+        custom = {cls.__name__: cls for cls in classes if not cls.__module__.startswith("rnnkit.")}
+        if not custom:
+            return type(layer).from_config(config)
+        custom[type(layer).__name__] = type(layer)
+        return deserialize({"class_name": type(layer).__name__, "config": config}, custom)
 
     def _verify_layer_config(self) -> None:
         forward, backward = self.forward_layer, self.backward_layer
@@ -299,7 +353,7 @@ class Bidirectional(Layer):
 
 
 # -------------------------------------------------------------------------- TimeDistributed
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every time step of a (B, T, ...) input, with the same weights.
 
     The time axis is folded into the batch, so ``TimeDistributed(Dense(2))`` on (B, T, D)
@@ -313,8 +367,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError("Please initialize `TimeDistributed` layer with an rnnkit layer "
                              f"instance. Received: {layer!r}")
-        super().__init__(**kwargs)
-        self.layer = layer  # registered: its weights are the wrapper's
+        super().__init__(layer, **kwargs)  # registered: its weights are the wrapper's
         if not self.trainable:
             self.trainable = False
 
@@ -392,16 +445,6 @@ class TimeDistributed(Layer):
                 output_mask = output_mask.any(dim=-1)
             return output_mask
         return output_mask.reshape((batch, steps) + tuple(output_mask.shape[1:]))
-
-    def weight_names(self) -> list[str]:
-        """tf.keras 2 names the inner weights under the wrapper: ``time_distributed/kernel:0``."""
-        inner_prefix = f"{self.layer.name}/"
-        names = []
-        for name in self.layer.weight_names():
-            if name.startswith(inner_prefix):
-                name = name[len(inner_prefix):]
-            names.append(f"{self.name}/{name}")
-        return names
 
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}

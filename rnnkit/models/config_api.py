@@ -89,14 +89,17 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = Non
     from ..layers.core import InputLayer
     from .functional import Model
     from .sequential import Sequential
-    if input_tensors is not None:
-        raise NotImplementedError("clone_model(input_tensors=...) is not supported by rnnkit; "
-                                  "clone the model, then call it on the tensors.")
+    if clone_function is not None and not callable(clone_function):
+        raise ValueError("Expected `clone_function` argument to be a callable. Received: "
+                         f"clone_function={clone_function!r}")
     if isinstance(model, Sequential):
-        clone = clone_function or (lambda layer: type(layer).from_config(layer.get_config()))
+        clone = clone_function or _clone_layer
         layers = [clone(layer) for layer in model.layers]
         copy = Sequential(name=model.name)
-        if model._input_layer is not None:
+        if input_tensors is not None:
+            tensor = _one_input_tensor(input_tensors)
+            copy.add(tensor._keras_history.layer)
+        elif model._input_layer is not None:
             copy.add(InputLayer(batch_input_shape=model._input_layer._batch_input_shape,
                                 dtype=model._input_layer.dtype,
                                 name=model._input_layer.name))
@@ -108,12 +111,71 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = Non
             copy.build(model._build_input_shape)
         return copy
     if isinstance(model, Model) and model._is_graph_network:
-        if clone_function is not None:
-            raise NotImplementedError("clone_model(clone_function=...) is supported for "
-                                      "Sequential models only in rnnkit.")
-        return Model.from_config(model.get_config())
+        return _clone_functional(model, input_tensors, clone_function or _clone_layer)
     raise ValueError("Expected `model` argument to be a functional `Model` instance, but got "
                      f"a subclassed model instead: {model!r}.")
+
+
+def _clone_layer(layer: Any) -> Any:
+    return type(layer).from_config(layer.get_config())
+
+
+def _one_input_tensor(input_tensors: Any) -> Any:
+    """The one ``rnnkit.Input`` tensor a Sequential clone is built on (tf.keras 2.12's
+    checks and words)."""
+    from ..layers.core import InputLayer
+    from ..layers.keras_tensor import KerasTensor, flatten
+    tensors = flatten(input_tensors)
+    if len(tensors) != 1:
+        raise ValueError("To clone a `Sequential` model, we expect at most one tensor as part "
+                         f"of `input_tensors`. Received: input_tensors={input_tensors!r}")
+    tensor = tensors[0]
+    if not isinstance(tensor, KerasTensor) or not isinstance(tensor._keras_history.layer,
+                                                              InputLayer):
+        raise ValueError("Cannot clone a `Sequential` model on top of a tensor that comes "
+                         "from a Keras layer other than an `InputLayer`; pass an "
+                         f"`rnnkit.Input` tensor. Received: input_tensors={input_tensors!r}")
+    return tensor
+
+
+def _clone_functional(model: Any, input_tensors: Any, clone_layer: Any) -> Any:
+    """Call a copy of every layer (``clone_layer(layer)``, once per layer: shared layers
+    stay shared) on new input tensors, node by node in the model's order, as tf.keras
+    2.12's ``_clone_functional_model``. The inputs are new ``Input`` layers with the old
+    ones' configs, or ``input_tensors`` (``rnnkit.Input`` tensors, in the model's order)."""
+    from ..layers.core import InputLayer
+    from ..layers.keras_tensor import KerasTensor, flatten, input_tensor, map_structure
+    from .functional import Model
+    old_inputs = model.inputs
+    if input_tensors is None:
+        new_inputs = [input_tensor(InputLayer.from_config(t._keras_history.layer.get_config()))
+                      for t in old_inputs]
+    else:
+        new_inputs = flatten(input_tensors)
+        if len(new_inputs) != len(old_inputs):
+            raise ValueError(f"clone_model: the model has {len(old_inputs)} input(s) but "
+                             f"`input_tensors` holds {len(new_inputs)}.")
+        for tensor in new_inputs:
+            if not isinstance(tensor, KerasTensor) or not isinstance(
+                    tensor._keras_history.layer, InputLayer):
+                raise ValueError("clone_model: `input_tensors` must be `rnnkit.Input` tensors "
+                                 f"(rnnkit builds no input from data). Received: {tensor!r}")
+    computed = {id(old): new for old, new in zip(old_inputs, new_inputs)}
+    clones: dict[int, Any] = {}
+
+    def fetch(t: Any) -> Any:
+        return computed[id(t)] if isinstance(t, KerasTensor) else t
+
+    for node in model._nodes_in_order:
+        layer = clones.get(id(node.layer))
+        if layer is None:
+            layer = clones[id(node.layer)] = clone_layer(node.layer)
+        outputs = layer(map_structure(fetch, node.inputs), **map_structure(fetch, node.kwargs))
+        for old, new in zip(node.flat_outputs, flatten(outputs)):
+            computed[id(old)] = new
+    inputs = map_structure(lambda t: computed[id(t)], model._nested_inputs)
+    outputs = map_structure(lambda t: computed[id(t)], model._nested_outputs)
+    return Model(inputs, outputs, name=model.name)
 
 
 def save_model(model: Any, filepath: Any, overwrite: bool = True, include_optimizer: bool = True,

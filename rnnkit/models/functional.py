@@ -100,7 +100,7 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
                 raise ValueError(f'The name "{name}" is used {names.count(name)} times in the '
                                  "model. All layer names should be unique.")
         for layer in layers:
-            self.add_module(layer.name.replace(".", "_"), layer)
+            self.add_module(self._module_key(layer.name), layer)
         # The model's own node (tf.keras 2: node 0); its calls elsewhere are nodes 1, 2, ...
         inbound_nodes(self).append(Node(self, inputs, {}, outputs, is_input=True))
         self._batch_input_shape = None
@@ -139,6 +139,73 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
     @property
     def output(self) -> Any:
         return self._nested_outputs
+
+    # ------------------------------------------------------------------ add_loss / add_metric
+    def add_loss(self, losses: Any, inputs: Any = None) -> None:
+        """As ``Layer.add_loss``; a symbolic tensor (``vae.add_loss(K.mean(kl))``) adds an
+        ``AddLoss`` layer to the graph, as tf.keras 2.12 does (see ``layers/add_loss.py``)."""
+        items = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        rest = []
+        for item in items:
+            if isinstance(item, KerasTensor):
+                from ..layers.add_loss import AddLoss
+                self._insert_ancillary(AddLoss(unconditional=False, dtype=item.dtype), item,
+                                       "add_loss")
+            else:
+                rest.append(item)
+        if rest:
+            super().add_loss(rest, inputs)
+
+    def add_metric(self, value: Any, name: str | None = None,
+                   aggregation: str | None = None) -> None:
+        """As ``Layer.add_metric``; a symbolic tensor adds an ``AddMetric`` layer to the
+        graph (tf.keras 2.12)."""
+        if not isinstance(value, KerasTensor):
+            super().add_metric(value, name=name, aggregation=aggregation)
+            return
+        if name is None:
+            raise ValueError(f"Model {self.name!r}: please provide a name for your metric, "
+                             "like `model.add_metric(K.mean(t), name='mean_activation')`.")
+        from ..layers.add_loss import AddMetric
+        self._insert_ancillary(AddMetric(aggregation or "mean", str(name), dtype=value.dtype),
+                               value, "add_metric")
+
+    def _module_key(self, name: str) -> str:
+        """The torch module name of a layer: its Keras name, unless that is taken by a
+        method or attribute of the model class (an ``AddLoss`` layer is named ``add_loss``)."""
+        key = name.replace(".", "_")
+        return f"layer_{key}" if hasattr(type(self), key) else key
+
+    def _insert_ancillary(self, layer: Layer, tensor: KerasTensor, what: str) -> None:
+        """Call ``layer`` on ``tensor`` and add it, with the op layers between the graph and
+        ``tensor``, to this model: its layers (at the end, as tf.keras 2.12's
+        ``_insert_layers``), its nodes (each one depth shallower than its shallowest new
+        input) and the calls ``_run_graph`` makes."""
+        if not self._is_graph_network:
+            raise ValueError(f"Model {self.name!r} is subclassed: `{what}` takes tensors "
+                             "computed in `call` (call `self.{what}` there), not symbolic ones.")
+        self._add_subgraph(layer(tensor))
+
+    def _add_subgraph(self, output: KerasTensor) -> None:
+        """Add the calls between this model's graph and ``output`` to the model."""
+        known = self._network_nodes
+        # The subgraph from the model's inputs to the new layer, ordered as tf.keras 2.12's
+        # `_map_subgraph_network` orders it (deepest first); what the model lacks is added.
+        _, sub_by_depth, sub_layers = _map_graph(self.inputs, [output], self.name)
+        new_nodes = [node for depth in sorted(sub_by_depth, reverse=True)
+                     for node in sub_by_depth[depth]
+                     if id(node) not in known and not node.is_input]
+        depth_of = {id(n): depth for depth, nodes in self._nodes_by_depth.items() for n in nodes}
+        for node in new_nodes:
+            depth = min([0] + [depth_of[id(p)] for p in node.parent_nodes]) - 1
+            depth_of[id(node)] = depth
+            self._nodes_by_depth.setdefault(depth, []).append(node)
+            known.add(id(node))
+            self._nodes_in_order.append(node)
+        for new_layer in sub_layers:
+            if new_layer not in self._layers:
+                self._layers.append(new_layer)
+                self.add_module(self._module_key(new_layer.name), new_layer)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         return find_layer(self.layers, name, index)
@@ -273,6 +340,7 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
             self.__dict__.pop("_building", None)
         for module in self.modules():
             module.__dict__.pop("_added_losses", None)
+            module.__dict__.pop("_added_metrics", None)
         Layer.build(self, input_shape)
 
     # ------------------------------------------------------------------ weights
@@ -299,10 +367,27 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
             return self.output_names
         return None
 
+    def _output_keys(self) -> dict:
+        """Outputs given as a dict (``Model(x, {"main": a, "aux": b})``): its keys -> the
+        output names; tf.keras 2.12 matches compile's and fit's dicts by either."""
+        nested = self.__dict__.get("_nested_outputs") if self._is_graph_network else None
+        if not isinstance(nested, dict) or len(flatten(nested)) != len(nested):
+            return {}
+        return dict(zip(sorted(nested), self.output_names))
+
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
+                loss_weights: Any = None, weighted_metrics: Any = None, **kwargs: Any) -> None:
+        keys = self._output_keys()
+        loss, metrics, loss_weights, weighted_metrics = (
+            _by_output_name(value, keys) for value in (loss, metrics, loss_weights,
+                                                       weighted_metrics))
+        super().compile(optimizer, loss, metrics, loss_weights, weighted_metrics, **kwargs)
+
     def _as_lists(self, x: Any, y: Any) -> tuple[Any, Any]:
         """Dicts of inputs / targets keyed by input / output names -> lists in model order."""
         if isinstance(x, dict) and self._is_graph_network:
             x = self._input_list(x)
+        y = _by_output_name(y, self._output_keys())
         if isinstance(y, dict) and self._is_graph_network:
             missing = [n for n in self.output_names if n not in y]
             if missing:
@@ -607,6 +692,11 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
         if isinstance(outputs, list) and len(outputs) == 1:
             outputs = outputs[0]
         model = cls(inputs, outputs, name=config.get("name"))
+        for data in config["layers"]:  # `model.add_loss(t)`'s layers, outside the outputs
+            if data.get("class_name") in ("AddLoss", "AddMetric"):
+                output = tensor(data.get("name") or data["config"]["name"], 0, 0)
+                if output._keras_history.layer not in model._layers:
+                    model._add_subgraph(output)
         if config.get("trainable") is False:
             model.trainable = False
         return model
@@ -736,3 +826,10 @@ def _map_graph(inputs: list, outputs: list, name: str) -> tuple[set, dict, list]
     for depth in sorted(layers_by_depth, reverse=True):
         layers += sorted(layers_by_depth[depth], key=lambda la: layer_indices[id(la)])
     return set(node_depth), dict(nodes_by_depth), layers
+
+
+def _by_output_name(value: Any, keys: dict) -> Any:
+    """A dict keyed by the keys of a model's dict of outputs, re-keyed by output names."""
+    if not keys or not isinstance(value, dict):
+        return value
+    return {keys.get(key, key): item for key, item in value.items()}

@@ -48,6 +48,9 @@ class _Compiled:
         self.name: str | None = None
         self.heads: list["_Compiled"] | None = None
         self.head_losses: list | None = None
+        # `add_metric(value, name=...)` in a layer's call: one Mean per name, in the order
+        # first seen (tf.keras 2.12 lists them after the compiled metrics).
+        self.added_metrics: dict[str, Any] = {}
 
 
 def _as_list(specs: Any) -> list:
@@ -184,8 +187,11 @@ class TrainingMixin(GeneratorMethods):
         heads = compiled.heads
         names = [head.name for head in heads]
         ys = [y[n] for n in names] if isinstance(y, dict) else list(y)
-        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else \
-            [y_pred[n] for n in names]
+        if isinstance(y_pred, dict):  # by output name, or a dict of outputs (tf.nest order)
+            preds = [y_pred[n] for n in names] if all(n in y_pred for n in names) \
+                else [y_pred[key] for key in sorted(y_pred)]
+        else:
+            preds = list(y_pred)
         if len(ys) != len(heads):
             raise ValueError(f"Model {self.name!r} has {len(heads)} outputs but {len(ys)} "
                              "targets were given.")
@@ -197,10 +203,20 @@ class TrainingMixin(GeneratorMethods):
             raise RuntimeError("You must compile your model before training/testing. Use "
                                f"`model.compile(optimizer, loss)` (called from {what}).")
         if compiled.loss is None and self._custom_step(
-                "test_step" if what == "evaluate" else "train_step") is None:
+                "test_step" if what == "evaluate" else "train_step") is None \
+                and not self._may_add_losses():
             raise ValueError("No loss found. You may have forgotten to provide a `loss` "
                              "argument in the `compile()` method.")
         return compiled
+
+    def _may_add_losses(self) -> bool:
+        """Whether a model compiled without a loss trains on the losses its layers add
+        (``model.add_loss``, ``self.add_loss`` in a user layer's call), as a VAE does."""
+        from ..layers.add_loss import AddLoss
+        return any(isinstance(m, AddLoss) or m.__dict__.get("_callable_losses")
+                   or m.__dict__.get("_weight_regularizers")
+                   or not type(m).__module__.startswith(("rnnkit.", "torch."))
+                   for m in self.modules())
 
     # ------------------------------------------------------------------ pieces
     def _device(self) -> torch.device:
@@ -231,7 +247,7 @@ class TrainingMixin(GeneratorMethods):
             found.append(head.loss_tracker)
         for head in compiled.heads or []:
             found += list(head.metrics or []) + list(head.weighted or [])
-        return found
+        return found + list(compiled.added_metrics.values())
 
     @property
     def metrics_names(self) -> list[str]:
@@ -251,6 +267,8 @@ class TrainingMixin(GeneratorMethods):
     def _compute_loss(self, compiled: _Compiled, y, y_pred, sample_weight) -> torch.Tensor:
         if compiled.heads:
             return self._compute_output_losses(compiled, y, y_pred, sample_weight)
+        if compiled.loss is None:  # compiled without a loss: the added losses alone
+            return self._added_losses_only(y_pred)
         mask = getattr(y_pred, "_keras_mask", None)
         sparse = validation.sparse_loss_kwargs(compiled.loss)
         # per batch on the CPU only: on an accelerator it would cost a sync every step (arrays
@@ -267,6 +285,15 @@ class TrainingMixin(GeneratorMethods):
         if penalties:
             loss = loss + torch.stack([p.to(loss.dtype).reshape(()) for p in penalties]).sum()
         return loss
+
+    def _added_losses_only(self, y_pred: Any) -> torch.Tensor:
+        penalties = self.losses
+        if not penalties:
+            raise ValueError("No loss found. You may have forgotten to provide a `loss` "
+                             "argument in the `compile()` method.")
+        like = next((t for t in flatten_outputs(y_pred) if t.is_floating_point()), None)
+        total = torch.stack([p.reshape(()).float() for p in penalties]).sum()
+        return total.to(like.dtype) if like is not None else total
 
     def _compute_output_losses(self, compiled: _Compiled, y, y_pred, sample_weight):
         total, parts = 0.0, []
@@ -289,6 +316,7 @@ class TrainingMixin(GeneratorMethods):
                         batch_size: int) -> None:
         compiled.loss_tracker.update_state(loss.detach(), sample_weight=torch.tensor(
             float(batch_size)))
+        self._update_added_metrics(compiled)
         if compiled.heads:
             self._update_output_metrics(compiled, y, y_pred, sample_weight, batch_size)
             return
@@ -302,6 +330,16 @@ class TrainingMixin(GeneratorMethods):
                 _update_metric(m, y, pred, None, mask)
             for m in compiled.weighted:
                 _update_metric(m, y, pred, sample_weight, mask)
+
+    def _update_added_metrics(self, compiled: _Compiled) -> None:
+        """The values this batch's calls gave ``add_metric``, each into its name's Mean."""
+        for module in self.modules():
+            for name, value in module.__dict__.get("_added_metrics", ()):
+                tracker = compiled.added_metrics.get(name)
+                if tracker is None:
+                    tracker = compiled.added_metrics[name] = metrics_mod.Mean(name=name)
+                tracker.update_state(value.detach() if isinstance(value, torch.Tensor)
+                                     else torch.as_tensor(float(value)))
 
     def _update_output_metrics(self, compiled: _Compiled, y, y_pred, sample_weight,
                                batch_size: int) -> None:
@@ -540,7 +578,7 @@ class TrainingMixin(GeneratorMethods):
                 for step, (xb, yb, swb) in enumerate(train.epoch()):
                     cbs.on_train_batch_begin(step, None)
                     xb, yb, swb = self._prepare(xb, yb, swb, device, class_weight)
-                    if yb is None:
+                    if yb is None and compiled.loss is not None:
                         raise ValueError(_missing_targets(self.loss, "fit"))
                     if check_finite and isinstance(train, data_mod.IterableBatches):
                         for arg, v in (("x", xb), ("y", yb), ("sample_weight", swb)):
@@ -631,7 +669,7 @@ class TrainingMixin(GeneratorMethods):
             if cbs is not None:
                 cbs.on_test_batch_begin(step, None)
             xb, yb, swb = self._prepare(xb, yb, swb, device)
-            if yb is None:
+            if yb is None and compiled.loss is not None:
                 raise ValueError(_missing_targets(self.loss, "evaluate"))
             self._test_batch(compiled, xb, yb, swb)
             seen = step + 1
@@ -861,6 +899,15 @@ def _to_numpy(out: Any) -> Any:
     return out.detach().cpu().numpy()
 
 
+def flatten_outputs(outputs: Any) -> list:
+    """The tensors of a model's outputs (a tensor, or lists, tuples and dicts of them)."""
+    if isinstance(outputs, dict):
+        return [t for key in sorted(outputs) for t in flatten_outputs(outputs[key])]
+    if isinstance(outputs, (list, tuple)):
+        return [t for item in outputs for t in flatten_outputs(item)]
+    return [outputs] if isinstance(outputs, torch.Tensor) else []
+
+
 def _concatenate(chunks: list) -> Any:
     """The batches' outputs (each as ``_to_numpy`` gives them) joined along the batch axis."""
     first = chunks[0]
@@ -868,6 +915,8 @@ def _concatenate(chunks: list) -> Any:
         return {name: _concatenate([c[name] for c in chunks]) for name in first}
     if isinstance(first, list):
         return [_concatenate([c[i] for c in chunks]) for i in range(len(first))]
+    if np.ndim(first) == 0:  # a scalar output (K.mean(x) in a model): one batch's, as is
+        return first if len(chunks) == 1 else np.stack(chunks)
     return np.concatenate(chunks, axis=0)
 
 
