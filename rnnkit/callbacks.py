@@ -138,7 +138,7 @@ class ProgbarLogger(Callback):
         out.flush()
 
     def on_epoch_begin(self, epoch, logs=None):
-        from .training.progress import Progbar
+        from .utils.progbar import Progbar
         epochs = self.params.get("epochs", 1)
         if self.verbose and epochs > 1:
             self._print(f"Epoch {epoch + 1}/{epochs}")
@@ -146,15 +146,21 @@ class ProgbarLogger(Callback):
                                stream=self.stream)
         self._seen = 0
 
+    def _update(self, current: int, logs: dict | None, finalize: bool) -> None:
+        # the logs are running means already: shown as given, as Keras's stateful metrics
+        logs = logs or {}
+        self.progbar._update_stateful_metrics(logs)
+        self.progbar.update(current, list(logs.items()), finalize=finalize)
+
     def on_train_batch_end(self, batch, logs=None):
         self._seen = batch + 1
         if self.verbose == 1:
-            self.progbar.update(batch + 1, list((logs or {}).items()), finalize=False)
+            self._update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
         target = self.params.get("steps") or self._seen
         self.progbar.target = target
-        self.progbar.update(target, list((logs or {}).items()), finalize=True)
+        self._update(target, logs, finalize=True)
 
 
 class EarlyStopping(Callback):

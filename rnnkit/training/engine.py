@@ -637,7 +637,7 @@ class TrainingMixin:
             if cbs is not None:
                 cbs.on_test_batch_end(step, None)
             if progbar is not None and progbar.verbose == 1:
-                progbar.update(seen, list(self._logs().items()), finalize=False)
+                _show(progbar, seen, self._logs(), finalize=False)
         if seen == 0:
             raise ValueError("Unexpected result of `test_function` (Empty logs): the "
                              "evaluation data is empty.")
@@ -648,7 +648,7 @@ class TrainingMixin:
         logs = self._logs()
         if progbar is not None:
             progbar.target = progbar.target or seen
-            progbar.update(progbar.target, list(logs.items()), finalize=True)
+            _show(progbar, progbar.target, logs, finalize=True)
         return logs
 
     # ------------------------------------------------------------------ evaluate / predict
@@ -659,7 +659,7 @@ class TrainingMixin:
                  check_finite: bool = False) -> Any:
         """The loss (and metrics) in inference mode: a scalar, a list, or a dict."""
         compiled = self._require_compiled("evaluate")
-        verbose = resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose, auto=1)  # tf.keras 2.12: "auto" is the bar
         validation.check_fit_args("evaluate", batch_size, steps=steps)
         if x is None:
             raise ValueError("evaluate: `x` (the inputs) is required.")
@@ -670,7 +670,7 @@ class TrainingMixin:
                                  what="evaluate")
         cbs = callbacks_mod.CallbackList(callbacks, model=self,
                                          params={"verbose": verbose, "steps": batches.steps})
-        progbar = Progbar(batches.steps, verbose=verbose) if verbose else None
+        progbar = _progbar(batches.steps, verbose)
         was_training = self.training
         self.train(False)
         cbs.on_test_begin(None)
@@ -689,7 +689,7 @@ class TrainingMixin:
                 workers: int = 1, use_multiprocessing: bool = False,
                 check_finite: bool = False) -> np.ndarray:
         """Outputs as NumPy, computed in batches of ``batch_size`` (32) in inference mode."""
-        verbose = resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose, auto=1)  # tf.keras 2.12: "auto" is the bar
         validation.check_fit_args("predict", batch_size, steps=steps)
         if x is None:
             raise ValueError("predict: `x` (the inputs) is required.")
@@ -701,7 +701,7 @@ class TrainingMixin:
         batches = data_mod.adapt(x, batch_size=batch_size, steps=steps, what="predict")
         cbs = callbacks_mod.CallbackList(callbacks, model=self,
                                          params={"verbose": verbose, "steps": batches.steps})
-        progbar = Progbar(batches.steps, verbose=verbose) if verbose else None
+        progbar = _progbar(batches.steps, verbose)
         device = self._device()
         was_training = self.training
         self.train(False)
@@ -905,3 +905,15 @@ def _missing_targets(loss: Any, what: str) -> str:
     return (f"Target data is missing. Your model was compiled with loss={loss}, and therefore "
             f"expects target data to be provided in `{what}()`. Pass the targets: "
             f"{what}(x, y, ...), or batches of (x, y).")
+
+
+def _progbar(steps: int | None, verbose: int) -> Progbar | None:
+    """evaluate's and predict's bar (tf.keras 2.12's ProgbarLogger counts steps)."""
+    return Progbar(steps, verbose=verbose) if verbose else None
+
+
+def _show(progbar: Progbar, current: int, logs: dict, finalize: bool) -> None:
+    """Draw ``logs`` as given: they are the metrics' running means already, which Keras marks
+    as stateful metrics (the model's metrics) so that the bar does not average them again."""
+    progbar._update_stateful_metrics(logs)
+    progbar.update(current, list(logs.items()), finalize=finalize)
