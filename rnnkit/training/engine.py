@@ -28,6 +28,7 @@ from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from . import data as data_mod
 from . import distributed, validation
+from ..layers.call_context import traced_calls
 from .progress import Progbar, resolve_verbose
 
 
@@ -443,8 +444,10 @@ class TrainingMixin:
                                     steps_per_epoch, validation_steps, validation_batch_size,
                                     validation_freq, check_finite)
         verbose = resolve_verbose(verbose)
-        return self._fit_epochs(compiled, train, val, epochs, initial_epoch, verbose,
-                                callbacks, shuffle, class_weight, validation_freq, check_finite)
+        with traced_calls(*data_mod.traced_batch_shape(train)):  # as Keras's traced step
+            return self._fit_epochs(compiled, train, val, epochs, initial_epoch, verbose,
+                                    callbacks, shuffle, class_weight, validation_freq,
+                                    check_finite)
 
     def _fit_data(self, compiled, x, y, sample_weight, batch_size, epochs, validation_split,
                   validation_data, shuffle, initial_epoch, steps_per_epoch, validation_steps,
@@ -610,7 +613,9 @@ class TrainingMixin:
     def _validate(self, compiled, val, device) -> dict:
         """fit's validation after an epoch: the ``val_*`` logs, in inference mode."""
         self.train(False)
-        return {"val_" + k: v for k, v in self._run_test(compiled, val, device).items()}
+        with traced_calls(*data_mod.traced_batch_shape(val)):
+            logs = self._run_test(compiled, val, device)
+        return {"val_" + k: v for k, v in logs.items()}
 
     def _adapt_validation(self, validation_data, batch_size, steps):
         if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data):
@@ -675,7 +680,8 @@ class TrainingMixin:
         self.train(False)
         cbs.on_test_begin(None)
         try:
-            logs = self._run_test(compiled, batches, self._device(), cbs, progbar)
+            with traced_calls(*data_mod.traced_batch_shape(batches)):
+                logs = self._run_test(compiled, batches, self._device(), cbs, progbar)
         finally:
             self.train(was_training)
         cbs.on_test_end(logs)
@@ -708,7 +714,7 @@ class TrainingMixin:
         cbs.on_predict_begin(None)
         chunks, seen = [], 0
         try:
-            with torch.no_grad():
+            with torch.no_grad(), traced_calls(*data_mod.traced_batch_shape(batches)):
                 for step, (xb, _, _) in enumerate(batches.epoch()):
                     cbs.on_predict_batch_begin(step, None)
                     out = self(data_mod.to_device(xb, device), training=False)
