@@ -377,7 +377,7 @@ class ReduceLROnPlateau(Callback):
         elif self.cooldown_counter <= 0:
             self.wait += 1
             if self.wait >= self.patience:
-                old_lr = float(self.model.optimizer.learning_rate)
+                old_lr = _float32_value(self.model.optimizer.learning_rate)
                 if old_lr > np.float32(self.min_lr):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new_lr
@@ -386,6 +386,12 @@ class ReduceLROnPlateau(Callback):
                               f"to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
+
+
+def _float32_value(learning_rate: Any) -> float:
+    """The learning rate as tf.keras 2.12 reads its float32 variable (``0.05`` reads
+    ``0.05000000074505806``): what its schedules get and its messages print."""
+    return float(np.float32(float(learning_rate)))
 
 
 class LearningRateScheduler(Callback):
@@ -397,7 +403,7 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = float(self.model.optimizer.learning_rate)
+        lr = _float32_value(self.model.optimizer.learning_rate)
         try:
             lr = self.schedule(epoch, lr)
         except TypeError:  # the old one-argument form
