@@ -142,8 +142,10 @@ class ProgbarLogger(Callback):
         epochs = self.params.get("epochs", 1)
         if self.verbose and epochs > 1:
             self._print(f"Epoch {epoch + 1}/{epochs}")
-        self.progbar = Progbar(self.params.get("steps"), verbose=self.verbose,
-                               stream=self.stream)
+        # a generator of unknown length: "Unknown" in the first epoch, then the count it
+        # had (Keras's ProgbarLogger keeps its target)
+        target = self.params.get("steps") or getattr(self, "_counted", None)
+        self.progbar = Progbar(target, verbose=self.verbose, stream=self.stream)
         self._seen = 0
 
     def _update(self, current: int, logs: dict | None, finalize: bool) -> None:
@@ -158,8 +160,8 @@ class ProgbarLogger(Callback):
             self._update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        target = self.params.get("steps") or self._seen
-        self.progbar.target = target
+        target = self.params.get("steps") or self.progbar.target or self._seen
+        self._counted = self.progbar.target = target
         self._update(target, logs, finalize=True)
 
 

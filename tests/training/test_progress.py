@@ -95,3 +95,24 @@ def test_evaluate_and_predict_progress(capsys):
 def test_bad_verbose_value():
     with pytest.raises(ValueError, match="verbose must be 0, 1, 2 or 'auto'"):
         progress.resolve_verbose(3)
+
+
+class _Batches:
+    """Re-iterable batches of unknown length (no __len__)."""
+
+    def __iter__(self):
+        x = np.zeros((4, 3), "float32")
+        for _ in range(3):
+            yield x, x[:, :1]
+
+
+def test_unknown_length_is_counted_in_the_first_epoch_and_known_after(capsys):
+    # tf.keras 2.12's ProgbarLogger draws "      1/Unknown" until the first epoch ends,
+    # then keeps the count as its target
+    model = Sequential([Dense(1, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    model.fit(_Batches(), epochs=2, verbose=1)
+    epochs = capsys.readouterr().out.split("Epoch 2/2\n")
+    assert "\r      1/Unknown - " in epochs[0] and epochs[0].endswith("- loss: 0.0000e+00\n")
+    assert "\r3/3 [==============================] - " in epochs[0]
+    assert "Unknown" not in epochs[1] and epochs[1].startswith("\r1/3 [=========>")
