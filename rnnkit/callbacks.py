@@ -138,23 +138,31 @@ class ProgbarLogger(Callback):
         out.flush()
 
     def on_epoch_begin(self, epoch, logs=None):
-        from .training.progress import Progbar
+        from .utils.progbar import Progbar
         epochs = self.params.get("epochs", 1)
         if self.verbose and epochs > 1:
             self._print(f"Epoch {epoch + 1}/{epochs}")
-        self.progbar = Progbar(self.params.get("steps"), verbose=self.verbose,
-                               stream=self.stream)
+        # a generator of unknown length: "Unknown" in the first epoch, then the count it
+        # had (Keras's ProgbarLogger keeps its target)
+        target = self.params.get("steps") or getattr(self, "_counted", None)
+        self.progbar = Progbar(target, verbose=self.verbose, stream=self.stream)
         self._seen = 0
+
+    def _update(self, current: int, logs: dict | None, finalize: bool) -> None:
+        # the logs are running means already: shown as given, as Keras's stateful metrics
+        logs = logs or {}
+        self.progbar._update_stateful_metrics(logs)
+        self.progbar.update(current, list(logs.items()), finalize=finalize)
 
     def on_train_batch_end(self, batch, logs=None):
         self._seen = batch + 1
         if self.verbose == 1:
-            self.progbar.update(batch + 1, list((logs or {}).items()), finalize=False)
+            self._update(batch + 1, logs, finalize=False)
 
     def on_epoch_end(self, epoch, logs=None):
-        target = self.params.get("steps") or self._seen
-        self.progbar.target = target
-        self.progbar.update(target, list((logs or {}).items()), finalize=True)
+        target = self.params.get("steps") or self.progbar.target or self._seen
+        self._counted = self.progbar.target = target
+        self._update(target, logs, finalize=True)
 
 
 class EarlyStopping(Callback):
@@ -371,7 +379,7 @@ class ReduceLROnPlateau(Callback):
         elif self.cooldown_counter <= 0:
             self.wait += 1
             if self.wait >= self.patience:
-                old_lr = float(self.model.optimizer.learning_rate)
+                old_lr = _float32_value(self.model.optimizer.learning_rate)
                 if old_lr > np.float32(self.min_lr):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new_lr
@@ -380,6 +388,12 @@ class ReduceLROnPlateau(Callback):
                               f"to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
+
+
+def _float32_value(learning_rate: Any) -> float:
+    """The learning rate as tf.keras 2.12 reads its float32 variable (``0.05`` reads
+    ``0.05000000074505806``): what its schedules get and its messages print."""
+    return float(np.float32(float(learning_rate)))
 
 
 class LearningRateScheduler(Callback):
@@ -391,7 +405,7 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = float(self.model.optimizer.learning_rate)
+        lr = _float32_value(self.model.optimizer.learning_rate)
         try:
             lr = self.schedule(epoch, lr)
         except TypeError:  # the old one-argument form

@@ -69,6 +69,17 @@ class EagerTensor(torch.Tensor):
         TensorFlow's ``.numpy()``). On the CPU the array shares the tensor's memory."""
         return self.detach().cpu().numpy(force=force)
 
+    # float(t), int(t), t.item(): TensorFlow reads an eager value without a word; torch
+    # warns when the tensor requires grad (a loss on a model's outputs), so read it detached
+    def __float__(self) -> float:
+        return float(self.detach())
+
+    def __int__(self) -> int:
+        return int(self.detach())
+
+    def item(self) -> Any:  # type: ignore[override]
+        return self.detach().item()
+
     def _values_text(self, is_repr: bool) -> str:
         # TensorFlow's numpy_text: str() or repr() of the array, on a new line if multi-line.
         plain = self.detach().cpu()

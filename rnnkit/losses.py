@@ -16,6 +16,8 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
+from . import eager
+
 EPSILON = 1e-7
 
 __all__ = ["Loss", "LossFunctionWrapper", "MeanSquaredError", "MeanAbsoluteError",
@@ -246,7 +248,10 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None, mask=None) -> torch.Tensor:
         losses = self.call(y_true, y_pred)
-        return reduce_weighted(losses, sample_weight, mask, self.reduction)
+        loss = reduce_weighted(losses, sample_weight, mask, self.reduction)
+        # on a model's outputs for NumPy data (a tutorial's `loss(y, model(x))`): a value
+        # that prints and reads as TensorFlow's; in fit (plain tensors): the plain tensor
+        return eager.keras_outputs((y_true, y_pred, sample_weight), loss)
 
     def get_config(self) -> dict:
         return {"reduction": self.reduction, "name": self.name}

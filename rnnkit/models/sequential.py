@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import torch
 
 from ..io.saving import SavingMixin
 from ..layers.base import Layer, shape_tuple, weights_by_layer
 from ..layers.base import _is_symbolic as is_symbolic
+from ..layers.call_context import traced_shape
 from ..layers.core import InputLayer
 from ..layers.serialization import deserialize, register_model, serialize
 from ..training.engine import TrainingMixin
@@ -101,6 +103,8 @@ class Sequential(SequentialGraphMixin, JsonMixin, SavingMixin, TrainingMixin, La
         shape = shape_tuple(batch_input_shape)
         self._batch_input_shape = shape
         for layer in self.layers:
+            if isinstance(layer, Sequential):  # tf.keras 2.12 calls it on this graph's tensor
+                layer._infer_input_shape(shape)
             layer._maybe_build(shape)
             layer._build_input_shape = shape
             shape = output_shape_of(layer, shape)
@@ -128,7 +132,56 @@ class Sequential(SequentialGraphMixin, JsonMixin, SavingMixin, TrainingMixin, La
             input_shape = self._batch_input_shape
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")
+        if self._infers_input_shape():
+            self._infer_input_shape(shape_tuple(input_shape))
+            if self.built:
+                return
         self._build_layers(input_shape)
+
+    # tf.keras 2.12's `_build_graph_network_for_inferred_shape`: a Sequential without a
+    # declared input learns its input shape from each call (and from build(shape)), sizes
+    # that differ between calls becoming None, and rebuilds its shapes when that changes:
+    # its summary rows (and its row in an outer model) show that shape, e.g. (None, None, 4)
+    # after calls on 5 and 7 steps, or (2, 5, 4) after model(x) on two samples.
+    def _infers_input_shape(self) -> bool:
+        return self.__dict__.get("_declared_input_shape") is None and bool(self.layers)
+
+    def _infer_input_shape(self, shape: tuple) -> None:
+        if not self._infers_input_shape():
+            return
+        previous = self.__dict__.get("_inferred_input_shape")
+        new = shape if previous is None else _relaxed(previous, shape)
+        if new is None or new == previous:
+            return
+        self.__dict__["_inferred_input_shape"] = new
+        if previous is None:
+            self._build_layers(new)
+            return
+        try:
+            self._build_layers(new)
+        except Exception:  # noqa: BLE001 - a layer that cannot say its shape for None sizes
+            self.__dict__["_inferred_input_shape"] = previous
+            self._build_layers(previous)  # keeps the shapes it had
+
+    def _observe_call(self, inputs: Any, kwargs: dict) -> None:
+        """The input shape of a call, as tf.keras 2.12's Sequential.call observes it: one
+        tensor (a list of inputs stops the inference there, as Keras's legacy mode)."""
+        if not self._infers_input_shape():
+            return
+        if is_symbolic(inputs, kwargs):
+            if not getattr(type(inputs), "_keras_symbolic", False):
+                return
+            shape = tuple(inputs.shape)
+        elif isinstance(inputs, (torch.Tensor, np.ndarray)):
+            data_shape = tuple(inputs.shape)
+            shape = traced_shape(data_shape)  # fit/evaluate/predict: Keras traces them
+            if not self.built and None in shape[1:]:
+                # a generator's batches (Keras knows their rank only): the layers are
+                # built for the data's sizes first, then the shapes relaxed
+                self._infer_input_shape((shape[0],) + data_shape[1:])
+        else:
+            return
+        self._infer_input_shape(shape)
 
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
@@ -160,6 +213,7 @@ class Sequential(SequentialGraphMixin, JsonMixin, SavingMixin, TrainingMixin, La
         return x
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        self._observe_call(inputs, kwargs)
         declared = self.__dict__.get("_declared_input_shape")
         if declared is not None and not is_symbolic(inputs, kwargs):
             x = self._to_tensor(inputs)
@@ -271,6 +325,14 @@ _NOT_BUILT = ("This model has not yet been built. Build the model first by calli
 
 
 register_model(Sequential, "Sequential")  # io and deserialize find it through the registry
+
+
+def _relaxed(known: tuple, seen: tuple) -> tuple | None:
+    """tf.keras 2.12's ``relax_input_shape``: sizes that differ become None; None when the
+    ranks differ (the model keeps what it knew)."""
+    if len(known) != len(seen):
+        return None
+    return tuple(None if a != b else a for a, b in zip(known, seen))
 
 
 def _module_key(name: str) -> str:

@@ -211,6 +211,19 @@ class IterableBatches:
             self.data.on_epoch_end()
 
 
+def traced_batch_shape(batches: Any) -> tuple[int | None, bool]:
+    """``(batch size, ranks only)`` of tf.keras 2.12's data set for these batches, which its
+    traced function sees (``rnnkit.layers.call_context.traced_calls``): arrays in full
+    batches only have a static batch size; a generator or Sequence has its rank only."""
+    if isinstance(batches, ArrayBatches):
+        full = batches.n > 0 and batches.n % batches.batch_size == 0
+        return (batches.batch_size if full else None), False
+    if isinstance(batches, IterableBatches) and (batches.is_sequence
+                                                 or hasattr(batches.data, "__next__")):
+        return None, True
+    return None, False
+
+
 def adapt(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
           shuffle: bool = False, steps: int | None = None, what: str = "fit"):
     """An object with ``epoch()`` (an iterator of ``(x, y, sw)``) and ``steps``."""

@@ -28,6 +28,7 @@ from .. import metrics as metrics_mod
 from .. import optimizers as optimizers_mod
 from . import data as data_mod
 from . import distributed, validation
+from ..layers.call_context import traced_calls
 from .progress import Progbar, resolve_verbose
 from .generator_api import GeneratorMethods
 
@@ -482,8 +483,10 @@ class TrainingMixin(GeneratorMethods):
                                     steps_per_epoch, validation_steps, validation_batch_size,
                                     validation_freq, check_finite)
         verbose = resolve_verbose(verbose)
-        return self._fit_epochs(compiled, train, val, epochs, initial_epoch, verbose,
-                                callbacks, shuffle, class_weight, validation_freq, check_finite)
+        with traced_calls(*data_mod.traced_batch_shape(train)):  # as Keras's traced step
+            return self._fit_epochs(compiled, train, val, epochs, initial_epoch, verbose,
+                                    callbacks, shuffle, class_weight, validation_freq,
+                                    check_finite)
 
     def _fit_data(self, compiled, x, y, sample_weight, batch_size, epochs, validation_split,
                   validation_data, shuffle, initial_epoch, steps_per_epoch, validation_steps,
@@ -649,7 +652,9 @@ class TrainingMixin(GeneratorMethods):
     def _validate(self, compiled, val, device) -> dict:
         """fit's validation after an epoch: the ``val_*`` logs, in inference mode."""
         self.train(False)
-        return {"val_" + k: v for k, v in self._run_test(compiled, val, device).items()}
+        with traced_calls(*data_mod.traced_batch_shape(val)):
+            logs = self._run_test(compiled, val, device)
+        return {"val_" + k: v for k, v in logs.items()}
 
     def _adapt_validation(self, validation_data, batch_size, steps):
         if isinstance(validation_data, tuple) and data_mod.is_array_like(validation_data):
@@ -676,7 +681,7 @@ class TrainingMixin(GeneratorMethods):
             if cbs is not None:
                 cbs.on_test_batch_end(step, None)
             if progbar is not None and progbar.verbose == 1:
-                progbar.update(seen, list(self._logs().items()), finalize=False)
+                _show(progbar, seen, self._logs(), finalize=False)
         if seen == 0:
             raise ValueError("Unexpected result of `test_function` (Empty logs): the "
                              "evaluation data is empty.")
@@ -687,7 +692,7 @@ class TrainingMixin(GeneratorMethods):
         logs = self._logs()
         if progbar is not None:
             progbar.target = progbar.target or seen
-            progbar.update(progbar.target, list(logs.items()), finalize=True)
+            _show(progbar, progbar.target, logs, finalize=True)
         return logs
 
     # ------------------------------------------------------------------ evaluate / predict
@@ -698,7 +703,7 @@ class TrainingMixin(GeneratorMethods):
                  check_finite: bool = False) -> Any:
         """The loss (and metrics) in inference mode: a scalar, a list, or a dict."""
         compiled = self._require_compiled("evaluate")
-        verbose = resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose, auto=1)  # tf.keras 2.12: "auto" is the bar
         validation.check_fit_args("evaluate", batch_size, steps=steps)
         if x is None:
             raise ValueError("evaluate: `x` (the inputs) is required.")
@@ -709,12 +714,13 @@ class TrainingMixin(GeneratorMethods):
                                  what="evaluate")
         cbs = callbacks_mod.CallbackList(callbacks, model=self,
                                          params={"verbose": verbose, "steps": batches.steps})
-        progbar = Progbar(batches.steps, verbose=verbose) if verbose else None
+        progbar = _progbar(batches.steps, verbose)
         was_training = self.training
         self.train(False)
         cbs.on_test_begin(None)
         try:
-            logs = self._run_test(compiled, batches, self._device(), cbs, progbar)
+            with traced_calls(*data_mod.traced_batch_shape(batches)):
+                logs = self._run_test(compiled, batches, self._device(), cbs, progbar)
         finally:
             self.train(was_training)
         cbs.on_test_end(logs)
@@ -728,7 +734,7 @@ class TrainingMixin(GeneratorMethods):
                 workers: int = 1, use_multiprocessing: bool = False,
                 check_finite: bool = False) -> np.ndarray:
         """Outputs as NumPy, computed in batches of ``batch_size`` (32) in inference mode."""
-        verbose = resolve_verbose(verbose)
+        verbose = resolve_verbose(verbose, auto=1)  # tf.keras 2.12: "auto" is the bar
         validation.check_fit_args("predict", batch_size, steps=steps)
         if x is None:
             raise ValueError("predict: `x` (the inputs) is required.")
@@ -740,14 +746,14 @@ class TrainingMixin(GeneratorMethods):
         batches = data_mod.adapt(x, batch_size=batch_size, steps=steps, what="predict")
         cbs = callbacks_mod.CallbackList(callbacks, model=self,
                                          params={"verbose": verbose, "steps": batches.steps})
-        progbar = Progbar(batches.steps, verbose=verbose) if verbose else None
+        progbar = _progbar(batches.steps, verbose)
         device = self._device()
         was_training = self.training
         self.train(False)
         cbs.on_predict_begin(None)
         chunks, seen = [], 0
         try:
-            with torch.no_grad():
+            with torch.no_grad(), traced_calls(*data_mod.traced_batch_shape(batches)):
                 for step, (xb, _, _) in enumerate(batches.epoch()):
                     cbs.on_predict_batch_begin(step, None)
                     out = self(data_mod.to_device(xb, device), training=False)
@@ -955,3 +961,15 @@ def _missing_targets(loss: Any, what: str) -> str:
     return (f"Target data is missing. Your model was compiled with loss={loss}, and therefore "
             f"expects target data to be provided in `{what}()`. Pass the targets: "
             f"{what}(x, y, ...), or batches of (x, y).")
+
+
+def _progbar(steps: int | None, verbose: int) -> Progbar | None:
+    """evaluate's and predict's bar (tf.keras 2.12's ProgbarLogger counts steps)."""
+    return Progbar(steps, verbose=verbose) if verbose else None
+
+
+def _show(progbar: Progbar, current: int, logs: dict, finalize: bool) -> None:
+    """Draw ``logs`` as given: they are the metrics' running means already, which Keras marks
+    as stateful metrics (the model's metrics) so that the bar does not average them again."""
+    progbar._update_stateful_metrics(logs)
+    progbar.update(current, list(logs.items()), finalize=finalize)

@@ -1,7 +1,7 @@
 """Small helpers that Keras keeps in ``keras.utils``.
 
-``set_random_seed``, ``to_categorical``, ``pad_sequences``, ``timeseries_dataset_from_array``
-and the ``Sequence`` base class for batch generators that ``fit`` accepts.
+``set_random_seed``, ``to_categorical``, ``pad_sequences``, ``timeseries_dataset_from_array``,
+the ``Sequence`` base class for batch generators that ``fit`` accepts, and ``Progbar``.
 """
 from __future__ import annotations
 
@@ -18,13 +18,15 @@ from .custom_objects import (CustomObjectScope, custom_object_scope, deserialize
 from .data_tuples import normalize, pack_x_y_sample_weight, unpack_x_y_sample_weight
 from . import data_utils, generic_utils, np_utils, vis_utils  # Keras 2 module paths
 from .vis_utils import model_to_dot, plot_model
+from .progbar import Progbar
 
 __all__ = ["set_random_seed", "Sequence", "pad_sequences", "to_categorical",
            "timeseries_dataset_from_array", "TimeseriesDataset", "CustomObjectScope",
            "custom_object_scope", "deserialize_keras_object", "get_custom_objects",
            "get_registered_name", "get_registered_object", "register_keras_serializable",
            "serialize_keras_object", "normalize", "pack_x_y_sample_weight",
-           "unpack_x_y_sample_weight", "plot_model", "model_to_dot"]
+           "unpack_x_y_sample_weight", "plot_model", "model_to_dot",
+           "Progbar"]
 
 
 def set_random_seed(seed: int) -> None:

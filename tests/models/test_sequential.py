@@ -48,15 +48,20 @@ def test_input_layer_first_works_like_input_shape():
     assert "lstm_1 (LSTM)" in summary_text(b) and "(None, 8)" in summary_text(a)
 
 
-def test_built_on_first_call_with_an_open_batch():
+def test_built_on_first_call_with_its_batch_size_as_tf_keras_2_12():
+    # model(x) on two samples: tf.keras 2.12 infers the input shape (2, 5, 4), batch size
+    # included (tests/fixtures/keras2_summaries_nested/ has the recorded summaries); fit,
+    # evaluate and predict leave it open
     model = Sequential([GRU(3), Dense(1)])
     assert not model.built
     with pytest.raises(ValueError, match="has not yet been built"):
         model.summary()
     out = model(np.zeros((2, 5, 4), dtype=np.float32))
     assert isinstance(out, torch.Tensor) and out.shape == (2, 1)
+    assert model.layers[0].output_shape == (2, 3)
+    assert "(2, 3)" in summary_text(model)
+    model.predict(np.zeros((3, 5, 4), dtype=np.float32), verbose=0)
     assert model.layers[0].output_shape == (None, 3)
-    assert "(None, 3)" in summary_text(model)
 
 
 def test_pop_and_add_rebuild_the_stack():

@@ -36,6 +36,6 @@ history = model.fit(x_train, y_train, batch_size=batch_size, epochs=2,
                     validation_data=[x_test, y_test], verbose=0)
 print("LOSS final", history.history["loss"][-1])
 print("KEYS", sorted(history.history))
-score, acc = model.evaluate(x_test, y_test, batch_size=batch_size, verbose=0)
+score, acc = model.evaluate(x_test, y_test, batch_size=batch_size)
 print("LOSS test", score)
-print("SHAPE predict", model.predict(x_test, verbose=0).shape)
+print("SHAPE predict", model.predict(x_test).shape)

@@ -30,9 +30,9 @@ history = model.fit(X_train, y_train, epochs=5, batch_size=np.int64(32),
                     validation_data=(X_test, y_test), verbose=0)
 print("LOSS train", history.history["loss"][-1])
 print("KEYS", sorted(history.history))
-mse, mae = model.evaluate(X_test, y_test, verbose=0)
+mse, mae = model.evaluate(X_test, y_test)
 print("LOSS test", mse)
-print("SHAPE forecast", model.predict(X_test[:5], verbose=0).shape)
+print("SHAPE forecast", model.predict(X_test[:5]).shape)
 
 deep = keras.models.Sequential([
     keras.layers.LSTM(16, return_sequences=True, input_shape=[None, 1]),
@@ -41,5 +41,5 @@ deep = keras.models.Sequential([
 ])
 deep.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=0.01))
 deep.summary()
-h = deep.fit(X_train[..., np.newaxis], y_train, epochs=2, verbose=0, batch_size=32)
+h = deep.fit(X_train[..., np.newaxis], y_train, epochs=2, verbose=2, batch_size=32)
 print("LOSS deep", h.history["loss"][-1])
