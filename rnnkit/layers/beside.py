@@ -22,8 +22,8 @@ from .pooling import (ALIASES as _POOLING_ALIASES, AveragePooling1D, AveragePool
 from .regularization import (ActivityRegularization, AlphaDropout, GaussianDropout,
                              GaussianNoise, SpatialDropout1D, SpatialDropout2D, SpatialDropout3D)
 from .reshaping import Permute
-from .spatial_reshaping import (Cropping1D, Cropping2D, UpSampling1D, UpSampling2D,
-                                ZeroPadding1D, ZeroPadding2D)
+from .spatial_reshaping import (Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D,
+                                UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
 
 BESIDE_CLASSES = (Conv1D, Conv2D, Conv3D, SeparableConv1D, DepthwiseConv1D, Conv1DTranspose,
                   MaxPooling1D, MaxPooling2D, MaxPooling3D, AveragePooling1D, AveragePooling2D,
@@ -34,7 +34,7 @@ BESIDE_CLASSES = (Conv1D, Conv2D, Conv3D, SeparableConv1D, DepthwiseConv1D, Conv
                   ActivityRegularization, Permute, Cropping1D, Cropping2D, ZeroPadding1D,
                   ZeroPadding2D, UpSampling1D, UpSampling2D, MultiHeadAttention, ConvLSTMCell,
                   ConvLSTM1DCell, ConvLSTM2DCell, ConvLSTM3DCell, ConvLSTM1D, ConvLSTM2D,
-                  ConvLSTM3D)
+                  ConvLSTM3D, Cropping3D, ZeroPadding3D, UpSampling3D)
 
 # Config names that are aliases of the classes above (the class is registered under both).
 ALIAS_CLASSES = {**_POOLING_ALIASES, "Convolution1D": Conv1D, "Convolution2D": Conv2D,
