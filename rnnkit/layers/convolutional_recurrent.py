@@ -42,7 +42,7 @@ __all__ = ["ConvLSTMCell", "ConvLSTM1DCell", "ConvLSTM2DCell", "ConvLSTM3DCell",
 class ConvLSTMCell(Layer):
     """One convolutional LSTM step, channels first inside (``(B, C, *spatial)``):
 
-    ``z = conv(x_t, kernel) + bias + conv_same(h_{t-1}, recurrent_kernel)``, split on the
+    ``z = conv(x_t, kernel) + conv_same(h_{t-1}, recurrent_kernel) + bias``, split on the
     channels into ``z_i, z_f, z_c, z_o``; ``i, f, o = recurrent_activation(z_i, z_f, z_o)``;
     ``c_t = f * c_{t-1} + i * activation(z_c)``; ``h_t = o * activation(c_t)``.
     """
@@ -171,27 +171,30 @@ class ConvLSTMCell(Layer):
                                       pads, self.dilation_rate)
 
     def project_inputs(self, x: torch.Tensor, masks: Any = None) -> torch.Tensor:
-        """The input convolution for every step at once: (B, T, C, *spatial) ->
-        (B, T, 4·filters, *state spatial) (with one dropped-out copy per gate under dropout)."""
+        """The input convolution for every step at once, without the bias: (B, T, C,
+        *spatial) -> (B, T, 4·filters, *state spatial) (one dropped-out copy per gate under
+        dropout)."""
         batch, steps = x.shape[:2]
         flat = x.reshape((batch * steps,) + tuple(x.shape[2:]))
-        if masks is None:  # the bias joins the convolution (no separate pass over xw)
-            xw = self._input_conv(flat, self.kernel, self.bias)
+        # (the bias joins the recurrent convolution in `step`: oneDNN adds it in that
+        # convolution's epilogue and its gradient comes with that convolution's backward,
+        # where here it would cost a pass over all of xw each way)
+        if masks is None:
+            xw = self._input_conv(flat, self.kernel)
         else:
             blocks = self.kernel.split(self.filters, dim=-1)
             xw = torch.cat([self._input_conv((x * m.unsqueeze(1)).reshape(flat.shape), k)
                             for m, k in zip(masks, blocks)], dim=1)
-            if self.bias is not None:
-                xw = xw + self.bias.view((-1,) + (1,) * self.rank)
         return xw.reshape((batch, steps) + tuple(xw.shape[1:]))
 
-    def _recurrent_conv(self, h: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-        """``kernel`` in torch's layout (``torch_kernel``): conv_same(h, kernel)."""
+    def _recurrent_conv(self, h: torch.Tensor, kernel: torch.Tensor,
+                        bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``kernel`` in torch's layout (``torch_kernel``): conv_same(h, kernel) + bias."""
         ones = (1,) * self.rank
         pads = symmetric_padding("same", h.shape[2:], self.kernel_size, ones, ones)
         if pads is None:  # an even kernel: TensorFlow pads one more at the end
             h, pads = pad_spatial(h, "same", self.kernel_size, ones, ones), 0
-        return _TORCH_CONV[self.rank](h, kernel, None, 1, pads)
+        return _TORCH_CONV[self.rank](h, kernel, bias, 1, pads)
 
     def recurrent_kernels(self) -> list[torch.Tensor]:
         """The recurrent kernel in torch's layout, contiguous: ``[all gates]``, or one per
@@ -217,10 +220,12 @@ class ConvLSTMCell(Layer):
         h, c = states
         kernel = self.recurrent_kernels()[0]
         if recurrent_masks is None:
-            rec = self._recurrent_conv(h, kernel)
+            rec = self._recurrent_conv(h, kernel, self.bias)
         else:
             rec = torch.cat([self._recurrent_conv(h * m, k) for m, k in
                              zip(recurrent_masks, kernel.split(self.filters, 0))], dim=1)
+            if self.bias is not None:
+                rec = rec + self.bias.view((-1,) + (1,) * self.rank)
         z = xw_t + rec
         # one split (its backward: one cat); i and f are adjacent: one activation for both
         z_if, z_c, z_o = z.split([2 * self.filters, self.filters, self.filters], dim=1)
