@@ -87,3 +87,39 @@ def test_errors_name_the_layer_and_the_argument(call, message):
     with pytest.raises((ValueError, RuntimeError, TypeError)) as error:
         call()
     assert message in str(error.value)
+
+
+class _MinimalRNNCell(layers.AbstractRNNCell):
+    """tf.keras 2.12's docstring example of AbstractRNNCell."""
+
+    def __init__(self, units, **kwargs):
+        self.units = units
+        super().__init__(**kwargs)
+
+    @property
+    def state_size(self):
+        return self.units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units),
+                                      initializer="uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
+                                                initializer="uniform", name="recurrent_kernel")
+        self.built = True
+
+    def call(self, inputs, states):
+        output = inputs @ self.kernel + states[0] @ self.recurrent_kernel
+        return output, output
+
+
+def test_a_cell_subclassing_abstract_rnn_cell_runs_in_rnn():
+    x = np.random.default_rng(1).normal(size=(2, 4, 5)).astype("float32")
+    layer = layers.RNN(_MinimalRNNCell(3), return_sequences=True)
+    y = layer(x).detach().numpy()
+    kernel, recurrent = (w.detach().numpy() for w in layer.weights)
+    h = np.zeros((2, 3), "float32")
+    for t in range(4):
+        h = x[:, t] @ kernel + h @ recurrent
+        np.testing.assert_allclose(y[:, t], h, rtol=1e-5, atol=1e-6)
+    zeros = _MinimalRNNCell(3).get_initial_state(batch_size=2, dtype="float32")
+    assert tuple(zeros.shape) == (2, 3) and not zeros.any()
