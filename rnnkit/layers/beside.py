@@ -14,6 +14,7 @@ from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax, Thresholded
 from .convolutional_more import (Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose,
                                  Convolution3DTranspose, DepthwiseConv2D, SeparableConv2D,
                                  SeparableConvolution2D)
+from .group_normalization import GroupNormalization
 from .identity import Identity
 from .numeric_preprocessing import Normalization, Rescaling
 from .convolutional_recurrent import (ConvLSTM1D, ConvLSTM1DCell, ConvLSTM2D, ConvLSTM2DCell,
@@ -45,7 +46,7 @@ BESIDE_CLASSES = (Conv1D, Conv2D, Conv3D, SeparableConv1D, DepthwiseConv1D, Conv
                   # the held-back check's layers (tf.keras 2.12's namespace beside the RNNs)
                   ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax, Identity,
                   Normalization, Rescaling, Conv2DTranspose, Conv3DTranspose, DepthwiseConv2D,
-                  SeparableConv2D, AbstractRNNCell)
+                  SeparableConv2D, AbstractRNNCell, GroupNormalization)
 
 # Config names that are aliases of the classes above (the class is registered under both).
 ALIAS_CLASSES = {**_POOLING_ALIASES, "Convolution1D": Conv1D, "Convolution2D": Conv2D,
