@@ -165,17 +165,35 @@ class ConvLSTMCell(Layer):
         if pads is None:  # TensorFlow's uneven "same": pad first
             x, pads = pad_spatial(x, self.padding, self.kernel_size, self.strides,
                                   self.dilation_rate), (0,) * self.rank
-        if self.rank == 2 and x.shape[1] == 1 and not _tracing():  # (ONNX has no im2col)
+        if self._by_patches(x):
             return _one_channel_conv2d(x, kernel, bias, self.strides, pads, self.dilation_rate)
         return _TORCH_CONV[self.rank](x, torch_kernel(kernel, self.rank), bias, self.strides,
                                       pads, self.dilation_rate)
 
+    def _by_patches(self, x: torch.Tensor) -> bool:
+        """One-channel frames (B, 1, rows, cols): im2col and products instead of oneDNN's
+        one-channel convolution (several times slower); not when tracing (ONNX has no im2col)."""
+        return self.rank == 2 and x.shape[1] == 1 and not _tracing()
+
     def project_inputs(self, x: torch.Tensor, masks: Any = None) -> torch.Tensor:
         """The input convolution for every step at once, without the bias: (B, T, C,
         *spatial) -> (B, T, 4·filters, *state spatial) (one dropped-out copy per gate under
-        dropout)."""
+        dropout); for one-channel 2-D frames, the frames' patches (B, T, kh·kw, L) that
+        ``step`` multiplies by the kernel."""
         batch, steps = x.shape[:2]
         flat = x.reshape((batch * steps,) + tuple(x.shape[2:]))
+        if masks is None and self._by_patches(flat):
+            # one-channel frames: the patches of every step, (B, T, kh·kw, L); `step` multiplies
+            # them by the kernel straight into the sum with the recurrent convolution
+            # (baddbmm), so xw is never written out nor its gradient stacked back
+            pads = symmetric_padding(self.padding, flat.shape[2:], self.kernel_size,
+                                     self.strides, self.dilation_rate)
+            if pads is None:
+                flat, pads = pad_spatial(flat, self.padding, self.kernel_size, self.strides,
+                                         self.dilation_rate), (0, 0)
+            patches = F.unfold(flat, self.kernel_size, dilation=self.dilation_rate,
+                               padding=pads, stride=self.strides)
+            return patches.view((batch, steps) + tuple(patches.shape[1:]))
         # (the bias joins the recurrent convolution in `step`: oneDNN adds it in that
         # convolution's epilogue and its gradient comes with that convolution's backward,
         # where here it would cost a pass over all of xw each way)
@@ -226,7 +244,12 @@ class ConvLSTMCell(Layer):
                              zip(recurrent_masks, kernel.split(self.filters, 0))], dim=1)
             if self.bias is not None:
                 rec = rec + self.bias.view((-1,) + (1,) * self.rank)
-        z = xw_t + rec
+        if self.rank == 2 and xw_t.dim() == 3:   # the patches of one-channel frames
+            weight = self.kernel.reshape(-1, self.kernel.shape[-1]).t()   # (4F, kh·kw)
+            z = torch.baddbmm(rec.flatten(2), weight.expand(xw_t.shape[0], -1, -1),
+                              xw_t).view(rec.shape)
+        else:
+            z = xw_t + rec
         # one split (its backward: one cat); i and f are adjacent: one activation for both
         z_if, z_c, z_o = z.split([2 * self.filters, self.filters, self.filters], dim=1)
         i, f = self.recurrent_activation(z_if).split(self.filters, dim=1)
