@@ -8,8 +8,10 @@ as the recurrent activation (a plain PyTorch ConvLSTM's; tf.keras 2's default
 
 Its peer is a ConvLSTM written plainly as a PyTorch user writes it (channels first, one
 ``conv2d`` over the concatenated input and state per step, ``torch.stack`` of the outputs),
-timed interleaved with rnnkit in the same run. tf.keras 2.12 and Keras 3 time the same model
-in their own interpreters (``--peer``), through ``keras_peer_convlstm.py``.
+timed interleaved with rnnkit in the same run, one step per round; the row gives wall-time
+and CPU-time (``time.process_time``) ratios: on a shared, oversubscribed machine the CPU
+time is the steadier one. tf.keras 2.12 and Keras 3 time the same model in their own
+interpreters (``--peer``), through ``keras_peer_convlstm.py`` (wall time).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import json
 import os
 import statistics
 import subprocess
+import time
 from pathlib import Path
 
 import torch
@@ -99,13 +102,33 @@ def time_peer(python: str, backend: str | None, name: str, repeats: int, threads
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def time_steps(pair: list, repeats: int, device: torch.device) -> dict[str, list[float]]:
+    """Interleaved rounds of one training step each (a step lasts seconds on a CPU): wall
+    times in ``Contender.times`` and the process's CPU time per step, returned by name.
+    On a shared, oversubscribed CPU the CPU time is the steadier measure of the work."""
+    from .suite import _sync
+    for c in pair:   # warm up: first calls allocate and pick algorithms
+        c.step()
+        c.step()
+    cpu: dict[str, list[float]] = {c.name: [] for c in pair}
+    for _ in range(repeats):
+        for c in pair:
+            _sync(device)
+            wall, used = time.perf_counter(), time.process_time()
+            c.step()
+            _sync(device)
+            cpu[c.name].append(time.process_time() - used)
+            c.times.append(time.perf_counter() - wall)
+    return cpu
+
+
 def run_row(name: str, repeats: int, device: torch.device,
             peers: dict[str, tuple[str, str | None]] | None = None) -> dict:
     """One JSON row for ``rnnkit bench``: rnnkit and the torch ConvLSTM interleaved, then
     each Keras peer in its own process (right after: not interleaved)."""
-    from .suite import median_ratio, time_interleaved
+    from .suite import median_ratio
     pair = contenders(name, device)
-    time_interleaved(pair, repeats, device)
+    cpu = time_steps(pair, repeats, device)
     medians = {c.name: statistics.median(c.times) for c in pair}
     peer_columns = {}
     for label, (python, backend) in (peers or {}).items():
@@ -120,14 +143,21 @@ def run_row(name: str, repeats: int, device: torch.device,
             "kernel_size": [kernel, kernel],
             "rnnkit_ms": medians["rnnkit"] * 1e3, "torch_ms": medians["torch"] * 1e3,
             "ratio_vs_torch": median_ratio(pair[0].times, pair[1].times),
+            "rnnkit_cpu_ms": statistics.median(cpu["rnnkit"]) * 1e3,
+            "torch_cpu_ms": statistics.median(cpu["torch"]) * 1e3,
+            "cpu_ratio_vs_torch": median_ratio(cpu["rnnkit"], cpu["torch"]),
             "rounds": {"rnnkit_ms": [t * 1e3 for t in pair[0].times],
-                       "torch_ms": [t * 1e3 for t in pair[1].times]},
+                       "torch_ms": [t * 1e3 for t in pair[1].times],
+                       "rnnkit_cpu_ms": [t * 1e3 for t in cpu["rnnkit"]],
+                       "torch_cpu_ms": [t * 1e3 for t in cpu["torch"]]},
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "peers": peer_columns}
 
 
 def format_row(row: dict) -> str:
     text = (f"{row['workload']:4} {row['cell']:10} {row['mode']:5} {row['rnnkit_ms']:10.3f} "
-            f"{row['torch_ms']:10.3f} {row['ratio_vs_torch']:6.2f} {'-':>8} {'-':>7} {'-':>9}")
+            f"{row['torch_ms']:10.3f} {row['ratio_vs_torch']:6.2f} {'-':>8} {'-':>7} {'-':>9}"
+            f"  CPU time ratio {row['cpu_ratio_vs_torch']:.3f}")
     for label, peer in row.get("peers", {}).items():
         text += f"  {label} {peer['ms']:.3f} ms (rnnkit/{label} {peer['ratio']:.3f})"
     return text

@@ -35,7 +35,8 @@ def test_the_workload_writes_one_row_with_both_timings(tmp_path, monkeypatch):
     assert row["workload"] == "CL" and row["cell"] == "conv_lstm2d" and row["mode"] == "train"
     assert row["shape"] == [2, 3, 6, 6, 1] and row["filters"] == 4
     assert row["rnnkit_ms"] > 0 and row["torch_ms"] > 0 and row["ratio_vs_torch"] > 0
-    assert len(row["rounds"]["rnnkit_ms"]) == 1
+    assert row["rnnkit_cpu_ms"] > 0 and row["torch_cpu_ms"] > 0 and row["cpu_ratio_vs_torch"] > 0
+    assert len(row["rounds"]["rnnkit_ms"]) == len(row["rounds"]["torch_cpu_ms"]) == 1
 
 
 def test_a_peer_without_keras_is_reported_clearly():
