@@ -15,6 +15,8 @@ ratios measured together mean anything. Workloads are (batch, timesteps, feature
                            nn.GRUCell, nn.RNNCell) carrying its state by hand
     W3m                    W3 with variable lengths (half to all of the steps, right-padded):
                            rnnkit with a Keras mask, torch with packed sequences
+    CL  (8, 10, 1, 40)     ConvLSTM2D on 10 frames of 40x40x1, 40 filters, 3x3: a training
+                           step against a hand-written torch ConvLSTM (``convlstm.py``)
 
 Usage: ``rnnkit bench [--workloads W1 W2] [--cells lstm gru simple_rnn] [--repeats 7]
 [--threads N] [--json out.json] [--device cpu|cuda] [--peer LABEL=PYTHON[:BACKEND]]``
@@ -35,6 +37,7 @@ from typing import Callable
 import torch
 
 from ..layers import GRU, LSTM, Dense, SimpleRNN
+from . import convlstm
 
 WORKLOADS = {
     "W1": ((1, 4, 5, 3), "call"),
@@ -45,6 +48,7 @@ WORKLOADS = {
     "W6": ((1, 2000, 256, 256), "infer"),
     "W7": ((1, 1, 64, 256), "stream"),
     "W3m": ((64, 200, 128, 128), "train"),
+    "CL": ((8, 10, 1, 40), "train"),   # D: input channels, H: filters (convlstm.py)
 }
 MASKED = {"W3m"}   # variable-length workloads
 WHAT = {  # one line per workload, for the help and the table's legend
@@ -56,6 +60,7 @@ WHAT = {  # one line per workload, for the help and the table's legend
     "W6": "streaming inference: forward without autograd",
     "W7": "streaming one step per call: a stateful layer (batch 1), against nn.LSTMCell",
     "W3m": "W3 with lengths 100-200: rnnkit with a Keras mask, torch with packed sequences",
+    "CL": convlstm.WHAT,
 }
 QUICK = {"workloads": ["W1", "W2"], "repeats": 3}  # about half a minute on 2 CPU cores
 # Below this, the matmul floor and the share of peak are noise (call overhead dominates).
@@ -265,6 +270,10 @@ def run(workloads: list[str], cells: list[str], repeats: int, device: torch.devi
     for workload in workloads:
         shape, mode = WORKLOADS[workload]
         if workload == "W5" and device.type != "cuda":
+            continue
+        if workload in convlstm.SHAPES:  # one row, not one per cell
+            rows.append(convlstm.run_row(workload, repeats, device, peers))
+            print(convlstm.format_row(rows[-1]), flush=True)
             continue
         for cell in cells:
             masked = workload in MASKED

@@ -32,7 +32,7 @@ def _bias(layer: Any, size: int) -> tuple[str, int]:
 def _conv(layer: _Conv, info: Any) -> tuple:
     k_text, k = _k(layer.kernel_size)
     if isinstance(layer, SeparableConv1D):
-        channels, dm, filters = layer.depthwise_kernel.shape[1], layer.depth_multiplier, layer.filters
+        channels, dm, filters = layer.depthwise_kernel.shape[-2], layer.depth_multiplier, layer.filters
         b_text, b = _bias(layer, filters)
         count = k * channels * dm + channels * dm * filters + b
         return (f"{k_text} {_TIMES} {channels} {_TIMES} {dm} + {channels} {_TIMES} {dm} {_TIMES} "
@@ -46,7 +46,7 @@ def _conv(layer: _Conv, info: Any) -> tuple:
                       "1×1 mix of the depthwise outputs into filters")]
                 + ([info("bias", (filters,), "one per filter")] if b else []))
     if isinstance(layer, DepthwiseConv1D):
-        channels, dm = layer.depthwise_kernel.shape[1], layer.depth_multiplier
+        channels, dm = layer.depthwise_kernel.shape[-2], layer.depth_multiplier
         b_text, b = _bias(layer, channels * dm)
         return (f"{k_text} {_TIMES} {channels} {_TIMES} {dm}{b_text}",
                 "kernel_size × input channels × depth_multiplier" + (" + bias" if b else ""),
@@ -54,8 +54,8 @@ def _conv(layer: _Conv, info: Any) -> tuple:
                 [info("depthwise_kernel", tuple(layer.depthwise_kernel.shape),
                       "one kernel per input channel and multiplier")]
                 + ([info("bias", (channels * dm,), "one per output channel")] if b else []))
-    if isinstance(layer, Conv1DTranspose):
-        filters, channels = layer.kernel.shape[1], layer.kernel.shape[2]
+    if isinstance(layer, Conv1DTranspose):   # (*k, filters, in): Conv2D/3DTranspose too
+        filters, channels = layer.kernel.shape[-2], layer.kernel.shape[-1]
     else:
         channels, filters = layer.kernel.shape[-2], layer.filters
     b_text, b = _bias(layer, filters)

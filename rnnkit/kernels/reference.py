@@ -38,8 +38,10 @@ def run_reference(cell, inputs: torch.Tensor, states: Sequence[torch.Tensor],
     outputs: list[torch.Tensor] = []
     output = None
     previous = None
-    for t in range(steps):
-        output, new_states = cell.step(xw[:, t], states, recurrent_masks)
+    # unbind, not xw[:, t]: backward then stacks the steps' gradients once, where each
+    # select would scatter its step into a zeroed copy of all of xw (T² memory traffic)
+    for t, xw_t in enumerate(xw.unbind(1)):
+        output, new_states = cell.step(xw_t, states, recurrent_masks)
         if mask is not None:
             # (B, 1) for (B, H) states; (B, 1, 1, 1) for a ConvLSTM's (B, F, rows, cols)
             keep = mask[:, t].view((-1,) + (1,) * (output.dim() - 1))

@@ -18,7 +18,8 @@ recurrent layers. Note tf.keras 2's default ``recurrent_activation="hard_sigmoid
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import contextlib
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -41,7 +42,7 @@ __all__ = ["ConvLSTMCell", "ConvLSTM1DCell", "ConvLSTM2DCell", "ConvLSTM3DCell",
 class ConvLSTMCell(Layer):
     """One convolutional LSTM step, channels first inside (``(B, C, *spatial)``):
 
-    ``z = conv(x_t, kernel) + bias + conv_same(h_{t-1}, recurrent_kernel)``, split on the
+    ``z = conv(x_t, kernel) + conv_same(h_{t-1}, recurrent_kernel) + bias``, split on the
     channels into ``z_i, z_f, z_c, z_o``; ``i, f, o = recurrent_activation(z_i, z_f, z_o)``;
     ``c_t = f * c_{t-1} + i * activation(z_c)``; ``h_t = o * activation(c_t)``.
     """
@@ -91,6 +92,7 @@ class ConvLSTMCell(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self._prepared: list[torch.Tensor] | None = None
 
     # ------------------------------------------------------------------ shapes and weights
     @property
@@ -156,51 +158,101 @@ class ConvLSTMCell(Layer):
         return None
 
     # ------------------------------------------------------------------ the two halves
-    def _input_conv(self, x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    def _input_conv(self, x: torch.Tensor, kernel: torch.Tensor,
+                    bias: torch.Tensor | None = None) -> torch.Tensor:
         pads = symmetric_padding(self.padding, x.shape[2:], self.kernel_size, self.strides,
                                  self.dilation_rate)
         if pads is None:  # TensorFlow's uneven "same": pad first
             x, pads = pad_spatial(x, self.padding, self.kernel_size, self.strides,
-                                  self.dilation_rate), 0
-        return _TORCH_CONV[self.rank](x, torch_kernel(kernel, self.rank), None, self.strides,
+                                  self.dilation_rate), (0,) * self.rank
+        if self._by_patches(x):
+            return _one_channel_conv2d(x, kernel, bias, self.strides, pads, self.dilation_rate)
+        return _TORCH_CONV[self.rank](x, torch_kernel(kernel, self.rank), bias, self.strides,
                                       pads, self.dilation_rate)
 
+    def _by_patches(self, x: torch.Tensor) -> bool:
+        """One-channel frames (B, 1, rows, cols): im2col and products instead of oneDNN's
+        one-channel convolution (several times slower); not when tracing (ONNX has no im2col)."""
+        return self.rank == 2 and x.shape[1] == 1 and not _tracing()
+
     def project_inputs(self, x: torch.Tensor, masks: Any = None) -> torch.Tensor:
-        """The input convolution for every step at once: (B, T, C, *spatial) ->
-        (B, T, 4·filters, *state spatial) (with one dropped-out copy per gate under dropout)."""
+        """The input convolution for every step at once, without the bias: (B, T, C,
+        *spatial) -> (B, T, 4·filters, *state spatial) (one dropped-out copy per gate under
+        dropout); for one-channel 2-D frames, the frames' patches (B, T, kh·kw, L) that
+        ``step`` multiplies by the kernel."""
         batch, steps = x.shape[:2]
         flat = x.reshape((batch * steps,) + tuple(x.shape[2:]))
+        if masks is None and self._by_patches(flat):
+            # one-channel frames: the patches of every step, (B, T, kh·kw, L); `step` multiplies
+            # them by the kernel straight into the sum with the recurrent convolution
+            # (baddbmm), so xw is never written out nor its gradient stacked back
+            pads = symmetric_padding(self.padding, flat.shape[2:], self.kernel_size,
+                                     self.strides, self.dilation_rate)
+            if pads is None:
+                flat, pads = pad_spatial(flat, self.padding, self.kernel_size, self.strides,
+                                         self.dilation_rate), (0, 0)
+            patches = F.unfold(flat, self.kernel_size, dilation=self.dilation_rate,
+                               padding=pads, stride=self.strides)
+            return patches.view((batch, steps) + tuple(patches.shape[1:]))
+        # (the bias joins the recurrent convolution in `step`: oneDNN adds it in that
+        # convolution's epilogue and its gradient comes with that convolution's backward,
+        # where here it would cost a pass over all of xw each way)
         if masks is None:
             xw = self._input_conv(flat, self.kernel)
         else:
             blocks = self.kernel.split(self.filters, dim=-1)
             xw = torch.cat([self._input_conv((x * m.unsqueeze(1)).reshape(flat.shape), k)
                             for m, k in zip(masks, blocks)], dim=1)
-        if self.bias is not None:
-            xw = xw + self.bias.view((-1,) + (1,) * self.rank)
         return xw.reshape((batch, steps) + tuple(xw.shape[1:]))
 
-    def _recurrent_conv(self, h: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    def _recurrent_conv(self, h: torch.Tensor, kernel: torch.Tensor,
+                        bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``kernel`` in torch's layout (``torch_kernel``): conv_same(h, kernel) + bias."""
         ones = (1,) * self.rank
         pads = symmetric_padding("same", h.shape[2:], self.kernel_size, ones, ones)
         if pads is None:  # an even kernel: TensorFlow pads one more at the end
             h, pads = pad_spatial(h, "same", self.kernel_size, ones, ones), 0
-        return _TORCH_CONV[self.rank](h, torch_kernel(kernel, self.rank), None, 1, pads)
+        return _TORCH_CONV[self.rank](h, kernel, bias, 1, pads)
+
+    def recurrent_kernels(self) -> list[torch.Tensor]:
+        """The recurrent kernel in torch's layout, contiguous: ``[all gates]``, or one per
+        gate under recurrent dropout. ``with cell.prepared():`` makes them once per call."""
+        if self._prepared is not None:
+            return self._prepared
+        return [torch_kernel(self.recurrent_kernel, self.rank).contiguous()]
+
+    @contextlib.contextmanager
+    def prepared(self) -> Iterator[None]:
+        """Within it, every step reuses one torch-layout copy of the recurrent kernel (the
+        gradient flows back through that one copy) instead of converting it per step."""
+        self._prepared = None
+        self._prepared = self.recurrent_kernels()
+        try:
+            yield
+        finally:
+            self._prepared = None
 
     def step(self, xw_t: torch.Tensor, states: Sequence[torch.Tensor],
              recurrent_masks: Any = None, gates: dict | None = None
              ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         h, c = states
+        kernel = self.recurrent_kernels()[0]
         if recurrent_masks is None:
-            rec = self._recurrent_conv(h, self.recurrent_kernel)
+            rec = self._recurrent_conv(h, kernel, self.bias)
         else:
             rec = torch.cat([self._recurrent_conv(h * m, k) for m, k in
-                             zip(recurrent_masks, self.recurrent_kernel.split(self.filters, -1))],
-                            dim=1)
-        z = xw_t + rec
-        z_i, z_f, z_c, z_o = z.split(self.filters, dim=1)
-        i = self.recurrent_activation(z_i)
-        f = self.recurrent_activation(z_f)
+                             zip(recurrent_masks, kernel.split(self.filters, 0))], dim=1)
+            if self.bias is not None:
+                rec = rec + self.bias.view((-1,) + (1,) * self.rank)
+        if self.rank == 2 and xw_t.dim() == 3:   # the patches of one-channel frames
+            weight = self.kernel.reshape(-1, self.kernel.shape[-1]).t()   # (4F, kh·kw)
+            z = torch.baddbmm(rec.flatten(2), weight.expand(xw_t.shape[0], -1, -1),
+                              xw_t).view(rec.shape)
+        else:
+            z = xw_t + rec
+        # one split (its backward: one cat); i and f are adjacent: one activation for both
+        z_if, z_c, z_o = z.split([2 * self.filters, self.filters, self.filters], dim=1)
+        i, f = self.recurrent_activation(z_if).split(self.filters, dim=1)
         o = self.recurrent_activation(z_o)
         c_tilde = self.activation(z_c)
         c = f * c + i * c_tilde
@@ -254,6 +306,62 @@ class ConvLSTM3DCell(ConvLSTMCell):
     def __init__(self, filters: int, kernel_size: Any, **kwargs: Any) -> None:
         kwargs.pop("rank", None)
         super().__init__(3, filters, kernel_size, **kwargs)
+
+
+def _one_channel_conv2d(x: torch.Tensor, kernel: torch.Tensor, bias: torch.Tensor | None,
+                        strides: Sequence[int], pads: Sequence[int],
+                        dilation: Sequence[int]) -> torch.Tensor:
+    """``conv2d`` of one-channel images (grayscale frames) as im2col and one matrix product:
+    oneDNN's convolution takes several times longer on a single input channel than on three,
+    forward and backward, and the patches of one channel are small (k·k values a pixel)."""
+    batch, _, rows, cols = x.shape
+    out_rows, out_cols = (
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, p, d, k, s in zip((rows, cols), pads, dilation, kernel.shape[:2], strides))
+    patches = F.unfold(x, tuple(kernel.shape[:2]), dilation=tuple(dilation),
+                       padding=tuple(pads), stride=tuple(strides))   # (B, kh·kw, L)
+    # Keras's (kh, kw, 1, out) kernel, flattened in unfold's (kh, kw) order: (out, kh·kw),
+    # one product per image straight into (B, out, L) (a folded matmul would transpose back)
+    filters = kernel.shape[-1]
+    weight = kernel.reshape(-1, filters).t().expand(batch, filters, patches.shape[1])
+    if bias is None:
+        out = torch.bmm(weight, patches)
+    else:
+        out = torch.baddbmm(bias.view(1, filters, 1), weight, patches)
+    return out.view(batch, filters, out_rows, out_cols)
+
+
+def _tracing() -> bool:
+    """Whether a graph is being traced (ONNX export): the plain operators then."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()
+
+
+class _MovedContiguous(torch.autograd.Function):
+    """``x.movedim(source, destination).contiguous()`` whose backward is contiguous too.
+
+    A plain ``movedim`` hands the gradient back as a strided view: every step's gates would
+    then run their backward on channels-last strides (about 30% of a ConvLSTM2D training
+    step). Here the layout changes once per call, forward and backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, source: int, destination: int) -> torch.Tensor:
+        ctx.dims = (source, destination)
+        return x.movedim(source, destination).contiguous()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        source, destination = ctx.dims
+        return grad.movedim(destination, source).contiguous(), None, None
+
+
+def _moved_contiguous(x: torch.Tensor, source: int, destination: int) -> torch.Tensor:
+    if x.requires_grad and not _tracing():
+        return _MovedContiguous.apply(x, source, destination)
+    return x.movedim(source, destination)  # (a traced graph keeps the plain transpose)
+
+
+def _to_last_contiguous(x: torch.Tensor, data_format: str) -> torch.Tensor:
+    return _moved_contiguous(x, 1, x.dim() - 1) if data_format == "channels_last" else x
 
 
 def _to_first(x: torch.Tensor, data_format: str) -> torch.Tensor:
@@ -396,7 +504,8 @@ class _ConvLSTM(Layer):
     def _as_states(self, states: Any, like: torch.Tensor) -> list[torch.Tensor]:
         if isinstance(states, (torch.Tensor, np.ndarray)):
             states = [states]
-        states = [_to_first(self._to_tensor(s), self.cell.data_format) for s in states]
+        states = [_to_first(self._to_tensor(s), self.cell.data_format).contiguous()
+                  for s in states]
         if len(states) != 2:
             raise ValueError(f"Layer {self.name!r} has 2 states (h and c) but was passed "
                              f"{len(states)} initial states.")
@@ -428,7 +537,9 @@ class _ConvLSTM(Layer):
              initial_state: Any = None) -> Any:
         cell = self.cell
         last = cell.data_format == "channels_last"
-        x = inputs.movedim(inputs.dim() - 1, 2) if last else inputs  # (B, T, C, *spatial)
+        # (B, T, C, *spatial), contiguous: the layout changes once per call, not per step
+        # (a strided view would make every gate's elementwise op walk memory sideways)
+        x = (inputs.movedim(inputs.dim() - 1, 2) if last else inputs).contiguous()
         batch, steps = x.shape[:2]
         if mask is not None:
             mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, torch.Tensor)
@@ -438,22 +549,24 @@ class _ConvLSTM(Layer):
                                  f"(batch, timesteps) = {(batch, steps)}, got {tuple(mask.shape)}.")
         states = self._initial_states(initial_state, batch, x)
         training = bool(training)
-        result = run_reference(cell, x, states, mask=mask, go_backwards=self.go_backwards,
-                               zero_output_for_mask=self.zero_output_for_mask,
-                               return_sequences=self.return_sequences,
-                               input_masks=cell.dropout_masks(x[:, 0], training),
-                               recurrent_masks=cell.recurrent_dropout_masks(states[0], training))
+        with cell.prepared():
+            result = run_reference(
+                cell, x, states, mask=mask, go_backwards=self.go_backwards,
+                zero_output_for_mask=self.zero_output_for_mask,
+                return_sequences=self.return_sequences,
+                input_masks=cell.dropout_masks(x[:, 0], training),
+                recurrent_masks=cell.recurrent_dropout_masks(states[0], training))
         if self.stateful:
             self._stored_states = [s.detach() for s in result.states]
         fmt = cell.data_format
         if self.return_sequences:
             output = result.outputs
             if fmt == "channels_last":
-                output = output.movedim(2, output.dim() - 1)
+                output = _moved_contiguous(output, 2, output.dim() - 1)
         else:
-            output = _to_last(result.last_output, fmt)
+            output = _to_last_contiguous(result.last_output, fmt)
         if self.return_state:
-            return [output] + [_to_last(s, fmt) for s in result.states]
+            return [output] + [_to_last_contiguous(s, fmt) for s in result.states]
         return output
 
     # ------------------------------------------------------------------ config

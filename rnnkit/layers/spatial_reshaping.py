@@ -1,6 +1,7 @@
 """Cropping, zero padding and up-sampling of steps and images (tf.keras 2.12):
 ``Cropping1D``, ``ZeroPadding1D``, ``UpSampling1D`` on (batch, steps, features);
-``Cropping2D``, ``ZeroPadding2D``, ``UpSampling2D`` on (batch, rows, cols, channels)
+``Cropping2D``, ``ZeroPadding2D``, ``UpSampling2D`` on (batch, rows, cols, channels);
+``Cropping3D``, ``ZeroPadding3D``, ``UpSampling3D`` on (batch, dim1, dim2, dim3, channels)
 (or channels first). None passes a mask on.
 """
 from __future__ import annotations
@@ -14,8 +15,8 @@ from .base import Layer, shape_tuple
 from .conv_utils import normalize_tuple
 from .reshaping import checked_data_format
 
-__all__ = ["Cropping1D", "Cropping2D", "ZeroPadding1D", "ZeroPadding2D", "UpSampling1D",
-           "UpSampling2D"]
+__all__ = ["Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D",
+           "ZeroPadding3D", "UpSampling1D", "UpSampling2D", "UpSampling3D"]
 
 
 def _pairs(layer: Layer, value: Any, rank: int, argument: str) -> tuple[tuple[int, int], ...]:
@@ -101,6 +102,17 @@ class Cropping2D(_Cropping):
         super().__init__(cropping, data_format, **kwargs)
 
 
+class Cropping3D(_Cropping):
+    """Removes ``((left_dim1, right_dim1), (left_dim2, right_dim2), (left_dim3, right_dim3))``."""
+
+    rank = 3
+    _config_keys = ("cropping", "data_format")
+
+    def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(cropping, data_format, **kwargs)
+
+
 class _ZeroPadding(_SpatialLayer):
     def __init__(self, padding: Any, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -141,6 +153,17 @@ class ZeroPadding2D(_ZeroPadding):
     _config_keys = ("padding", "data_format")
 
     def __init__(self, padding: Any = (1, 1), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(padding, data_format, **kwargs)
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Adds zeros on the three spatial axes: ``((left, right),) * 3`` (an int pads all alike)."""
+
+    rank = 3
+    _config_keys = ("padding", "data_format")
+
+    def __init__(self, padding: Any = (1, 1, 1), data_format: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(padding, data_format, **kwargs)
 
@@ -192,3 +215,26 @@ class UpSampling2D(_SpatialLayer):
         x = inputs.movedim(inputs.dim() - 1, 1) if self.data_format == "channels_last" else inputs
         y = F.interpolate(x, scale_factor=self.size, mode="bilinear", align_corners=False)
         return y.movedim(1, y.dim() - 1) if self.data_format == "channels_last" else y
+
+
+class UpSampling3D(_SpatialLayer):
+    """Repeats each of the three spatial axes ``size`` times (nearest neighbour only, as
+    tf.keras 2.12)."""
+
+    rank = 3
+    _config_keys = ("size", "data_format")
+
+    def __init__(self, size: Any = (2, 2, 2), data_format: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.size = normalize_tuple(self, size, 3, "size")
+        self.data_format = checked_data_format(self, data_format)
+        self._input_ndim = 5
+
+    def compute_output_shape(self, input_shape: Sequence) -> tuple:
+        return self._with_sizes(input_shape, [lambda n, s=s: n * s for s in self.size])
+
+    def call(self, inputs: torch.Tensor) -> torch.Tensor:
+        for axis, size in zip(self._spatial_axes(), self.size):
+            inputs = inputs.repeat_interleave(size, dim=axis)
+        return inputs

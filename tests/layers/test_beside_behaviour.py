@@ -242,6 +242,12 @@ def test_default_names_follow_tf_keras_2():
     (lambda: layers.BatchNormalization(renorm=True), "`renorm` is not supported"),
     (lambda: layers.Conv1D(2, 3, strides=2, dilation_rate=2),
      "`strides > 1` not supported in conjunction with `dilation_rate > 1`"),
+    (lambda: layers.UpSampling3D(name="u")(np.zeros((2, 3, 4, 5))),
+     'Input 0 of layer "u" is incompatible with the layer: expected ndim=5, found ndim=4.'),
+    (lambda: layers.Cropping3D(((2, 2), (0, 0), (0, 0)), name="c")(np.zeros((2, 3, 4, 5, 1))),
+     'Cropping3D layer "c": `cropping` parameter ((2, 2), (0, 0), (0, 0)) is too large'),
+    (lambda: layers.ZeroPadding3D((1, 2), name="z"),
+     'ZeroPadding3D layer "z": `padding` should have 3 elements. Received: (1, 2).'),
     (lambda: layers.MultiHeadAttention(2, 3)(np.zeros((2, 3)), np.zeros((2, 3))),
      "`query` should be a (batch, time, features) tensor"),
 ])

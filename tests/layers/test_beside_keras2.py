@@ -110,6 +110,11 @@ def test_config_matches_tf_keras_and_round_trips(case):
     assert got == expected
     again = _built(case, data, from_config=expected)
     assert _plain(again.get_config()) == got
+    if case["kwargs"].get("invert"):
+        # tf.keras 2.12 leaves `invert` out of Normalization's config: from it, a layer
+        # that normalises (as tf.keras 2.12's from_config gives)
+        assert again.invert is False
+        return
     _check(again, case, data, "")
 
 
