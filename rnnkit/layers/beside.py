@@ -9,7 +9,6 @@ same classes; configs that name them are registered too.
 from .convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv3D, Convolution1D,
                             Convolution1DTranspose, Convolution2D, Convolution3D,
                             DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D)
-from .abstract_cell import AbstractRNNCell
 from .activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .convolutional_more import (Conv2DTranspose, Conv3DTranspose, Convolution2DTranspose,
                                  Convolution3DTranspose, DepthwiseConv2D, SeparableConv2D,
@@ -46,7 +45,7 @@ BESIDE_CLASSES = (Conv1D, Conv2D, Conv3D, SeparableConv1D, DepthwiseConv1D, Conv
                   # the held-back check's layers (tf.keras 2.12's namespace beside the RNNs)
                   ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax, Identity,
                   Normalization, Rescaling, Conv2DTranspose, Conv3DTranspose, DepthwiseConv2D,
-                  SeparableConv2D, AbstractRNNCell, GroupNormalization)
+                  SeparableConv2D, GroupNormalization)
 
 # Config names that are aliases of the classes above (the class is registered under both).
 ALIAS_CLASSES = {**_POOLING_ALIASES, "Convolution1D": Conv1D, "Convolution2D": Conv2D,
