@@ -26,7 +26,17 @@ from . import loop_chunks, native
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
                           out_arguments, pointer, project)
+from .packed import pack
 from .reference import LoopResult
+
+# Up to this batch the forward's recurrent products run through rnnkit's packed product
+# (native/packed_product.c, U packed once per call) rather than MKL's sgemm, which runs
+# generic code for these matrix-vector-like shapes on AMD CPUs. Measured: see PACKED_BATCH's
+# uses and benchmarks/rnn_packed_ab.py.
+PACKED_BATCH = 4
+# Inference calls of up to this many rows (batch x steps) run as one C call (lstm_stream,
+# rnn_stream) when the C loops are at hand.
+STREAM_ROWS = 32
 
 class GRUSequence(torch.autograd.Function):
     """GRU over all steps. ``reset_after=True``: ``b_rec`` is the recurrent bias or None.
@@ -54,9 +64,14 @@ class GRUSequence(torch.autograd.Function):
         if native.usable(gates, recurrent_kernel):
             library, sgemm = native.loops()
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
+            packed = packed_h = None   # held too
+            if batch <= PACKED_BATCH:
+                packed, packed_h = (pack(recurrent), None) if reset_after else (
+                    pack(recurrent[:, :2 * units]), pack(recurrent[:, 2 * units:]))
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
                                        recurrent.data_ptr(), gates.data_ptr(), cand.data_ptr(),
-                                       hs.data_ptr(), pointer(mask))
+                                       hs.data_ptr(), pointer(mask), pointer(packed),
+                                       pointer(packed_h))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
         else:
@@ -275,9 +290,13 @@ class SimpleRNNSequence(torch.autograd.Function):
             project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
         if native.usable(hs, recurrent_kernel):
             library, sgemm = native.loops()
-            recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
+            if batch <= PACKED_BATCH:   # packed from where it lies: no copy
+                recurrent = packed = pack(recurrent_kernel)   # held: C reads it
+            else:
+                recurrent, packed = recurrent_kernel.contiguous(), None   # held
             library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
-                                          recurrent.data_ptr(), hs.data_ptr(), pointer(mask))
+                                          recurrent.data_ptr(), hs.data_ptr(), pointer(mask),
+                                          pointer(packed))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
         else:
@@ -353,12 +372,20 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     ``mask`` (B, T) bool (the C loops only) follows Keras: a masked step keeps the row's
     state; its output repeats the previous output, or is zeros before the row's first valid
     step and, with ``zero_output_for_mask``, at every masked step."""
-    if kind == "lstm" and mask is None and input_masks is None and not torch.is_grad_enabled() \
-            and inputs.shape[0] * inputs.shape[1] <= 32:
-        # short inference calls: one C call, no autograd (lstm_stream; its projection is
-        # for a few rows, longer inputs project through MKL in LSTMSequence)
-        from .lstm_stream import run_lstm_inference
-        return run_lstm_inference(cell, inputs, states, go_backwards, return_sequences)
+    if mask is None and input_masks is None and not torch.is_grad_enabled() \
+            and inputs.shape[0] * inputs.shape[1] <= STREAM_ROWS \
+            and (kind == "lstm" or native.usable(inputs, cell.recurrent_kernel)):
+        # short inference calls: one C call, no autograd (lstm_stream, rnn_stream; their
+        # projection is for a few rows, longer inputs project through MKL in the Functions)
+        if kind == "lstm":
+            from .lstm_stream import run_lstm_inference
+            return run_lstm_inference(cell, inputs, states, go_backwards, return_sequences)
+        from . import rnn_stream
+        if kind == "gru":
+            return rnn_stream.run_gru_inference(cell, inputs, states, go_backwards,
+                                                return_sequences)
+        return rnn_stream.run_simple_inference(cell, inputs, states, kind == "relu",
+                                               go_backwards, return_sequences)
     if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
         inputs = inputs * input_masks[0].unsqueeze(1)
     # Time-major and contiguous: a chunk of steps is then one block of rows for the
