@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import loop_chunks, native
+from . import loop_chunks, lstm_stream, native, rnn_stream
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
                           out_arguments, pointer, project)
@@ -31,9 +31,12 @@ from .reference import LoopResult
 
 # Up to this batch the forward's recurrent products run through rnnkit's packed product
 # (native/packed_product.c, U packed once per call) rather than MKL's sgemm, which runs
-# generic code for these matrix-vector-like shapes on AMD CPUs. Measured: see PACKED_BATCH's
-# uses and benchmarks/rnn_packed_ab.py.
-PACKED_BATCH = 4
+# generic code for these matrix-vector-like shapes on AMD CPUs (benchmarks/rnn_packed_ab.py,
+# 2 loaded cores: 0.71-0.91x of sgemm's time at batch 1-8, H 128-256, 2000 and 500 steps).
+# Calls shorter than PACKED_MIN_STEPS keep sgemm: packing from Python costs more than the
+# few products it would speed up (W1).
+PACKED_BATCH = 8
+PACKED_MIN_STEPS = 16
 # Inference calls of up to this many rows (batch x steps) run as one C call (lstm_stream,
 # rnn_stream) when the C loops are at hand.
 STREAM_ROWS = 32
@@ -65,7 +68,7 @@ class GRUSequence(torch.autograd.Function):
             library, sgemm = native.loops()
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             packed = packed_h = None   # held too
-            if batch <= PACKED_BATCH:
+            if batch <= PACKED_BATCH and steps >= PACKED_MIN_STEPS:
                 packed, packed_h = (pack(recurrent), None) if reset_after else (
                     pack(recurrent[:, :2 * units]), pack(recurrent[:, 2 * units:]))
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
@@ -290,7 +293,7 @@ class SimpleRNNSequence(torch.autograd.Function):
             project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
         if native.usable(hs, recurrent_kernel):
             library, sgemm = native.loops()
-            if batch <= PACKED_BATCH:   # packed from where it lies: no copy
+            if batch <= PACKED_BATCH and steps >= PACKED_MIN_STEPS:   # packed where it lies
                 recurrent = packed = pack(recurrent_kernel)   # held: C reads it
             else:
                 recurrent, packed = recurrent_kernel.contiguous(), None   # held
@@ -363,6 +366,14 @@ class SimpleRNNSequence(torch.autograd.Function):
         return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias, None
 
 
+def _in_c(inputs, cell) -> bool:
+    """``native.usable(inputs, cell.recurrent_kernel)`` in a few attribute reads: this runs
+    on every short inference call (``Tensor.device.type`` builds a string each time, and a
+    parameter read through ``nn.Module.__getattr__`` raises and catches an AttributeError)."""
+    return (inputs.dtype is torch.float32 and inputs.is_cpu and native.loops() is not None
+            and cell._parameters["recurrent_kernel"].dtype is torch.float32)
+
+
 def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
                     return_sequences: bool = True, input_masks=None, mask=None,
                     zero_output_for_mask: bool = False):
@@ -374,13 +385,12 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     step and, with ``zero_output_for_mask``, at every masked step."""
     if mask is None and input_masks is None and not torch.is_grad_enabled() \
             and inputs.shape[0] * inputs.shape[1] <= STREAM_ROWS \
-            and (kind == "lstm" or native.usable(inputs, cell.recurrent_kernel)):
+            and (kind == "lstm" or _in_c(inputs, cell)):
         # short inference calls: one C call, no autograd (lstm_stream, rnn_stream; their
         # projection is for a few rows, longer inputs project through MKL in the Functions)
         if kind == "lstm":
-            from .lstm_stream import run_lstm_inference
-            return run_lstm_inference(cell, inputs, states, go_backwards, return_sequences)
-        from . import rnn_stream
+            return lstm_stream.run_lstm_inference(cell, inputs, states, go_backwards,
+                                                  return_sequences)
         if kind == "gru":
             return rnn_stream.run_gru_inference(cell, inputs, states, go_backwards,
                                                 return_sequences)

@@ -213,7 +213,7 @@ class RNN(Layer):
                     f"Expected batch size: {stored[0].shape[0]}; received batch size: {batch}. "
                     f"Call fit and predict with batch_size={stored[0].shape[0]} and a number "
                     "of samples it divides (the last batch must be full too).")
-            stored = [s.to(like.device, like.dtype) for s in stored]
+            stored = [s.to(like) for s in stored]   # like's device and dtype (no copy if same)
             # tf.keras 2 uses an explicit initial state only while the stored one is all zero.
             if initial_state is None or any(bool(s.any()) for s in stored):
                 return stored
@@ -251,7 +251,9 @@ class RNN(Layer):
                                    return_sequences=self.return_sequences)
         if self.stateful:
             # a plain attribute, set directly: nn.Module.__setattr__ costs µs on every step
-            self.__dict__["_stored_states"] = [s.detach() for s in result.states]
+            # (detached only where autograd recorded them: detach() is a new tensor each time)
+            self.__dict__["_stored_states"] = [s.detach() if s.requires_grad else s
+                                               for s in result.states]
         output = result.outputs if self.return_sequences else result.last_output
         if self.time_major and self.return_sequences:
             output = output.transpose(0, 1)

@@ -133,10 +133,12 @@ def test_stateful_steps_equal_the_float64_reference(case, grad):
 @pytest.mark.parametrize("batch", [1, 3, rnnkit_loop.PACKED_BATCH + 2])
 def test_small_batch_loops_train_equal_the_float64_reference(product_isa, chunking, case,
                                                              batch):
-    """With autograd: batches up to PACKED_BATCH run the forward's recurrent products through
-    the packed product, larger ones through sgemm; outputs and every gradient match."""
+    """With autograd: batches up to PACKED_BATCH (over PACKED_MIN_STEPS steps) run the
+    forward's recurrent products through the packed product, larger ones through sgemm;
+    outputs and every gradient match."""
     layer, twin = _twins(case, 17, 4, return_sequences=True)
-    x, h0 = torch.randn(batch, 6, 4), torch.randn(batch, 17)
+    steps = rnnkit_loop.PACKED_MIN_STEPS + 2
+    x, h0 = torch.randn(batch, steps, 4), torch.randn(batch, 17)
     results = []
     for model, dtype in ((layer, torch.float32), (twin, torch.float64)):
         inputs = x.to(dtype).clone().requires_grad_()
