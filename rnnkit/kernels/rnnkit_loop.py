@@ -286,7 +286,7 @@ class SimpleRNNSequence(torch.autograd.Function):
                 kernel=None, b_in=None, mask=None):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         hs = x.new_empty(steps + 1, batch, units)
-        hs[0] = h0
+        hs.select(0, 0).copy_(h0)   # (cheaper than hs[0] = h0's indexing)
         if kernel is None:
             hs[1:] = x
         else:
@@ -411,19 +411,23 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
         steps_mask = mask.t().contiguous().to(torch.uint8)   # (T, B), as the C loops read it
     last_only = not return_sequences and mask is None and kind != "lstm"
     h0, extra_states = states[0], []
+    # the weights read from _parameters: ``cell.kernel`` goes through nn.Module.__getattr__
+    # (an AttributeError raised and caught first), a cost tiny calls (W1) notice
+    found = cell._parameters
+    recurrent, kernel = found["recurrent_kernel"], found["kernel"]
     if kind == "lstm":
         from .lstm_loop import LSTMSequence   # it builds on this module's helpers
-        out, c_last = LSTMSequence.apply(x, h0, states[1], cell.recurrent_kernel, cell.kernel,
+        out, c_last = LSTMSequence.apply(x, h0, states[1], recurrent, kernel,
                                          cell._input_bias(), steps_mask)
         extra_states = [c_last]
     elif kind == "gru":
-        bias = cell.bias if cell.use_bias else None
+        bias = found.get("bias") if cell.use_bias else None
         b_rec = bias[1] if bias is not None and cell.reset_after else None
-        out = GRUSequence.apply(x, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
-                                last_only, cell.kernel, cell._input_bias(), steps_mask)
-    else:
-        out = SimpleRNNSequence.apply(x, h0, cell.recurrent_kernel, kind == "relu",
-                                      last_only, cell.kernel, cell._input_bias(), steps_mask)
+        out = GRUSequence.apply(x, h0, recurrent, b_rec, cell.reset_after,
+                                last_only, kernel, cell._input_bias(), steps_mask)
+    else:   # SimpleRNN's input bias is its bias
+        out = SimpleRNNSequence.apply(x, h0, recurrent, kind == "relu", last_only, kernel,
+                                      found.get("bias"), steps_mask)
     if last_only:  # the loop returned h_T alone
         return LoopResult(out, None, [out])
     final = out[:, -1]   # the state after the last step (masked steps carried it)

@@ -20,6 +20,14 @@ from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCe
     _pack_like
 
 
+def _zero_states(cell, inputs: torch.Tensor) -> list[torch.Tensor]:
+    """``cell.get_initial_state`` for ``inputs``: zeros in their dtype and device, made
+    directly (one op a state) unless a subclass defines its own initial state."""
+    if type(cell).get_initial_state is RecurrentCell.get_initial_state:
+        return [inputs.new_zeros(inputs.shape[0], cell.units) for _ in cell.state_names]
+    return cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
+
+
 class RNN(Layer):
     """Runs ``cell`` over a (batch, time, features) sequence with Keras 2 semantics."""
 
@@ -266,10 +274,8 @@ class RNN(Layer):
         cell = self._cell
         choice = select_kernel_cached(self, inputs, mask, training)
         input_masks = cell.dropout_masks(inputs[:, 0], training) if training else None
-        if states is None and training and cell.recurrent_dropout:
-            states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
-        if states is None and choice.name != "torch":
-            states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
+        if states is None and (choice.name != "torch" or training and cell.recurrent_dropout):
+            states = _zero_states(cell, inputs)
         if choice.name == "torch":
             return run_torch(cell, choice.kind, inputs, states, mask=mask,
                              go_backwards=self.go_backwards,

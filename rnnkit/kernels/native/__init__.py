@@ -247,5 +247,9 @@ def usable(*tensors: torch.Tensor | None) -> bool:
     their buffers as contiguous: callers pass contiguous ones.)"""
     if loops() is None:
         return False
-    return all(t is None or (t.dtype == torch.float32 and t.device.type == "cpu")
-               for t in tensors)
+    # a plain loop over is_cpu: asked on every call, and ``Tensor.device.type`` builds a
+    # device object and a new string at each read
+    for t in tensors:
+        if t is not None and (t.dtype is not torch.float32 or not t.is_cpu):
+            return False
+    return True
