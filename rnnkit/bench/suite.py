@@ -58,7 +58,8 @@ WHAT = {  # one line per workload, for the help and the table's legend
     "W4": "large layers: a training step",
     "W5": "GPU only: a long training step",
     "W6": "streaming inference: forward without autograd",
-    "W7": "streaming one step per call: a stateful layer (batch 1), against nn.LSTMCell",
+    "W7": "streaming one step per call: a stateful layer (batch 1), against nn.LSTMCell, "
+          "nn.GRUCell or nn.RNNCell",
     "W3m": "W3 with lengths 100-200: rnnkit with a Keras mask, torch with packed sequences",
     "CL": convlstm.WHAT,
 }

@@ -36,18 +36,22 @@ def stored(matrix: torch.Tensor, transpose: bool = False) -> tuple[torch.Tensor,
 
 
 def cached_pack(owner, name: str, matrix: torch.Tensor, transpose: bool = False,
-                contiguous_only: bool = False) -> torch.Tensor:
+                contiguous_only: bool = False,
+                columns: tuple[int, int] | None = None) -> torch.Tensor:
     """``pack(matrix, transpose)`` (or with ``contiguous_only`` a contiguous float32 copy),
     remembered on ``owner`` until ``matrix`` changes (its identity or version counter): for
-    repeated inference calls with the same weights."""
-    key = (id(matrix), matrix._version, transpose)
+    repeated inference calls with the same weights. ``columns=(start, stop)`` packs only
+    those columns of ``matrix`` (a GRU's z, r or h block), still keyed by ``matrix`` itself:
+    a slice would be a new tensor at every call."""
+    key = (id(matrix), matrix._version, transpose, columns)
     store = owner.__dict__.get("_packed_cache")
     if store is None:
         store = owner.__dict__["_packed_cache"] = {}
     found = store.get(name)
     if found is None or found[0] != key:
-        value = (matrix.detach().contiguous().clone() if contiguous_only
-                 else pack(matrix, transpose))
+        part = matrix if columns is None else matrix[:, columns[0]:columns[1]]
+        value = (part.detach().contiguous().clone() if contiguous_only
+                 else pack(part, transpose))
         found = store[name] = (key, value)
     return found[1]
 

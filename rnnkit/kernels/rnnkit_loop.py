@@ -22,11 +22,24 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import loop_chunks, native
+from . import loop_chunks, lstm_stream, native, rnn_stream
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
                           out_arguments, pointer, project)
+from .packed import pack
 from .reference import LoopResult
+
+# Up to this batch the forward's recurrent products run through rnnkit's packed product
+# (native/packed_product.c, U packed once per call) rather than MKL's sgemm, which runs
+# generic code for these matrix-vector-like shapes on AMD CPUs (benchmarks/rnn_packed_ab.py,
+# 2 loaded cores: 0.71-0.91x of sgemm's time at batch 1-8, H 128-256, 2000 and 500 steps).
+# Calls shorter than PACKED_MIN_STEPS keep sgemm: packing from Python costs more than the
+# few products it would speed up (W1).
+PACKED_BATCH = 8
+PACKED_MIN_STEPS = 16
+# Inference calls of up to this many rows (batch x steps) run as one C call (lstm_stream,
+# rnn_stream) when the C loops are at hand.
+STREAM_ROWS = 32
 
 class GRUSequence(torch.autograd.Function):
     """GRU over all steps. ``reset_after=True``: ``b_rec`` is the recurrent bias or None.
@@ -54,9 +67,14 @@ class GRUSequence(torch.autograd.Function):
         if native.usable(gates, recurrent_kernel):
             library, sgemm = native.loops()
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
+            packed = packed_h = None   # held too
+            if batch <= PACKED_BATCH and steps >= PACKED_MIN_STEPS:
+                packed, packed_h = (pack(recurrent), None) if reset_after else (
+                    pack(recurrent[:, :2 * units]), pack(recurrent[:, 2 * units:]))
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
                                        recurrent.data_ptr(), gates.data_ptr(), cand.data_ptr(),
-                                       hs.data_ptr(), pointer(mask))
+                                       hs.data_ptr(), pointer(mask), pointer(packed),
+                                       pointer(packed_h))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
         else:
@@ -268,16 +286,20 @@ class SimpleRNNSequence(torch.autograd.Function):
                 kernel=None, b_in=None, mask=None):
         steps, batch, units = x.shape[0], x.shape[1], h0.shape[1]
         hs = x.new_empty(steps + 1, batch, units)
-        hs[0] = h0
+        hs.select(0, 0).copy_(h0)   # (cheaper than hs[0] = h0's indexing)
         if kernel is None:
             hs[1:] = x
         else:
             project(x.reshape(-1, x.shape[2]), kernel, b_in, hs[1:].view(-1, units))
         if native.usable(hs, recurrent_kernel):
             library, sgemm = native.loops()
-            recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
+            if batch <= PACKED_BATCH and steps >= PACKED_MIN_STEPS:   # packed where it lies
+                recurrent = packed = pack(recurrent_kernel)   # held: C reads it
+            else:
+                recurrent, packed = recurrent_kernel.contiguous(), None   # held
             library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
-                                          recurrent.data_ptr(), hs.data_ptr(), pointer(mask))
+                                          recurrent.data_ptr(), hs.data_ptr(), pointer(mask),
+                                          pointer(packed))
         elif mask is not None:
             raise RuntimeError(_MASK_NEEDS_C)
         else:
@@ -344,6 +366,14 @@ class SimpleRNNSequence(torch.autograd.Function):
         return d_input, dh if wants_h0 else None, d_recurrent, None, None, d_kernel, d_bias, None
 
 
+def _in_c(inputs, cell) -> bool:
+    """``native.usable(inputs, cell.recurrent_kernel)`` in a few attribute reads: this runs
+    on every short inference call (``Tensor.device.type`` builds a string each time, and a
+    parameter read through ``nn.Module.__getattr__`` raises and catches an AttributeError)."""
+    return (inputs.dtype is torch.float32 and inputs.is_cpu and native.loops() is not None
+            and cell._parameters["recurrent_kernel"].dtype is torch.float32)
+
+
 def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
                     return_sequences: bool = True, input_masks=None, mask=None,
                     zero_output_for_mask: bool = False):
@@ -353,12 +383,19 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     ``mask`` (B, T) bool (the C loops only) follows Keras: a masked step keeps the row's
     state; its output repeats the previous output, or is zeros before the row's first valid
     step and, with ``zero_output_for_mask``, at every masked step."""
-    if kind == "lstm" and mask is None and input_masks is None and not torch.is_grad_enabled() \
-            and inputs.shape[0] * inputs.shape[1] <= 32:
-        # short inference calls: one C call, no autograd (lstm_stream; its projection is
-        # for a few rows, longer inputs project through MKL in LSTMSequence)
-        from .lstm_stream import run_lstm_inference
-        return run_lstm_inference(cell, inputs, states, go_backwards, return_sequences)
+    if mask is None and input_masks is None and not torch.is_grad_enabled() \
+            and inputs.shape[0] * inputs.shape[1] <= STREAM_ROWS \
+            and (kind == "lstm" or _in_c(inputs, cell)):
+        # short inference calls: one C call, no autograd (lstm_stream, rnn_stream; their
+        # projection is for a few rows, longer inputs project through MKL in the Functions)
+        if kind == "lstm":
+            return lstm_stream.run_lstm_inference(cell, inputs, states, go_backwards,
+                                                  return_sequences)
+        if kind == "gru":
+            return rnn_stream.run_gru_inference(cell, inputs, states, go_backwards,
+                                                return_sequences)
+        return rnn_stream.run_simple_inference(cell, inputs, states, kind == "relu",
+                                               go_backwards, return_sequences)
     if input_masks is not None:  # one dropout mask for the sequence (select_kernel checks)
         inputs = inputs * input_masks[0].unsqueeze(1)
     # Time-major and contiguous: a chunk of steps is then one block of rows for the
@@ -374,19 +411,23 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
         steps_mask = mask.t().contiguous().to(torch.uint8)   # (T, B), as the C loops read it
     last_only = not return_sequences and mask is None and kind != "lstm"
     h0, extra_states = states[0], []
+    # the weights read from _parameters: ``cell.kernel`` goes through nn.Module.__getattr__
+    # (an AttributeError raised and caught first), a cost tiny calls (W1) notice
+    found = cell._parameters
+    recurrent, kernel = found["recurrent_kernel"], found["kernel"]
     if kind == "lstm":
         from .lstm_loop import LSTMSequence   # it builds on this module's helpers
-        out, c_last = LSTMSequence.apply(x, h0, states[1], cell.recurrent_kernel, cell.kernel,
+        out, c_last = LSTMSequence.apply(x, h0, states[1], recurrent, kernel,
                                          cell._input_bias(), steps_mask)
         extra_states = [c_last]
     elif kind == "gru":
-        bias = cell.bias if cell.use_bias else None
+        bias = found.get("bias") if cell.use_bias else None
         b_rec = bias[1] if bias is not None and cell.reset_after else None
-        out = GRUSequence.apply(x, h0, cell.recurrent_kernel, b_rec, cell.reset_after,
-                                last_only, cell.kernel, cell._input_bias(), steps_mask)
-    else:
-        out = SimpleRNNSequence.apply(x, h0, cell.recurrent_kernel, kind == "relu",
-                                      last_only, cell.kernel, cell._input_bias(), steps_mask)
+        out = GRUSequence.apply(x, h0, recurrent, b_rec, cell.reset_after,
+                                last_only, kernel, cell._input_bias(), steps_mask)
+    else:   # SimpleRNN's input bias is its bias
+        out = SimpleRNNSequence.apply(x, h0, recurrent, kind == "relu", last_only, kernel,
+                                      found.get("bias"), steps_mask)
     if last_only:  # the loop returned h_T alone
         return LoopResult(out, None, [out])
     final = out[:, -1]   # the state after the last step (masked steps carried it)

@@ -228,13 +228,14 @@ def select_kernel_cached(layer, inputs: torch.Tensor, mask: torch.Tensor | None,
     cell = cell if cell is not None else layer.cell
     lstm = getattr(cell, "fast_path", "") == "lstm"
     cell = cell.__dict__
-    device, forced = inputs.device, layer.rnn_kernel
+    # (the device itself in the key: its ``.type`` builds a new string at every read)
+    device, forced, on_cpu = inputs.device, layer.rnn_kernel, inputs.is_cpu
     # Autocast is read by the persistent kernel's dtype check and, on the CPU, by an LSTM's
     # (oneDNN refuses some dtypes); the (costlier) question is asked only where they run.
-    autocast = ((device.type == "cuda" or forced == "persistent") and torch.is_autocast_enabled()
-                or device.type == "cpu" and lstm and torch.is_autocast_enabled("cpu"))
-    key = (device.type, device.index,  # routing to the persistent kernel is per GPU
-           inputs.shape[0], inputs.shape[1],  # the LSTM's C-loop routing reads the steps too
+    autocast = ((inputs.is_cuda or forced == "persistent") and torch.is_autocast_enabled()
+                or on_cpu and lstm and torch.is_autocast_enabled("cpu"))
+    key = (device,  # type and index: routing to the persistent kernel is per GPU
+           inputs.shape[:2],  # batch and steps: the LSTM's C-loop routing reads the steps too
            inputs.dtype, training, torch.is_grad_enabled(), autocast,
            forced, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
            cell["implementation"], cell["activation"], cell.get("recurrent_activation"),

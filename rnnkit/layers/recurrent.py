@@ -21,6 +21,14 @@ from .cells import GRUCell, LSTMCell, RecurrentCell, SimpleRNNCell, StackedRNNCe
 from .cells import _output_size as _cell_output_size
 
 
+def _zero_states(cell, inputs: torch.Tensor) -> list[torch.Tensor]:
+    """``cell.get_initial_state`` for ``inputs``: zeros in their dtype and device, made
+    directly (one op a state) unless a subclass defines its own initial state."""
+    if type(cell).get_initial_state is RecurrentCell.get_initial_state:
+        return [inputs.new_zeros(inputs.shape[0], cell.units) for _ in cell.state_names]
+    return cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
+
+
 class RNN(Layer):
     """Runs ``cell`` over a (batch, time, features) sequence with Keras 2 semantics."""
 
@@ -214,7 +222,7 @@ class RNN(Layer):
                     f"Expected batch size: {stored[0].shape[0]}; received batch size: {batch}. "
                     f"Call fit and predict with batch_size={stored[0].shape[0]} and a number "
                     "of samples it divides (the last batch must be full too).")
-            stored = [s.to(like.device, like.dtype) for s in stored]
+            stored = [s.to(like) for s in stored]   # like's device and dtype (no copy if same)
             # tf.keras 2 uses an explicit initial state only while the stored one is all zero.
             if initial_state is None or any(bool(s.any()) for s in stored):
                 return stored
@@ -252,7 +260,9 @@ class RNN(Layer):
                                    return_sequences=self.return_sequences)
         if self.stateful:
             # a plain attribute, set directly: nn.Module.__setattr__ costs µs on every step
-            self.__dict__["_stored_states"] = [s.detach() for s in result.states]
+            # (detached only where autograd recorded them: detach() is a new tensor each time)
+            self.__dict__["_stored_states"] = [s.detach() if s.requires_grad else s
+                                               for s in result.states]
         output = result.outputs if self.return_sequences else result.last_output
         if self.time_major and self.return_sequences:
             output = output.transpose(0, 1)
@@ -265,10 +275,8 @@ class RNN(Layer):
         cell = self._cell
         choice = select_kernel_cached(self, inputs, mask, training)
         input_masks = cell.dropout_masks(inputs[:, 0], training) if training else None
-        if states is None and training and cell.recurrent_dropout:
-            states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
-        if states is None and choice.name != "torch":
-            states = cell.get_initial_state(inputs.shape[0], inputs.dtype, inputs.device)
+        if states is None and (choice.name != "torch" or training and cell.recurrent_dropout):
+            states = _zero_states(cell, inputs)
         if choice.name == "torch":
             return run_torch(cell, choice.kind, inputs, states, mask=mask,
                              go_backwards=self.go_backwards,

@@ -33,9 +33,10 @@ from pathlib import Path
 import torch
 
 _SOURCE = Path(__file__).with_name("rnn_loops.c")
-# packed_product.c: the LSTM loop's own recurrent product (AVX2 + FMA or portable C, chosen
-# at load time), built into the same library.
-_SOURCES = (_SOURCE, Path(__file__).with_name("packed_product.c"))
+# packed_product.c: the loops' own recurrent product (AVX2 + FMA or portable C, chosen at
+# load time); stream_infer.c: GRU and SimpleRNN inference in one call. One library.
+_SOURCES = (_SOURCE, Path(__file__).with_name("packed_product.c"),
+            Path(__file__).with_name("stream_infer.c"))
 # -O3 vectorizes the gate loops (-fno-trapping-math lets it evaluate both sides of tanh's
 # branch-free select); the source's target clones add AVX-512 and AVX2 versions chosen at
 # load time, so a cached build stays valid on another x86 machine sharing the cache.
@@ -164,10 +165,10 @@ def _compile(target: Path) -> str | None:
 
 def _declare(library: ctypes.CDLL) -> None:
     p, i, i64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_int64
-    library.rnnkit_gru_forward.argtypes = [p, i, i, i, i, p, p, p, p, p]
+    library.rnnkit_gru_forward.argtypes = [p, i, i, i, i, p, p, p, p, p, p, p]
     library.rnnkit_gru_backward_chunk.argtypes = [p, i, i, i, i, p, p, p, p, p, i64, i64,
                                                   p, p, i, p]
-    library.rnnkit_simple_forward.argtypes = [p, i, i, i, i, p, p, p]
+    library.rnnkit_simple_forward.argtypes = [p, i, i, i, i, p, p, p, p]
     library.rnnkit_simple_backward_chunk.argtypes = [p, i, i, i, p, p, p, i64, i64, p, p, i,
                                                      p, p]
     library.rnnkit_lstm_forward.argtypes = [p, i, i, i, p, p, p, p, p, p, p]
@@ -182,12 +183,15 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_product_force_portable.argtypes = [i]
     library.rnnkit_lstm_infer.argtypes = [i, i, i, i, p, p, p, p, p, p, p, p, p, p]
     library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, i, p, p, p, p, p, p, p, p]
+    library.rnnkit_gru_infer.argtypes = [i, i, i, i, i, p, p, p, p, p, p, p, p, p, p]
+    library.rnnkit_simple_infer.argtypes = [i, i, i, i, i, p, p, p, p, p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",
                  "rnnkit_lstm_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid",
                  "rnnkit_pack_panels", "rnnkit_packed_product", "rnnkit_product_force_portable",
-                 "rnnkit_lstm_infer", "rnnkit_lstm_forward_call"):
+                 "rnnkit_lstm_infer", "rnnkit_lstm_forward_call", "rnnkit_gru_infer",
+                 "rnnkit_simple_infer"):
         getattr(library, name).restype = None
 
 
@@ -243,5 +247,9 @@ def usable(*tensors: torch.Tensor | None) -> bool:
     their buffers as contiguous: callers pass contiguous ones.)"""
     if loops() is None:
         return False
-    return all(t is None or (t.dtype == torch.float32 and t.device.type == "cpu")
-               for t in tensors)
+    # a plain loop over is_cpu: asked on every call, and ``Tensor.device.type`` builds a
+    # device object and a new string at each read
+    for t in tensors:
+        if t is not None and (t.dtype is not torch.float32 or not t.is_cpu):
+            return False
+    return True

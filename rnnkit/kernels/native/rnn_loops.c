@@ -117,18 +117,26 @@ static void masked_product_into_dh(sgemm_fn gemm, int batch, int units, int inne
 
 /* GRU forward over `steps`. reset_after: the product h @ U adds to all of [z | r | c] and
    n = tanh(n + r * c); otherwise it adds to [z | r], c becomes r * h_{t-1} and the
-   product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n; masked rows keep h_{t-1}. */
+   product c @ U_h adds to n. h_t = z * h_{t-1} + (1 - z) * n; masked rows keep h_{t-1}.
+   With `packed` the recurrent products are rnnkit's own (packed_product.c) instead of
+   sgemm: `packed` holds U (H x 3H) packed by rnnkit_pack_panels (reset_after), or U's z, r
+   columns (H x 2H) with `packed_h` its h columns (H x H). */
 VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int units,
                                    int reset_after, const float *recurrent, float *gates,
-                                   float *cand, float *hs, const uint8_t *mask) {
+                                   float *cand, float *hs, const uint8_t *mask,
+                                   const float *packed, const float *packed_h) {
     const int g3 = 3 * units;
     for (int t = 0; t < steps; ++t) {
         float *zrc = gates + (int64_t)t * batch * g3;
         float *n = cand + (int64_t)t * batch * units;
         const float *h = hs + (int64_t)t * batch * units;
         float *h_next = hs + (int64_t)(t + 1) * batch * units;
-        matmul(gemm, batch, reset_after ? g3 : 2 * units, units, h, units, recurrent, g3, 0,
-               1.0f, zrc, g3);
+        if (packed)
+            rnnkit_packed_product(batch, reset_after ? g3 : 2 * units, units, h, units, packed,
+                                  zrc, g3, 1);
+        else
+            matmul(gemm, batch, reset_after ? g3 : 2 * units, units, h, units, recurrent, g3,
+                   0, 1.0f, zrc, g3);
         for (int b = 0; b < batch; ++b) {
             float *row = zrc + (int64_t)b * g3;
             for (int j = 0; j < 2 * units; ++j) row[j] = fast_sigmoid(row[j]);
@@ -140,8 +148,12 @@ VECTORIZED void rnnkit_gru_forward(sgemm_fn gemm, int steps, int batch, int unit
                 const float *hb = h + (int64_t)b * units;
                 for (int j = 0; j < units; ++j) c[j] = r[j] * hb[j];
             }
-            matmul(gemm, batch, units, units, zrc + 2 * units, g3, recurrent + 2 * units, g3,
-                   0, 1.0f, n, units);
+            if (packed)
+                rnnkit_packed_product(batch, units, units, zrc + 2 * units, g3, packed_h, n,
+                                      units, 1);
+            else
+                matmul(gemm, batch, units, units, zrc + 2 * units, g3, recurrent + 2 * units,
+                       g3, 0, 1.0f, n, units);
         }
         for (int b = 0; b < batch; ++b) {
             const float *z = zrc + (int64_t)b * g3, *r = z + units, *c = z + 2 * units;
@@ -236,15 +248,20 @@ VECTORIZED void rnnkit_gru_backward_chunk(sgemm_fn gemm, int size, int batch, in
 }
 
 /* SimpleRNN forward: hs[1:] holds x @ kernel + b; h_t = act(that + h_{t-1} @ U); masked
-   rows keep h_{t-1}. */
+   rows keep h_{t-1}. With `packed` (U packed by rnnkit_pack_panels) the product is
+   rnnkit's own instead of sgemm. */
 VECTORIZED void rnnkit_simple_forward(sgemm_fn gemm, int steps, int batch, int units,
                                       int relu, const float *recurrent, float *hs,
-                                      const uint8_t *mask) {
+                                      const uint8_t *mask, const float *packed) {
     const int64_t count = (int64_t)batch * units;
     for (int t = 0; t < steps; ++t) {
         float *h_next = hs + (t + 1) * count;
-        matmul(gemm, batch, units, units, hs + t * count, units, recurrent, units, 0, 1.0f,
-               h_next, units);
+        if (packed)
+            rnnkit_packed_product(batch, units, units, hs + t * count, units, packed, h_next,
+                                  units, 1);
+        else
+            matmul(gemm, batch, units, units, hs + t * count, units, recurrent, units, 0, 1.0f,
+                   h_next, units);
         if (relu)
             for (int64_t i = 0; i < count; ++i) h_next[i] = h_next[i] > 0.0f ? h_next[i] : 0.0f;
         else
