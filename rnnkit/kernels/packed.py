@@ -52,7 +52,9 @@ def cached_pack(owner, name: str, matrix: torch.Tensor, transpose: bool = False,
         part = matrix if columns is None else matrix[:, columns[0]:columns[1]]
         value = (part.detach().contiguous().clone() if contiguous_only
                  else pack(part, transpose))
-        found = store[name] = (key, value)
+        # the entry holds ``matrix`` itself: while it is alive no other tensor can take its
+        # id(), so a replaced parameter can never match the key of the one it replaced
+        found = store[name] = (key, value, matrix)
     return found[1]
 
 

@@ -58,7 +58,9 @@ def _weights(cell, gru: bool) -> tuple:
     # GRU's bias: b_in (3H,), or with reset_after [b_in, b_rec] (2, 3H): rows 3H floats apart
     b_rec = None if bias is None or not gru or not cell.reset_after else pointers[3] + 4 * 3 * units
     arguments = (*pointers, b_rec)   # kernel, U (or U_zr), U_h or None, b_in, b_rec
-    cell.__dict__["_stream_weights"] = (key, (arguments, packs))   # packs: held while used
+    # packs: held while used; the parameters too, so that their id()s cannot be reused by
+    # replacements while this entry's key names them
+    cell.__dict__["_stream_weights"] = (key, (arguments, packs), (kernel, recurrent, bias))
     return arguments, packs
 
 

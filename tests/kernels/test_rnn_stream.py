@@ -151,3 +151,28 @@ def test_small_batch_loops_train_equal_the_float64_reference(product_isa, chunki
                        + [inputs.grad.double(), initial.grad.double()]
                        + [p.grad.double() for p in model.parameters()])
     _assert_close(results[0], results[1])
+
+
+@pytest.mark.parametrize("layer_class", ["GRU", "SimpleRNN", "LSTM"])
+def test_a_replaced_parameter_is_never_read_from_a_stale_pack(layer_class):
+    """A parameter replaced by a new one (not changed in place) may take a freed one's id()
+    and version 0: the packed-weight caches must still see a new weight."""
+    import gc
+
+    import rnnkit.layers as layers
+    layer = getattr(layers, layer_class)(4)
+    twin = getattr(layers, layer_class)(4)
+    x = torch.randn(1, 3, 2)
+    with torch.no_grad():
+        layer(x)
+        twin(x)
+        for round_ in range(10):
+            # replaced twice between calls: the cached one is freed before the second
+            # replacement is made, which can then sit at its address
+            for _ in range(2):
+                fresh = torch.nn.Parameter(torch.randn_like(layer.cell._parameters["kernel"]))
+                layer.cell._parameters["kernel"] = fresh
+                del fresh
+                gc.collect()
+            twin.set_weights(layer.get_weights())
+            torch.testing.assert_close(layer(x), twin(x), msg=f"round {round_}")
