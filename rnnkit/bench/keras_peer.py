@@ -28,6 +28,48 @@ def _keras():
     return tf.keras, "tensorflow"
 
 
+def keras_with_threads(threads: int):
+    """``(keras module, backend name)``, with the intra-op threads set to ``threads`` (0:
+    the library's own choice) before the backend starts its pools."""
+    if threads:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    keras, backend = _keras()
+    if threads and backend == "tensorflow":
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    if threads and backend == "torch":
+        import torch
+        torch.set_num_threads(threads)
+    return keras, backend
+
+
+def time_work(work, repeats: int, min_sample_s: float) -> list[float]:
+    """Seconds per call of ``work``: two warm-up calls, then ``repeats`` samples of as many
+    calls as make one sample last ``min_sample_s`` (timer resolution)."""
+    work()
+    work()
+    inner = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(inner):
+            work()
+        if time.perf_counter() - start >= min_sample_s or inner >= 4096:
+            break
+        inner *= 2
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            work()
+        times.append((time.perf_counter() - start) / inner)
+    return times
+
+
+def report(keras, backend: str, times: list[float]) -> None:
+    print(json.dumps({"keras": keras.__version__, "backend": backend, "times": times}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cell", required=True, choices=["lstm", "gru", "simple_rnn"])
@@ -37,16 +79,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--min-sample-s", type=float, default=0.05)
     args = parser.parse_args()
-    if args.threads:
-        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    keras, backend = _keras()
-    if args.threads and backend == "tensorflow":
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    if args.threads and backend == "torch":
-        import torch
-        torch.set_num_threads(args.threads)
+    keras, backend = keras_with_threads(args.threads)
     batch, steps, features, units = args.shape
     layer_class = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU,
                    "simple_rnn": keras.layers.SimpleRNN}[args.cell]
@@ -72,23 +105,7 @@ def main() -> None:
         else:
             def work():
                 model(x, training=False)
-    work()
-    work()
-    inner = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(inner):
-            work()
-        if time.perf_counter() - start >= args.min_sample_s or inner >= 4096:
-            break
-        inner *= 2
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            work()
-        times.append((time.perf_counter() - start) / inner)
-    print(json.dumps({"keras": keras.__version__, "backend": backend, "times": times}))
+    report(keras, backend, time_work(work, args.repeats, args.min_sample_s))
 
 
 if __name__ == "__main__":

@@ -9,22 +9,11 @@ the mean squared error over the whole output sequence, as ``convlstm.py`` times 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import time
 
 import numpy as np
 
-
-def _keras():
-    try:  # Keras 3 (its own package) first, then tf.keras 2
-        import keras
-        if int(keras.__version__.split(".")[0]) >= 3:
-            return keras, keras.backend.backend()
-    except ImportError:
-        pass
-    import tensorflow as tf
-    return tf.keras, "tensorflow"
+# run as a script beside keras_peer.py (its folder is on sys.path), in Keras's interpreter
+from keras_peer import keras_with_threads, report, time_work
 
 
 def main() -> None:
@@ -37,16 +26,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--min-sample-s", type=float, default=0.05)
     args = parser.parse_args()
-    if args.threads:
-        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    keras, backend = _keras()
-    if args.threads and backend == "tensorflow":
-        import tensorflow as tf
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    if args.threads and backend == "torch":
-        import torch
-        torch.set_num_threads(args.threads)
+    keras, backend = keras_with_threads(args.threads)
     batch, steps, rows, cols, channels = args.shape
     rng = np.random.default_rng(0)
     x = rng.normal(size=(batch, steps, rows, cols, channels)).astype("float32")
@@ -59,23 +39,7 @@ def main() -> None:
 
     def work():
         model.train_on_batch(x, y)
-    work()
-    work()
-    inner = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(inner):
-            work()
-        if time.perf_counter() - start >= args.min_sample_s or inner >= 4096:
-            break
-        inner *= 2
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            work()
-        times.append((time.perf_counter() - start) / inner)
-    print(json.dumps({"keras": keras.__version__, "backend": backend, "times": times}))
+    report(keras, backend, time_work(work, args.repeats, args.min_sample_s))
 
 
 if __name__ == "__main__":
