@@ -271,5 +271,8 @@ def test_predict_returns_a_dict_for_a_model_with_named_outputs():
     assert set(predicted) == {"y", "z"}
     assert predicted["y"].shape == (7, 2) and predicted["z"].shape == (7, 1)
     direct = model({"a": x})
-    np.testing.assert_allclose(predicted["z"], direct["z"].detach().numpy(), rtol=1e-6)
+    # predict (no autograd, small batches) runs the one-call C inference path, the direct
+    # call the training loop: float32 sums in another order, equal to rounding
+    np.testing.assert_allclose(predicted["z"], direct["z"].detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
     assert set(model.predict_on_batch({"a": x[:2]})) == {"y", "z"}
