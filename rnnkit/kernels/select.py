@@ -239,7 +239,10 @@ def select_kernel_cached(layer, inputs: torch.Tensor, mask: torch.Tensor | None,
            inputs.dtype, training, torch.is_grad_enabled(), autocast,
            forced, layer.go_backwards, cell["dropout"], cell["recurrent_dropout"],
            cell["implementation"], cell["activation"], cell.get("recurrent_activation"),
-           cell.get("reset_after"), cell["use_bias"])
+           cell.get("reset_after"), cell["use_bias"],
+           # the LSTM's CPU routing is measured per thread count (torch.set_num_threads
+           # may change it between calls)
+           torch.get_num_threads() if lstm and on_cpu else 0)
     cached = layer.__dict__.get("_kernel_cache")
     if cached is None or cached[0] != key:
         cached = (key, select_kernel(layer, inputs, None, training))
@@ -296,7 +299,8 @@ def _lstm_route(layer, kind, inputs, mask, in_c, device) -> tuple[bool, list[str
     from .lstm_routing import decide
     mode = "train" if torch.is_grad_enabled() else "forward"
     steps = inputs.shape[1] if inputs.dim() == 3 else 1   # (B, T, D), as the batch above
-    faster, why = decide(int(inputs.shape[0]), int(layer.cell.units), mode, int(steps))
+    faster, why = decide(int(inputs.shape[0]), int(layer.cell.units), mode, int(steps),
+                         torch.get_num_threads())
     return faster, [("C loop over oneDNN: " if faster else "oneDNN over the C loop: ") + why]
 
 

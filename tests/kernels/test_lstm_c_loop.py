@@ -184,7 +184,16 @@ def test_stateful_steps_equal_the_float64_reference(grad):
         _assert_close([g.detach().double() for g in got], [e.detach() for e in expected])
 
 
-def test_routing_follows_the_measured_table(monkeypatch):
+@pytest.fixture
+def threads():
+    """Set torch's thread count for a test, and put the run's count back after it."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def test_routing_follows_the_measured_table(monkeypatch, threads):
+    threads(1)
     rows = ({"batch": 32, "units": 64, "steps": 10, "mode": "train", "ratio": 0.75},
             {"batch": 64, "units": 512, "steps": 3, "mode": "train", "ratio": 1.05},
             {"batch": 1, "units": 64, "steps": 1, "mode": "forward", "ratio": 0.5},
@@ -211,12 +220,76 @@ def test_routing_follows_the_measured_table(monkeypatch):
         lstm_routing.decide.cache_clear()
 
 
+def test_routing_reads_the_rows_of_the_calls_thread_count(monkeypatch, threads):
+    """The nearest measured thread count at or below the call's; above every measured
+    count, oneDNN. The reason names the thread count of the row it read."""
+    row = {"batch": 64, "units": 128, "steps": 200, "mode": "train"}
+    rows = ({**row, "threads": 1, "ratio": 0.65}, {**row, "threads": 2, "ratio": 1.2},
+            {**row, "threads": 4, "ratio": 0.9})
+    monkeypatch.setattr(lstm_routing, "_rows", lambda: rows)
+    lstm_routing.decide.cache_clear()
+    try:
+        faster, why = lstm_routing.decide(64, 128, "train", 200, threads=1)
+        assert faster and why == ("measured 0.65x oneDNN's time at batch 64, 128 units, "
+                                  "200 steps, train, 1 thread")
+        faster, why = lstm_routing.decide(64, 128, "train", 200, threads=2)
+        assert not faster and why.endswith("1.20x oneDNN's time at batch 64, 128 units, "
+                                           "200 steps, train, 2 threads")
+        faster, why = lstm_routing.decide(64, 128, "train", 200, threads=3)   # reads 2's rows
+        assert not faster and why.endswith("train, 2 threads")
+        assert lstm_routing.decide(64, 128, "train", 200, threads=4)[0]
+        faster, why = lstm_routing.decide(64, 128, "train", 200, threads=8)   # unmeasured
+        assert not faster and why == "no measurement at 8 threads (measured at 1, 2, 4)"
+        if native.unavailable_reason() == "":
+            layer, x = LSTM(128), torch.randn(64, 200, 8)
+            threads(1)
+            choice = layer.select_kernel(x, training=True)
+            assert choice.name == "rnnkit" and choice.reason.endswith(
+                "C loop over oneDNN: measured 0.65x oneDNN's time at batch 64, 128 units, "
+                "200 steps, train, 1 thread")
+            threads(2)
+            choice = layer.select_kernel(x, training=True)
+            assert choice.name == "torch" and "oneDNN over the C loop: the C loop measured " \
+                "1.20x oneDNN's time" in choice.reason and choice.reason.endswith("2 threads")
+    finally:
+        lstm_routing.decide.cache_clear()
+
+
+@pytest.mark.parametrize("text", [
+    '{"rows": [{"batch": 1, "units": 3, "steps": 4, "mode": "train", "ratio": "0.5"}]}',
+    '{"rows": [{"batch": 1, "units": 3, "steps": 4, "mode": "train"}]}',
+    '{"rows": [{"threads": 0, "batch": 1, "units": 3, "mode": "train", "ratio": 0.5}]}',
+    '{"rows": [{"threads": true, "batch": 1, "units": 3, "mode": "train", "ratio": 0.5}]}',
+    '{"rows": [{"batch": 1, "units": 3, "mode": "sideways", "ratio": 0.5}]}',
+    '{"rows": {"batch": 1}}', '{"rows": [3]}', '[]', 'not json',
+    '{"rows": [], "pad": "' + "x" * (1 << 20) + '"}',
+])
+def test_a_malformed_or_oversized_table_routes_nothing(tmp_path, monkeypatch, text):
+    table = tmp_path / "lstm_routing.json"
+    table.write_text(text)
+    monkeypatch.setattr(lstm_routing, "_TABLE", table)
+    lstm_routing._rows.cache_clear()
+    try:
+        assert lstm_routing._rows() == ()
+        lstm_routing.decide.cache_clear()
+        assert not lstm_routing.decide(1, 3, "train", 4)[0]
+    finally:
+        lstm_routing._rows.cache_clear()
+        lstm_routing.decide.cache_clear()
+
+
 def test_the_shipped_table_is_well_formed():
     rows = lstm_routing._rows()
     assert rows, "rnnkit/kernels/lstm_routing.json is missing or empty"
     for row in rows:
         assert row["mode"] in ("train", "forward") and row["batch"] >= 1 and row["units"] >= 1
-        assert row["ratio"] > 0
+        assert row["ratio"] > 0 and row["threads"] >= 1
+    # each measured thread count covers the same shapes (one run of lstm_route.py each)
+    shapes = {}
+    for row in rows:
+        shapes.setdefault(row["threads"], set()).add(
+            (row["batch"], row["units"], row["steps"], row["mode"]))
+    assert 1 in shapes and len({frozenset(s) for s in shapes.values()}) == 1, shapes.keys()
 
 
 def test_without_the_c_loops_an_lstm_runs_on_onednn():

@@ -11,9 +11,9 @@ from rnnkit.layers import GRU, LSTM, RNN, SimpleRNN, LSTMCell
 def test_cpu_choices_state_their_reasons():
     x = torch.randn(2, 5, 3)
     # an unmasked LSTM runs on oneDNN unless the measured table (lstm_routing.json) has
-    # rnnkit's C loop faster at the nearest shape, and says so
+    # rnnkit's C loop faster at the nearest shape and this thread count, and says so
     lstm = str(LSTM(4).select_kernel(x))
-    faster, why = lstm_routing.decide(2, 4, "train", 5)
+    faster, why = lstm_routing.decide(2, 4, "train", 5, torch.get_num_threads())
     if faster and native.loops() is not None:
         assert lstm.startswith("rnnkit: rnnkit lstm loop in C") and f"C loop over oneDNN: {why}" in lstm
     else:
@@ -96,3 +96,26 @@ def test_the_remembered_choice_follows_what_it_depends_on(counted, monkeypatch):
     select.select_kernel_cached(layer, x, mask, False)
     assert len(counted) == 2
 
+
+
+def test_an_lstm_decides_again_when_the_thread_count_changes(counted):
+    """The LSTM's CPU routing is measured per thread count, so torch.set_num_threads between
+    two calls must not reuse the remembered choice; the GRU's key does not read it."""
+    before = torch.get_num_threads()
+    lstm, gru, x = LSTM(4), GRU(4), torch.randn(2, 5, 3)
+    try:
+        torch.set_num_threads(1)
+        for layer in (lstm, gru):
+            select.select_kernel_cached(layer, x, None, False)
+        counted.clear()
+        for layer in (lstm, gru):
+            select.select_kernel_cached(layer, x, None, False)
+        assert counted == []
+        torch.set_num_threads(2)
+        select.select_kernel_cached(lstm, x, None, False)
+        assert len(counted) == 1
+        select.select_kernel_cached(gru, x, None, False)
+        select.select_kernel_cached(lstm, x, None, False)
+        assert len(counted) == 1
+    finally:
+        torch.set_num_threads(before)
