@@ -47,14 +47,31 @@ def _optimizer(config: Any) -> Any:
     return optimizers.deserialize({"class_name": name, "config": params})
 
 
-def _loss(spec: Any) -> Any:
+def _user_object(name: Any, custom_objects: dict | None) -> Any:
+    """The user's loss or metric function a file names (``"my_loss"``, as tf.keras 2.12 writes
+    a plain function), from ``custom_objects`` or the registered objects; else ``None``."""
+    if not isinstance(name, str):
+        return None
+    from ..layers.serialization import CUSTOM_OBJECTS
+
+    for table in (custom_objects or {}, CUSTOM_OBJECTS):
+        if callable(table.get(name)):
+            return table[name]
+    return None
+
+
+def _loss(spec: Any, custom_objects: dict | None = None) -> Any:
     """A loss name, or a loss object rebuilt with its config (``from_logits`` matters)."""
     if isinstance(spec, list):
-        return [_loss(item) for item in spec]
+        return [_loss(item, custom_objects) for item in spec]
     if isinstance(spec, dict) and "class_name" not in spec:  # per output name
-        return {key: _loss(item) for key, item in spec.items()}
+        return {key: _loss(item, custom_objects) for key, item in spec.items()}
     if not isinstance(spec, dict):
-        return spec
+        return _user_object(spec, custom_objects) or spec
+    user = _user_object(spec["class_name"], custom_objects)
+    if isinstance(user, type):
+        return user(**{k: v for k, v in dict(spec.get("config") or {}).items()
+                       if k not in ("dtype",)})
     from .. import losses
 
     inner = spec.get("config") or {}
@@ -70,7 +87,8 @@ def _loss(spec: Any) -> Any:
     return (inner.get("name") if isinstance(inner, dict) else None) or spec["class_name"]
 
 
-def _metric_names(metrics: Any) -> list:
+def _metric_names(metrics: Any, custom_objects: dict | None = None) -> list:
+    """Metric names, or the user's functions the file names (by ``fn`` or ``name``)."""
     found: list = []
 
     def walk(item: Any) -> None:
@@ -79,15 +97,18 @@ def _metric_names(metrics: Any) -> list:
                 walk(sub)
         elif isinstance(item, dict):
             inner = item.get("config") or {}
-            found.append(inner.get("name") or inner.get("fn") or item.get("class_name"))
+            user = _user_object(inner.get("fn"), custom_objects) or \
+                _user_object(inner.get("name"), custom_objects)
+            found.append(user or inner.get("name") or inner.get("fn") or item.get("class_name"))
         elif item is not None:
-            found.append(item)
+            found.append(_user_object(item, custom_objects) or item)
 
     walk(metrics)
     return found
 
 
-def compile_from_file(model: Any, training_config: Any, label: str) -> None:
+def compile_from_file(model: Any, training_config: Any, label: str,
+                      custom_objects: dict | None = None) -> None:
     if not training_config or not hasattr(model, "compile"):
         return
     try:
@@ -96,9 +117,10 @@ def compile_from_file(model: Any, training_config: Any, label: str) -> None:
         loss = config.get("loss")
         if loss is None:
             return
-        model.compile(optimizer=_optimizer(optimizer), loss=_loss(loss),
-                      metrics=_metric_names(config.get("metrics")) or None,
-                      weighted_metrics=_metric_names(config.get("weighted_metrics")) or None)
+        model.compile(optimizer=_optimizer(optimizer), loss=_loss(loss, custom_objects),
+                      metrics=_metric_names(config.get("metrics"), custom_objects) or None,
+                      weighted_metrics=_metric_names(config.get("weighted_metrics"),
+                                                     custom_objects) or None)
     except (FileFormatError, ValueError, TypeError, KeyError, AttributeError) as error:
         warnings.warn(f"{label}: the model was loaded uncompiled; its training config could not "
                       f"be applied ({type(error).__name__}: {error}). Call model.compile(...).",
@@ -178,7 +200,9 @@ def _loss_spec(loss: Any, fmt: str) -> Any:
     if isinstance(loss, losses.Loss) and type(loss).__name__ in losses._CLASSES:
         return _object_spec(loss, "keras.losses", fmt)
     name = getattr(loss, "__name__", None)
-    if name and callable(loss) and losses._FUNCTIONS.get(name) is loss:
+    if name and callable(loss) and not isinstance(loss, losses.Loss) and name != "<lambda>":
+        # a Keras loss function, or the user's: tf.keras 2.12 writes the function's name,
+        # which load_model finds again in custom_objects
         return name
     raise _Unsaveable(f"its loss {loss!r} is not a Keras loss")
 
@@ -193,6 +217,11 @@ def _metric_spec(metric: Any, fmt: str) -> Any:
     name = getattr(metric, "__name__", None)
     if name and metrics._FUNCTIONS.get(name) is not None:
         return name
+    if name and callable(metric) and name != "<lambda>":  # the user's metric function
+        spec = {"class_name": "MeanMetricWrapper",
+                "config": {"name": name, "dtype": "float32", "fn": name}}
+        return {"module": "keras.metrics", **spec, "registered_name": None} \
+            if fmt == "keras3" else spec
     raise _Unsaveable(f"its metric {metric!r} is not a Keras metric")
 
 

@@ -209,7 +209,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             state = _read_state(keras_v3.read_optimizer_vars, handle, label, model) \
                 if compile else None
         if compile and isinstance(config, dict):
-            compile_from_file(model, config.get("compile_config"), label)
+            compile_from_file(model, config.get("compile_config"), label, custom_objects)
             restore_optimizer(model, state, "keras3", label)
         return model
     if kind == "hdf5":
@@ -230,7 +230,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
                 training_config = None
                 import warnings
                 warnings.warn(f"{error}; the model was loaded uncompiled.", stacklevel=2)
-            compile_from_file(model, training_config, label)
+            compile_from_file(model, training_config, label, custom_objects)
             restore_optimizer(model, state, "keras2", label)
         return model
     if kind == "npz":

@@ -381,6 +381,15 @@ class InputLayer(Layer):
         self._build_input_shape = batch_input_shape
         self._output_shape = batch_input_shape
 
+    # tf.keras 2.12 gives an InputLayer's shapes as a one-item list: [(None, 10, 3)]
+    @property
+    def input_shape(self) -> list:
+        return [self._build_input_shape]
+
+    @property
+    def output_shape(self) -> list:
+        return [self._output_shape]
+
     @property
     def compute_dtype(self) -> torch.dtype:
         return _INPUT_DTYPES.get(self._dtype_name, torch.float32)

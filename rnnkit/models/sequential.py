@@ -202,7 +202,7 @@ class Sequential(SequentialGraphMixin, JsonMixin, SavingMixin, TrainingMixin, La
         x = layers[0]._to_tensor(x) if layers else super()._to_tensor(x)
         if isinstance(x, torch.Tensor):
             if not x.is_floating_point() and layers and \
-                    type(layers[0])._to_tensor is Layer._to_tensor:
+                    type(_innermost(layers[0]))._to_tensor is Layer._to_tensor:
                 # bool/int arrays (one-hot built as dtype=bool) are cast to the model's
                 # float type, as tf.keras 2's float32 input does; Embedding keeps its ids
                 x = x.to(layers[0].compute_dtype)
@@ -347,3 +347,12 @@ def _unique(params: list) -> list:
             seen.add(id(p))
             found.append(p)
     return found
+
+
+def _innermost(layer: Any) -> Any:
+    """The layer a wrapper hands its input to (``TimeDistributed(Conv1D)``: the Conv1D), which
+    decides whether integer input stays integer (an Embedding's ids) or becomes float."""
+    while type(layer)._to_tensor is not Layer._to_tensor and \
+            isinstance(getattr(layer, "layer", None), Layer):
+        layer = layer.layer
+    return layer

@@ -29,10 +29,16 @@ def is_array_like(x: Any) -> bool:
     return False
 
 
+class PerTensor(list):
+    """One array per model input or output, kept a list even when the arrays share a shape."""
+
+
 def to_tensor(x: Any) -> Any:
     """Arrays -> tensors; a list of same-length arrays of different shapes stays a list."""
     if x is None or isinstance(x, torch.Tensor):
         return x
+    if isinstance(x, PerTensor):
+        return PerTensor(to_tensor(v) for v in x)
     if isinstance(x, np.ndarray):
         if x.dtype == np.float64:
             x = x.astype(np.float32)  # Keras casts float64 inputs to floatx

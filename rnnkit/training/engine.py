@@ -98,6 +98,9 @@ def _is_torch_optimizer(opt: Any) -> bool:
 class TrainingMixin(GeneratorMethods):
     """Keras's training API for an rnnkit model (see the module docstring)."""
 
+    # tf.keras 2.12: an uncompiled model's (e.g. ``load_model(..., compile=False)``) is None
+    optimizer = None
+
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
                 loss_weights: Any = None, weighted_metrics: Any = None,

@@ -172,11 +172,23 @@ def output_classes(model: Any, x: Any) -> int | None:
     return int(shape[-1])
 
 
+def _per_tensor(value: Any, tensors: Any, arg: str, what: str) -> Any:
+    """A list of one array per model input (or output) stays a list, even when the arrays
+    share a shape: ``fit([a, b], [y1, y2])`` for two (None, 1) outputs, as tf.keras 2.12
+    reads it, rather than one stacked (2, samples) array."""
+    if isinstance(value, (list, tuple)) and isinstance(tensors, (list, tuple)) and \
+            len(tensors) > 1 and len(value) == len(tensors) and \
+            all(isinstance(v, (np.ndarray, torch.Tensor)) for v in value):
+        from .data import PerTensor, to_tensor
+        return PerTensor(to_tensor(as_array(v, f"{arg}[{i}]", what)) for i, v in enumerate(value))
+    return as_array(value, arg, what)
+
+
 def check_arrays(model: Any, compiled: Any, x, y, sw, what: str, finite: bool,
                  prefix: str = "") -> tuple:
     """Convert and check in-memory ``x``/``y``/``sample_weight`` for ``what``."""
-    x = as_array(x, prefix + "x", what)
-    y = as_array(y, prefix + "y", what)
+    x = _per_tensor(x, getattr(model, "inputs", None), prefix + "x", what)
+    y = _per_tensor(y, getattr(model, "outputs", None), prefix + "y", what)
     sw = as_array(sw, prefix + "sample_weight", what)
     check_lengths(x, y, sw, what, prefix)
     if sw is not None and (sw.dim() < 1 or sw.dim() > 2):
