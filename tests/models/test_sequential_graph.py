@@ -124,3 +124,12 @@ def test_the_graph_survives_copies_and_nesting():
     outer = keras.Model(inputs, model(inputs))
     assert outer.predict(np.zeros((2, 5, 3), "float32"), verbose=0).shape == (2, 2)
     assert outer.get_config()["layers"][1]["inbound_nodes"][0][0][:3] == ["input_1", 0, 0]
+
+
+def test_an_input_layers_shapes_are_lists_of_tuples_as_in_tf_keras():
+    want = RECORD["input_layer_shapes"]
+    inputs = keras.Input((10, 3))
+    functional = keras.Model(inputs, layers.LSTM(2)(inputs))
+    first = functional.layers[0]
+    assert first.input_shape == [tuple(want["input_shape"][0])]
+    assert first.output_shape == [tuple(want["output_shape"][0])]
