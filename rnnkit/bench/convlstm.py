@@ -15,17 +15,15 @@ interpreters (``--peer``), through ``keras_peer_convlstm.py`` (wall time).
 """
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from ..layers import ConvLSTM2D
+from .peer_process import run_peer_script
 
 # name -> ((batch, frames, rows, cols, channels), filters, kernel size)
 SHAPES = {"CL": ((8, 10, 40, 40, 1), 40, 3)}
@@ -85,21 +83,10 @@ def contenders(name: str, device: torch.device):
 
 def time_peer(python: str, backend: str | None, name: str, repeats: int, threads: int) -> dict:
     """``keras_peer_convlstm.py`` in another interpreter (one with Keras), same work."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    if backend:
-        env["KERAS_BACKEND"] = backend
     (batch, steps, rows, cols, channels), filters, kernel = SHAPES[name]
-    command = [python, str(Path(__file__).with_name("keras_peer_convlstm.py")),
-               "--shape", *map(str, (batch, steps, rows, cols, channels)),
-               "--filters", str(filters), "--kernel", str(kernel), "--repeats", str(repeats),
-               "--threads", str(threads)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
-    except OSError as error:
-        raise RuntimeError(f"cannot run peer interpreter {python!r}: {error}") from None
-    if done.returncode != 0:
-        raise RuntimeError(f"peer {python} failed: {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_peer_script(python, backend, "keras_peer_convlstm.py", [
+        "--shape", *map(str, (batch, steps, rows, cols, channels)), "--filters", str(filters),
+        "--kernel", str(kernel), "--repeats", str(repeats), "--threads", str(threads)])
 
 
 def time_steps(pair: list, repeats: int, device: torch.device) -> dict[str, list[float]]:

@@ -28,7 +28,6 @@ import argparse
 import json
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ import torch
 
 from ..layers import GRU, LSTM, Dense, SimpleRNN
 from . import convlstm
+from .peer_process import run_peer_script
 
 WORKLOADS = {
     "W1": ((1, 4, 5, 3), "call"),
@@ -248,20 +248,9 @@ def median_ratio(a: list[float], b: list[float]) -> float:
 def time_peer(python: str, backend: str | None, cell: str, shape, mode: str, repeats: int,
               threads: int) -> dict:
     """Run ``keras_peer.py`` in another interpreter (one that has Keras) for the same work."""
-    env = dict(__import__("os").environ)
-    if backend:
-        env["KERAS_BACKEND"] = backend
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    command = [python, str(Path(__file__).with_name("keras_peer.py")), "--cell", cell,
-               "--shape", *map(str, shape), "--mode", mode, "--repeats", str(repeats),
-               "--threads", str(threads)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
-    except OSError as error:
-        raise RuntimeError(f"cannot run peer interpreter {python!r}: {error}") from None
-    if done.returncode != 0:
-        raise RuntimeError(f"peer {python} failed: {done.stderr.strip().splitlines()[-1:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_peer_script(python, backend, "keras_peer.py", [
+        "--cell", cell, "--shape", *map(str, shape), "--mode", mode, "--repeats", str(repeats),
+        "--threads", str(threads)])
 
 
 def run(workloads: list[str], cells: list[str], repeats: int, device: torch.device,
