@@ -39,7 +39,7 @@ class LSTMSequence(torch.autograd.Function):
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
         if PACKED:   # packing, the initial states and the loop in one C call
-            workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units))
+            workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units, batch))
             h0, c0 = h0.contiguous(), c0.contiguous()
             recurrent, transposed = stored(recurrent_kernel.detach())   # held: C reads it
             library.rnnkit_lstm_forward_call(
@@ -73,7 +73,7 @@ class LSTMSequence(torch.autograd.Function):
         grads_buffer = gates.new_empty(longest, batch, 4 * units)   # reused chunk after chunk
         scratch = torch.empty_like(dh) if mask is not None else None
         library, sgemm = native.loops()
-        packed_t = pack(recurrent_kernel, transpose=True) if PACKED else None
+        packed_t = pack(recurrent_kernel, batch, transpose=True) if PACKED else None
         # sgemm reads U itself (the packed product does not: no copy then)
         recurrent = recurrent_kernel if PACKED else recurrent_kernel.contiguous()
         for start, stop in spans:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import loop_chunks, lstm_stream, native, rnn_stream
+from . import loop_chunks, native, rnn_stream
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
                           out_arguments, pointer, project)
@@ -37,8 +37,8 @@ from .reference import LoopResult
 # few products it would speed up (W1).
 PACKED_BATCH = 8
 PACKED_MIN_STEPS = 16
-# Inference calls of up to this many rows (batch x steps) run as one C call (lstm_stream,
-# rnn_stream) when the C loops are at hand.
+# Inference calls of up to this many rows (batch x steps) run as one C call (rnn_stream)
+# when the C loops are at hand.
 STREAM_ROWS = 32
 
 class GRUSequence(torch.autograd.Function):
@@ -69,8 +69,8 @@ class GRUSequence(torch.autograd.Function):
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             packed = packed_h = None   # held too
             if batch <= PACKED_BATCH and steps >= PACKED_MIN_STEPS:
-                packed, packed_h = (pack(recurrent), None) if reset_after else (
-                    pack(recurrent[:, :2 * units]), pack(recurrent[:, 2 * units:]))
+                packed, packed_h = (pack(recurrent, batch), None) if reset_after else (
+                    pack(recurrent[:, :2 * units], batch), pack(recurrent[:, 2 * units:], batch))
             library.rnnkit_gru_forward(sgemm, steps, batch, units, reset_after,
                                        recurrent.data_ptr(), gates.data_ptr(), cand.data_ptr(),
                                        hs.data_ptr(), pointer(mask), pointer(packed),
@@ -294,7 +294,7 @@ class SimpleRNNSequence(torch.autograd.Function):
         if native.usable(hs, recurrent_kernel):
             library, sgemm = native.loops()
             if batch <= PACKED_BATCH and steps >= PACKED_MIN_STEPS:   # packed where it lies
-                recurrent = packed = pack(recurrent_kernel)   # held: C reads it
+                recurrent = packed = pack(recurrent_kernel, batch)   # held: C reads it
             else:
                 recurrent, packed = recurrent_kernel.contiguous(), None   # held
             library.rnnkit_simple_forward(sgemm, steps, batch, units, relu,
@@ -386,11 +386,11 @@ def run_rnnkit_loop(cell, kind: str, inputs, states, go_backwards: bool = False,
     if mask is None and input_masks is None and not torch.is_grad_enabled() \
             and inputs.shape[0] * inputs.shape[1] <= STREAM_ROWS \
             and (kind == "lstm" or _in_c(inputs, cell)):
-        # short inference calls: one C call, no autograd (lstm_stream, rnn_stream; their
+        # short inference calls: one C call, no autograd (rnn_stream; their
         # projection is for a few rows, longer inputs project through MKL in the Functions)
         if kind == "lstm":
-            return lstm_stream.run_lstm_inference(cell, inputs, states, go_backwards,
-                                                  return_sequences)
+            return rnn_stream.run_lstm_inference(cell, inputs, states, go_backwards,
+                                                 return_sequences)
         if kind == "gru":
             return rnn_stream.run_gru_inference(cell, inputs, states, go_backwards,
                                                 return_sequences)

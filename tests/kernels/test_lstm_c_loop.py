@@ -1,4 +1,4 @@
-"""rnnkit's LSTM loop in C (``lstm_loop``, ``lstm_stream``, ``native/packed_product.c``)
+"""rnnkit's LSTM loop in C (``lstm_loop``, ``rnn_stream``, ``native/packed_product.c``)
 against the reference loop in float64, forward and backward, for every flag it runs; the
 packed product against float64 matrix products (AVX2 and portable C); the routing table."""
 import os
@@ -48,7 +48,7 @@ def test_packed_product_equals_float64(product_isa, rows, inner, cols, transpose
         b.t() if transpose else b).double()
     beyond = out[:, cols:].clone()
     library, _ = native.loops()
-    panels = packed.pack(b, transpose)
+    panels = packed.pack(b, rows, transpose)
     library.rnnkit_packed_product(rows, cols, inner, a.data_ptr(), inner + 3, panels.data_ptr(),
                                   out.data_ptr(), cols + 5, accumulate)
     np.testing.assert_allclose(out[:, :cols].double().numpy(), expected.numpy(), rtol=1e-5,
@@ -126,7 +126,7 @@ def test_c_loop_equals_the_float64_reference(product_isa, flags, mask_name, with
 @needs_native
 @pytest.mark.parametrize("flags", FLAGS[:3])
 def test_inference_in_one_c_call_equals_the_float64_reference(product_isa, flags):
-    """Without autograd the LSTM runs as one C call (lstm_stream): the same outputs and
+    """Without autograd the LSTM runs as one C call (rnn_stream): the same outputs and
     states, from given initial states."""
     torch.manual_seed(5)
     layer = LSTM(9, return_state=True, **{"return_sequences": True, **flags})

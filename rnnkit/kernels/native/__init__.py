@@ -174,24 +174,26 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_lstm_forward.argtypes = [p, i, i, i, p, p, p, p, p, p, p]
     library.rnnkit_lstm_backward_chunk.argtypes = [p, i, i, i, p, p, p, p, p, i64, i64, p, p, p,
                                                    i, p, p, p]
-    library.rnnkit_pack_panels.argtypes = [i, i, p, i64, i, p]
-    library.rnnkit_packed_size.argtypes = [i, i]
+    library.rnnkit_pack_panels.argtypes = [i, i, p, i64, i, i, p]
+    library.rnnkit_packed_size.argtypes = [i, i, i]
     library.rnnkit_packed_size.restype = i64
+    library.rnnkit_panel_width.argtypes = [i]
+    library.rnnkit_panel_width.restype = i
     library.rnnkit_packed_product.argtypes = [i, i, i, p, i64, p, p, i64, i]
     library.rnnkit_product_isa.argtypes = []
     library.rnnkit_product_isa.restype = i
     library.rnnkit_product_force_portable.argtypes = [i]
-    library.rnnkit_lstm_infer.argtypes = [i, i, i, i, p, p, p, p, p, p, p, p, p, p]
+    # the inference calls return 0, or -1 when their buffers cannot be allocated
+    library.rnnkit_lstm_infer.argtypes = [i, i, i, i, p, i64, i64, i, p, p, p, p, p, p, p, p]
+    library.rnnkit_gru_infer.argtypes = [i, i, i, i, p, i64, i64, i, i, p, p, p, p, p, p, p, p]
+    library.rnnkit_simple_infer.argtypes = [i, i, i, i, p, i64, i64, i, i, p, p, p, p, p, p]
     library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, i, p, p, p, p, p, p, p, p]
-    library.rnnkit_gru_infer.argtypes = [i, i, i, i, i, p, p, p, p, p, p, p, p, p, p]
-    library.rnnkit_simple_infer.argtypes = [i, i, i, i, i, p, p, p, p, p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",
                  "rnnkit_lstm_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid",
                  "rnnkit_pack_panels", "rnnkit_packed_product", "rnnkit_product_force_portable",
-                 "rnnkit_lstm_infer", "rnnkit_lstm_forward_call", "rnnkit_gru_infer",
-                 "rnnkit_simple_infer"):
+                 "rnnkit_lstm_forward_call"):
         getattr(library, name).restype = None
 
 
