@@ -547,6 +547,8 @@ class Layer(nn.Module):
 
 def _is_symbolic(inputs: Any, kwargs: dict) -> bool:
     """Whether a call gets KerasTensors (cheap: a class flag, checked before anything else)."""
+    if type(inputs) is torch.Tensor and not kwargs:   # the common eager call, answered first
+        return False
     if getattr(type(inputs), "_keras_symbolic", False):
         return True
     if type(inputs) in (list, tuple):

@@ -222,7 +222,9 @@ class RNN(Layer):
                     f"Expected batch size: {stored[0].shape[0]}; received batch size: {batch}. "
                     f"Call fit and predict with batch_size={stored[0].shape[0]} and a number "
                     "of samples it divides (the last batch must be full too).")
-            stored = [s.to(like) for s in stored]   # like's device and dtype (no copy if same)
+            # like's device and dtype (``.to`` itself costs a dispatch even when they match)
+            stored = [s if s.dtype is like.dtype and s.device == like.device else s.to(like)
+                      for s in stored]
             # tf.keras 2 uses an explicit initial state only while the stored one is all zero.
             if initial_state is None or any(bool(s.any()) for s in stored):
                 return stored

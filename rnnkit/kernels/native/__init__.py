@@ -40,7 +40,8 @@ _SOURCES = (_SOURCE, Path(__file__).with_name("packed_product.c"),
 # -O3 vectorizes the gate loops (-fno-trapping-math lets it evaluate both sides of tanh's
 # branch-free select); the source's target clones add AVX-512 and AVX2 versions chosen at
 # load time, so a cached build stays valid on another x86 machine sharing the cache.
-_FLAGS = ["-O3", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=c99"]
+_FLAGS = ["-O3", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast",
+          "-std=c99"]
 
 _state: dict = {}
 
