@@ -18,7 +18,7 @@ from torch.autograd.function import once_differentiable
 from . import loop_chunks, native
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
-                          out_arguments, pointer, project)
+                          out_arguments, pointer, project, weight_gradient)
 from .packed import pack, stored
 
 # The recurrent products through rnnkit's packed product (packed_product.c) rather than
@@ -65,8 +65,8 @@ class LSTMSequence(torch.autograd.Function):
         d_out, dh = native_operands(*incoming_gradients(d_out, False))
         dc = d_c_last.contiguous().clone()
         d_x = torch.empty_like(x) if wants[0] else None
-        d_recurrent = torch.zeros_like(recurrent_kernel) if wants[3] else None
-        d_kernel = torch.zeros_like(kernel) if wants[4] else None
+        d_recurrent = weight_gradient(recurrent_kernel, wants[3])
+        d_kernel = weight_gradient(kernel, wants[4])
         d_bias = gates.new_zeros(4 * units) if ctx.has_bias and wants[5] else None
         spans = list(loop_chunks.chunks_backwards(steps, batch * 4 * units * gates.element_size()))
         longest = max((stop - start for start, stop in spans), default=0)

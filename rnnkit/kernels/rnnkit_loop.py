@@ -25,7 +25,7 @@ from torch.autograd.function import once_differentiable
 from . import loop_chunks, native, rnn_stream
 # chunks_backwards is looked up on its module at each call: tests shrink the chunks there
 from .loop_chunks import (chunk_weight_gradients, incoming_gradients, native_operands,
-                          out_arguments, pointer, project)
+                          out_arguments, pointer, project, weight_gradient)
 from .packed import pack
 from .reference import LoopResult
 
@@ -96,8 +96,8 @@ class GRUSequence(torch.autograd.Function):
         d_xw = gates.new_empty(steps, batch, 3 * units) if kernel is None else None
         # a frozen kernel (no gradient wanted) skips its products
         wants_kernel = kernel is not None and ctx.needs_input_grad[6]
-        d_kernel = torch.zeros_like(kernel) if wants_kernel else None
-        d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
+        d_kernel = weight_gradient(kernel, wants_kernel)
+        d_recurrent = weight_gradient(recurrent_kernel, ctx.needs_input_grad[2])
         d_sums = gates.new_zeros(4 * units)   # column sums of the gradients: the biases'
         use_native = native.usable(gates, recurrent_kernel)
         if use_native:
@@ -322,9 +322,9 @@ class SimpleRNNSequence(torch.autograd.Function):
         d_xw = torch.empty_like(hs[1:]) if kernel is None else None
         d_x = torch.empty_like(x) if wants_x and kernel is not None else None
         wants_kernel = kernel is not None and ctx.needs_input_grad[5]
-        d_kernel = torch.zeros_like(kernel) if wants_kernel else None
+        d_kernel = weight_gradient(kernel, wants_kernel)
         d_bias = hs.new_zeros(units) if ctx.has_in_bias else None
-        d_recurrent = torch.zeros_like(recurrent_kernel) if ctx.needs_input_grad[2] else None
+        d_recurrent = weight_gradient(recurrent_kernel, ctx.needs_input_grad[2])
         use_native = native.usable(hs, recurrent_kernel)
         if use_native:
             d_out, dh = native_operands(d_out, dh)
