@@ -6,7 +6,9 @@ it faster than oneDNN (``select.py``). The input projection is one product writt
 straight into the gates' buffer; each step adds its recurrent product (rnnkit's packed
 AVX2 product, ``native/packed_product.c``; MKL's ``sgemm`` with ``PACKED = False``) and
 applies the gates in vectorized passes; the backward sweeps time in reverse a chunk at a
-time, leaving the weight gradients to a few large products per chunk. There is no Python
+time, leaving the weight gradients to a few large products per chunk. Both run over slices
+of the batch on torch's intra-op threads (``native/lstm_calls.c``: a batch's rows are
+independent sequences, so the slices never wait for each other). There is no Python
 version: without the C loops, LSTMs run on torch or the reference loop. Gate order and
 equations are Keras's (``rnnkit.layers.cells.LSTMCell``): i, f, c, o.
 """
@@ -38,14 +40,14 @@ class LSTMSequence(torch.autograd.Function):
         hs, cs = x.new_empty(2, steps + 1, batch, units).unbind(0)   # h_0..h_T, c_0..c_T
         tanh_c = x.new_empty(steps, batch, units)
         library, sgemm = native.loops()
-        if PACKED:   # packing, the initial states and the loop in one C call
+        if PACKED:   # packing, the initial states and the loop in one C call, on torch's threads
             workspace = x.new_empty(library.rnnkit_packed_size(units, 4 * units, batch))
             h0, c0 = h0.contiguous(), c0.contiguous()
             recurrent, transposed = stored(recurrent_kernel.detach())   # held: C reads it
             library.rnnkit_lstm_forward_call(
                 steps, batch, units, recurrent.data_ptr(), transposed, workspace.data_ptr(),
                 h0.data_ptr(), c0.data_ptr(), gates.data_ptr(), hs.data_ptr(), cs.data_ptr(),
-                tanh_c.data_ptr(), pointer(mask))
+                tanh_c.data_ptr(), pointer(mask), torch.get_num_threads())
         else:
             recurrent = recurrent_kernel.contiguous()   # held: C reads it during the call
             hs[0], cs[0] = h0, c0
@@ -79,12 +81,19 @@ class LSTMSequence(torch.autograd.Function):
         for start, stop in spans:
             grads = grads_buffer[:stop - start]
             out, out_step, out_row = out_arguments(d_out, start)
-            library.rnnkit_lstm_backward_chunk(
-                sgemm, stop - start, batch, units, recurrent.data_ptr(), gates[start].data_ptr(),
-                cs[start].data_ptr(), tanh_c[start].data_ptr(), out, out_step, out_row,
-                grads.data_ptr(), dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1],
-                None if mask is None else mask[start].data_ptr(), pointer(scratch),
-                pointer(packed_t))
+            step_mask = None if mask is None else mask[start].data_ptr()
+            if PACKED:   # over slices of the batch on torch's threads (lstm_calls.c)
+                library.rnnkit_lstm_backward_call(
+                    stop - start, batch, units, gates[start].data_ptr(), cs[start].data_ptr(),
+                    tanh_c[start].data_ptr(), out, out_step, out_row, grads.data_ptr(),
+                    dh.data_ptr(), dc.data_ptr(), start > 0 or wants[1], step_mask,
+                    pointer(scratch), packed_t.data_ptr(), torch.get_num_threads())
+            else:
+                library.rnnkit_lstm_backward_chunk(
+                    sgemm, stop - start, batch, units, recurrent.data_ptr(),
+                    gates[start].data_ptr(), cs[start].data_ptr(), tanh_c[start].data_ptr(), out,
+                    out_step, out_row, grads.data_ptr(), dh.data_ptr(), dc.data_ptr(),
+                    start > 0 or wants[1], step_mask, pointer(scratch), None)
             chunk_weight_gradients(grads.view(-1, 4 * units), hs[start:stop], x[start:stop],
                                    kernel, d_recurrent, d_kernel, d_bias,
                                    None if d_x is None else d_x[start:stop])

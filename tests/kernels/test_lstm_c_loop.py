@@ -123,6 +123,56 @@ def test_c_loop_equals_the_float64_reference(product_isa, flags, mask_name, with
     _assert_close(got, expected)
 
 
+@pytest.fixture
+def slices_on_three_threads():
+    """Three intra-op threads, and every call sliced however small (the C side's work
+    threshold off); both restored after."""
+    library, _ = native.loops()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)
+    threshold = library.rnnkit_lstm_set_min_parallel_work(0)
+    yield
+    library.rnnkit_lstm_set_min_parallel_work(threshold)
+    torch.set_num_threads(threads)
+
+
+@needs_native
+@pytest.mark.parametrize("flags", FLAGS)
+@pytest.mark.parametrize("mask_kind", [None, "right", "holes"])
+def test_batch_slices_on_threads_equal_the_float64_reference(slices_on_three_threads, flags,
+                                                             mask_kind, chunking):
+    """The loop over slices of the batch (lstm_calls.c: 14 rows on 3 threads: slices of
+    4, 5 and 5 rows, each a block of four and a row left over or not), forward and every
+    gradient, masks, initial states, chunk edges: equal to the float64 reference."""
+    library, _ = native.loops()
+    assert library.rnnkit_lstm_slice_count(3, 14, 1) == 3
+    assert library.rnnkit_lstm_slice_count(3, 11, 1) == 2   # slices of at least 4 rows
+    torch.manual_seed(4)
+    layer = LSTM(20, return_state=True, **{"return_sequences": True, **flags})
+    x = torch.randn(14, 9, 3)
+    layer(x)
+    states = [torch.randn(14, 20), torch.randn(14, 20)]
+    mask = None
+    if mask_kind is not None:
+        lengths = torch.randint(1, 10, (14,))
+        mask = torch.arange(9)[None, :] < lengths[:, None]
+        if mask_kind == "holes":
+            mask = torch.rand(14, 9) < 0.7
+    layer.rnn_kernel = "rnnkit"
+    got = _outputs_and_grads(layer, x, states, mask)
+    twin = _float64_twin(layer, **{"return_sequences": True, **flags})
+    expected = _outputs_and_grads(twin, x.double(), [s.double() for s in states], mask)
+    _assert_close(got, expected)
+
+
+@needs_native
+def test_small_calls_run_on_one_thread():
+    library, _ = native.loops()
+    assert library.rnnkit_lstm_slice_count(8, 64, 1000) == 1   # work under the threshold
+    assert library.rnnkit_lstm_slice_count(2, 32, 64 * 32 * 64 * 256) == 2   # W2's forward
+    assert library.rnnkit_lstm_slice_count(2, 7, 1 << 30) == 1   # 7 rows: no two slices of 4
+
+
 @needs_native
 @pytest.mark.parametrize("flags", FLAGS[:3])
 def test_inference_in_one_c_call_equals_the_float64_reference(product_isa, flags):

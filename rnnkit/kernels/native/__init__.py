@@ -34,14 +34,18 @@ import torch
 
 _SOURCE = Path(__file__).with_name("rnn_loops.c")
 # packed_product.c: the loops' own recurrent product (AVX2 + FMA or portable C, chosen at
-# load time); stream_infer.c: GRU and SimpleRNN inference in one call. One library.
+# load time); stream_infer.c: LSTM, GRU and SimpleRNN inference in one call; lstm_calls.c:
+# the LSTM loop's forward and backward chunks over slices of the batch, one thread each.
+# One library.
 _SOURCES = (_SOURCE, Path(__file__).with_name("packed_product.c"),
-            Path(__file__).with_name("stream_infer.c"))
+            Path(__file__).with_name("stream_infer.c"), Path(__file__).with_name("lstm_calls.c"))
 # -O3 vectorizes the gate loops (-fno-trapping-math lets it evaluate both sides of tanh's
 # branch-free select); the source's target clones add AVX-512 and AVX2 versions chosen at
 # load time, so a cached build stays valid on another x86 machine sharing the cache.
-_FLAGS = ["-O3", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=fast",
-          "-std=c99"]
+# -ffp-contract=fast lets the gate passes' polynomials use FMA (ISO C mode turns that off;
+# an LSTM forward at W2's shape took 1.13x as long without it).
+_FLAGS = ["-O3", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math",
+          "-ffp-contract=fast", "-std=c99"]
 
 _state: dict = {}
 
@@ -117,8 +121,10 @@ def _open_verified(target: Path) -> tuple[int | None, str]:
     return fd, ""
 
 
-def _find_sgemm() -> int | None:
-    """The address of the ``sgemm_`` (LP64 BLAS) inside torch's CPU library, if exported."""
+def _torch_symbols(*names: str) -> list[int | None]:
+    """The addresses of ``names`` as torch's CPU library sees them (its own exports and
+    those of the libraries it loaded: MKL's ``sgemm_``, libgomp's OpenMP entry points);
+    None for each one it lacks."""
     lib_dir = Path(torch.__file__).parent / "lib"
     for name in ("libtorch_cpu.so", "libtorch_cpu.dylib"):
         path = lib_dir / name
@@ -126,10 +132,21 @@ def _find_sgemm() -> int | None:
             continue
         try:
             library = ctypes.CDLL(str(path))
-            return ctypes.cast(library.sgemm_, ctypes.c_void_p).value
-        except (OSError, AttributeError):
-            return None
-    return None
+        except OSError:
+            return [None] * len(names)
+        found = []
+        for symbol in names:
+            try:
+                found.append(ctypes.cast(getattr(library, symbol), ctypes.c_void_p).value)
+            except AttributeError:
+                found.append(None)
+        return found
+    return [None] * len(names)
+
+
+def _find_sgemm() -> int | None:
+    """The address of the ``sgemm_`` (LP64 BLAS) inside torch's CPU library, if exported."""
+    return _torch_symbols("sgemm_")[0]
 
 
 def _compile(target: Path) -> str | None:
@@ -188,13 +205,20 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_lstm_infer.argtypes = [i, i, i, i, p, i64, i64, i, p, p, p, p, p, p, p, p]
     library.rnnkit_gru_infer.argtypes = [i, i, i, i, p, i64, i64, i, i, p, p, p, p, p, p, p, p]
     library.rnnkit_simple_infer.argtypes = [i, i, i, i, p, i64, i64, i, i, p, p, p, p, p, p]
-    library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, i, p, p, p, p, p, p, p, p]
+    library.rnnkit_lstm_forward_call.argtypes = [i, i, i, p, i, p, p, p, p, p, p, p, p, i]
+    library.rnnkit_lstm_backward_call.argtypes = [i, i, i, p, p, p, p, i64, i64, p, p, p, i, p,
+                                                  p, p, i]
+    library.rnnkit_lstm_slice_count.argtypes = [i, i, i64]
+    library.rnnkit_lstm_slice_count.restype = i
+    library.rnnkit_lstm_set_min_parallel_work.argtypes = [i64]
+    library.rnnkit_lstm_set_min_parallel_work.restype = i64
+    library.rnnkit_use_openmp.argtypes = [p, p, p]
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",
                  "rnnkit_lstm_backward_chunk", "rnnkit_tanh", "rnnkit_sigmoid",
                  "rnnkit_pack_panels", "rnnkit_packed_product", "rnnkit_product_force_portable",
-                 "rnnkit_lstm_forward_call"):
+                 "rnnkit_lstm_forward_call", "rnnkit_lstm_backward_call", "rnnkit_use_openmp"):
         getattr(library, name).restype = None
 
 
@@ -222,6 +246,11 @@ def _load() -> tuple[ctypes.CDLL | None, int | None, str]:
         proc = f"/proc/self/fd/{fd}"  # load the very file that was hashed
         library = ctypes.CDLL(proc if os.path.exists(proc) else str(target))
         _declare(library)
+        # the LSTM loop's batch slices run on torch's OpenMP team (lstm_calls.c), when
+        # torch's parallel backend is OpenMP
+        openmp = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+        if "OpenMP" in torch.__config__.parallel_info():
+            library.rnnkit_use_openmp(*_torch_symbols(*openmp))
     except (OSError, AttributeError) as error:
         return None, None, f"cannot load {target}: {error}"
     finally:

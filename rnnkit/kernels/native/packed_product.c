@@ -290,27 +290,3 @@ void rnnkit_packed_product(int rows, int cols, int inner, const float *a, int64_
 void rnnkit_product_force_portable(int portable) {
     chosen = portable ? product_portable : choose();
 }
-
-/* lstm forward in rnn_loops.c (sgemm unused when `packed` is given) */
-void rnnkit_lstm_forward(void *gemm, int steps, int batch, int units, const float *recurrent,
-                         float *gates, float *hs, float *cs, float *tanh_c,
-                         const uint8_t *mask, const float *packed);
-
-/* LSTMSequence's forward in one call: U (H x 4H) packed into `workspace`
-   (rnnkit_packed_size(H, 4H, batch) floats), h_0 and c_0 copied into hs[0] and cs[0] (NULL:
-   zeros), then the loop of rnn_loops.c on gates that already hold x @ kernel + b. One C
-   call instead of a pack, two state copies and the loop from Python: for short sequences
-   those calls cost more than the steps. */
-void rnnkit_lstm_forward_call(int steps, int batch, int units, const float *recurrent,
-                              int transposed, float *workspace, const float *h0,
-                              const float *c0, float *gates, float *hs, float *cs,
-                              float *tanh_c, const uint8_t *mask) {
-    const size_t count = sizeof(float) * batch * units;
-    /* `transposed`: U is stored as its transpose (4H x H, contiguous), as rnnkit's LSTM
-       keeps it (torch's layout) */
-    rnnkit_pack_panels(units, 4 * units, recurrent, transposed ? units : 4 * units, transposed,
-                       batch, workspace);
-    if (h0) memcpy(hs, h0, count); else memset(hs, 0, count);
-    if (c0) memcpy(cs, c0, count); else memset(cs, 0, count);
-    rnnkit_lstm_forward(0, steps, batch, units, 0, gates, hs, cs, tanh_c, mask, workspace);
-}

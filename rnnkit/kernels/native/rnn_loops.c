@@ -300,11 +300,26 @@ VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch,
    backward, hs (T+1, B, H) the outputs. c_t = f c_{t-1} + i c~, h_t = o tanh(c_t); masked
    rows keep both h_{t-1} and c_{t-1}. With `packed` (U packed by rnnkit_pack_panels) the
    recurrent product is rnnkit's own (packed_product.c) instead of sgemm. */
+VECTORIZED void rnnkit_lstm_forward_rows(sgemm_fn gemm, int steps, int batch, int stride,
+                                         int units, const float *recurrent, float *gates,
+                                         float *hs, float *cs, float *tanh_c,
+                                         const uint8_t *mask, const float *packed);
+
 VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int units,
                                     const float *recurrent, float *gates, float *hs, float *cs,
                                     float *tanh_c, const uint8_t *mask, const float *packed) {
+    rnnkit_lstm_forward_rows(gemm, steps, batch, batch, units, recurrent, gates, hs, cs, tanh_c,
+                             mask, packed);
+}
+
+/* rnnkit_lstm_forward for `batch` rows of buffers that hold `stride` rows a step (a slice of
+   the batch: the pointers start at its first row). */
+VECTORIZED void rnnkit_lstm_forward_rows(sgemm_fn gemm, int steps, int batch, int stride,
+                                         int units, const float *recurrent, float *gates,
+                                         float *hs, float *cs, float *tanh_c,
+                                         const uint8_t *mask, const float *packed) {
     const int g4 = 4 * units;
-    const int64_t count = (int64_t)batch * units;
+    const int64_t count = (int64_t)stride * units;
     for (int t = 0; t < steps; ++t) {
         float *step_gates = gates + t * count * 4;
         if (packed)
@@ -328,7 +343,7 @@ VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int uni
             for (int j = 0; j < units; ++j) tc[j] = fast_tanh(c_next[j]);
             for (int j = 0; j < units; ++j) h_next[j] = o[j] * tc[j];
         }
-        const uint8_t *kept = mask ? mask + (int64_t)t * batch : 0;
+        const uint8_t *kept = mask ? mask + (int64_t)t * stride : 0;
         keep_masked_rows(kept, batch, units, hs + t * count, hs + (t + 1) * count);
         keep_masked_rows(kept, batch, units, cs + t * count, cs + (t + 1) * count);
     }
@@ -340,6 +355,14 @@ VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int uni
    c and leave as those reaching the states before its first step (dh not past step 0 when
    `last_product` is 0). A masked (step, row) passes dh and dc through with zero gradients
    (masked_product_into_dh; `packed_t`: U^T packed, or NULL for sgemm). */
+VECTORIZED void rnnkit_lstm_backward_rows(sgemm_fn gemm, int size, int batch, int stride,
+                                          int units, const float *recurrent, const float *gates,
+                                          const float *cs, const float *tanh_c,
+                                          const float *d_out, int64_t out_step,
+                                          int64_t out_row, float *grads, float *dh, float *dc,
+                                          int last_product, const uint8_t *mask,
+                                          float *scratch, const float *packed_t);
+
 VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
                                            const float *recurrent, const float *gates,
                                            const float *cs, const float *tanh_c,
@@ -347,11 +370,26 @@ VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, i
                                            int64_t out_row, float *grads, float *dh, float *dc,
                                            int last_product, const uint8_t *mask,
                                            float *scratch, const float *packed_t) {
+    rnnkit_lstm_backward_rows(gemm, size, batch, batch, units, recurrent, gates, cs, tanh_c,
+                              d_out, out_step, out_row, grads, dh, dc, last_product, mask,
+                              scratch, packed_t);
+}
+
+/* rnnkit_lstm_backward_chunk for `batch` rows of buffers that hold `stride` rows a step (a
+   slice of the batch: every pointer starts at its first row; dh, dc and scratch are (B, H)
+   and d_out's rows are `out_row` apart, as before). */
+VECTORIZED void rnnkit_lstm_backward_rows(sgemm_fn gemm, int size, int batch, int stride,
+                                          int units, const float *recurrent, const float *gates,
+                                          const float *cs, const float *tanh_c,
+                                          const float *d_out, int64_t out_step,
+                                          int64_t out_row, float *grads, float *dh, float *dc,
+                                          int last_product, const uint8_t *mask,
+                                          float *scratch, const float *packed_t) {
     const int g4 = 4 * units;
-    const int64_t count = (int64_t)batch * units;
+    const int64_t count = (int64_t)stride * units;
     for (int k = size - 1; k >= 0; --k) {
         add_incoming(dh, d_out ? d_out + k * out_step : 0, out_row, batch, units);
-        const uint8_t *kept = mask ? mask + (int64_t)k * batch : 0;
+        const uint8_t *kept = mask ? mask + (int64_t)k * stride : 0;
         for (int b = 0; b < batch; ++b) {
             const float *i = gates + (k * count + (int64_t)b * units) * 4, *f = i + units;
             const float *g = i + 2 * units, *o = i + 3 * units;
