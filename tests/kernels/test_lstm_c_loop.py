@@ -166,11 +166,40 @@ def test_batch_slices_on_threads_equal_the_float64_reference(slices_on_three_thr
 
 
 @needs_native
+@pytest.mark.parametrize("units", [128, 192])
+@pytest.mark.parametrize("flags", FLAGS[:3])
+def test_batch_one_split_by_units_equals_the_float64_reference(slices_on_three_threads, units,
+                                                               flags):
+    """A batch of one row, split by units across the team with a barrier a step
+    (lstm_calls.c's column_body: 128 units on 2 threads, 192 on 3), with autograd (the
+    backward reads the forward's states) and without (over 32 steps, past the one-call
+    inference path): equal to the float64 reference."""
+    library, _ = native.loops()
+    assert library.rnnkit_lstm_column_count(3, units, 1) == units // 64
+    torch.manual_seed(6)
+    layer = LSTM(units, return_state=True, **{"return_sequences": True, **flags})
+    x = torch.randn(1, 40, 5)
+    layer(x)
+    states = [torch.randn(1, units), torch.randn(1, units)]
+    layer.rnn_kernel = "rnnkit"
+    twin = _float64_twin(layer, **{"return_sequences": True, **flags})
+    got = _outputs_and_grads(layer, x, states)
+    expected = _outputs_and_grads(twin, x.double(), [s.double() for s in states])
+    _assert_close(got, expected)
+    with torch.no_grad():
+        _assert_close([o.double() for o in layer(x, initial_state=states)],
+                      [o.detach() for o in twin(x.double(),
+                                                initial_state=[s.double() for s in states])])
+
+
+@needs_native
 def test_small_calls_run_on_one_thread():
     library, _ = native.loops()
     assert library.rnnkit_lstm_slice_count(8, 64, 1000) == 1   # work under the threshold
     assert library.rnnkit_lstm_slice_count(2, 32, 64 * 32 * 64 * 256) == 2   # W2's forward
     assert library.rnnkit_lstm_slice_count(2, 7, 1 << 30) == 1   # 7 rows: no two slices of 4
+    assert library.rnnkit_lstm_column_count(2, 96, 1 << 30) == 1   # not whole 64-unit blocks
+    assert library.rnnkit_lstm_column_count(4, 128, 1 << 30) == 2   # a block of 64 each at most
 
 
 @needs_native

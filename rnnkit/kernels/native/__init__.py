@@ -213,6 +213,8 @@ def _declare(library: ctypes.CDLL) -> None:
     library.rnnkit_lstm_set_min_parallel_work.argtypes = [i64]
     library.rnnkit_lstm_set_min_parallel_work.restype = i64
     library.rnnkit_use_openmp.argtypes = [p, p, p]
+    library.rnnkit_lstm_column_count.argtypes = [i, i, i64]
+    library.rnnkit_lstm_column_count.restype = i
     library.rnnkit_tanh.argtypes = library.rnnkit_sigmoid.argtypes = [p, i64]
     for name in ("rnnkit_gru_forward", "rnnkit_gru_backward_chunk", "rnnkit_simple_forward",
                  "rnnkit_simple_backward_chunk", "rnnkit_lstm_forward",

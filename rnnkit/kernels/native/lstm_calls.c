@@ -12,7 +12,12 @@
    registered by the loader with rnnkit_use_openmp): threads of our own would compete with
    OpenMP's workers, which spin on the other cores for a while after every torch op (an
    LSTM forward at W2's shape took 1.6x as long on two pthreads as on one thread). Without
-   that OpenMP (another parallel backend), calls run on one thread. */
+   that OpenMP (another parallel backend), calls run on one thread.
+
+   A batch of one row (a matrix-vector product a step) has nothing to slice: its forward is
+   split by units instead (column_body), with the team meeting at a barrier every step. */
+#define _POSIX_C_SOURCE 200809L   /* sched_yield */
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -21,6 +26,10 @@ void rnnkit_pack_panels(int inner, int cols, const float *b, int64_t ld_b, int t
 void rnnkit_lstm_forward_rows(void *gemm, int steps, int batch, int stride, int units,
                               const float *recurrent, float *gates, float *hs, float *cs,
                               float *tanh_c, const uint8_t *mask, const float *packed);
+void rnnkit_packed_product(int rows, int cols, int inner, const float *a, int64_t ld_a,
+                           const float *packed, float *out, int64_t ld_out, int accumulate);
+void rnnkit_lstm_units(int units, int first, int last, float *gates, const float *c,
+                       float *c_next, float *tanh_c, float *h_next);
 void rnnkit_lstm_backward_rows(void *gemm, int size, int batch, int stride, int units,
                                const float *recurrent, const float *gates, const float *cs,
                                const float *tanh_c, const float *d_out, int64_t out_step,
@@ -29,6 +38,7 @@ void rnnkit_lstm_backward_rows(void *gemm, int size, int batch, int stride, int 
                                const float *packed_t);
 
 #define MIN_ROWS 4
+#define UNIT_BLOCK 64
 #define MAX_SLICES 64
 /* Multiply-adds of the recurrent products below which one thread runs the call: about
    0.1 ms of work on one core, against the tens of microseconds that starting and joining
@@ -44,12 +54,35 @@ static gomp_parallel_fn gomp_parallel;
 static omp_int_fn thread_number, team_size;
 
 /* The loader passes libgomp's GOMP_parallel, omp_get_thread_num and omp_get_num_threads
-   (NULL: slices run on the calling thread). */
+   (NULL: every call runs on the calling thread). */
 void rnnkit_use_openmp(void *parallel, void *number, void *size) {
     int all = parallel && number && size;
     gomp_parallel = all ? (gomp_parallel_fn)parallel : 0;
     thread_number = all ? (omp_int_fn)number : 0;
     team_size = all ? (omp_int_fn)size : 0;
+}
+
+/* A barrier for the members of one team, met once a step by the batch-1 loop: a counter and
+   a phase, spun on (libgomp's GOMP_barrier put the waiting thread to sleep and paid a
+   wake-up every step: 13 us a step against 7 for the products), yielding the core after a
+   while so that a busy machine still makes progress. */
+struct spin_barrier {
+    int arrived, phase;
+};
+
+static void meet(struct spin_barrier *barrier, int members) {
+    int phase = __atomic_load_n(&barrier->phase, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&barrier->arrived, 1, __ATOMIC_ACQ_REL) == members) {
+        __atomic_store_n(&barrier->arrived, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&barrier->phase, phase + 1, __ATOMIC_RELEASE);
+        return;
+    }
+    for (long spins = 0; __atomic_load_n(&barrier->phase, __ATOMIC_ACQUIRE) == phase; ++spins) {
+        if (spins > (1 << 16)) sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else __builtin_ia32_pause();
+#endif
+    }
 }
 
 struct slices {
@@ -88,6 +121,49 @@ int rnnkit_lstm_slice_count(int threads, int batch, int64_t work) {
     int slices = threads < MAX_SLICES ? threads : MAX_SLICES;
     while (slices > 1 && batch / slices < MIN_ROWS) --slices;
     return slices < 1 ? 1 : slices;
+}
+
+/* How many threads split a batch-1 forward of `units` units (in blocks of UNIT_BLOCK: the
+   64-column panels of the matrix-vector pack) and `work` multiply-adds (exported for
+   tests). */
+int rnnkit_lstm_column_count(int threads, int units, int64_t work) {
+    if (work < min_parallel_work || !gomp_parallel || units % UNIT_BLOCK) return 1;
+    int blocks = units / UNIT_BLOCK;
+    int count = threads < blocks ? threads : blocks;
+    count = count < MAX_SLICES ? count : MAX_SLICES;
+    return count < 1 ? 1 : count;
+}
+
+struct column_job {
+    int steps, units;
+    float *gates, *hs, *cs, *tanh_c;
+    const float *packed;
+    struct spin_barrier barrier;
+};
+
+/* One member of the team: units [first, last) of every step. Each step multiplies h_{t-1}
+   by the recurrent kernel's columns of those units in the four gate blocks (each a run of
+   whole 64-column panels of the pack), applies their gates and writes their part of c_t
+   and h_t; the barrier then lets every member read all of h_t. */
+static void column_body(void *argument) {
+    struct column_job *job = argument;
+    const int units = job->units, g4 = 4 * units, blocks = units / UNIT_BLOCK;
+    const int members = team_size(), member = thread_number();
+    const int first = member * blocks / members * UNIT_BLOCK;
+    const int last = (member + 1) * blocks / members * UNIT_BLOCK;
+    for (int t = 0; t < job->steps; ++t) {
+        float *gates = job->gates + (int64_t)t * g4;
+        const float *h = job->hs + (int64_t)t * units;
+        for (int k = 0; k < 4 && last > first; ++k) {
+            int column = k * units + first;
+            rnnkit_packed_product(1, last - first, units, h, units,
+                                  job->packed + (int64_t)column * units, gates + column, g4, 1);
+        }
+        rnnkit_lstm_units(units, first, last, gates, job->cs + (int64_t)t * units,
+                          job->cs + (int64_t)(t + 1) * units, job->tanh_c + (int64_t)t * units,
+                          job->hs + (int64_t)(t + 1) * units);
+        meet(&job->barrier, members);
+    }
 }
 
 /* `run` over `slices` near-equal slices of the batch, one per member of an OpenMP team. */
@@ -129,8 +205,14 @@ void rnnkit_lstm_forward_call(int steps, int batch, int units, const float *recu
                        batch, workspace);
     if (h0) memcpy(hs, h0, count); else memset(hs, 0, count);
     if (c0) memcpy(cs, c0, count); else memset(cs, 0, count);
-    struct forward_job job = {steps, batch, units, gates, hs, cs, tanh_c, mask, workspace};
     int64_t work = (int64_t)steps * batch * units * 4 * units;
+    int columns = batch == 1 && !mask ? rnnkit_lstm_column_count(threads, units, work) : 1;
+    if (columns > 1) {
+        struct column_job job = {steps, units, gates, hs, cs, tanh_c, workspace, {0, 0}};
+        gomp_parallel(column_body, &job, (unsigned)columns, 0);
+        return;
+    }
+    struct forward_job job = {steps, batch, units, gates, hs, cs, tanh_c, mask, workspace};
     run_slices(rnnkit_lstm_slice_count(threads, batch, work), batch, forward_slice, &job);
 }
 

@@ -295,6 +295,30 @@ VECTORIZED void rnnkit_simple_backward_chunk(sgemm_fn gemm, int size, int batch,
     }
 }
 
+/* One LSTM step for units [first, last) of one row: `gates` is the row's [i | f | c | o]
+   pre-activations (4 x units), made activations in place; c the previous cell state,
+   c_next, tanh_c and h_next the new ones (all indexed by unit). c_t = f c_{t-1} + i c~,
+   h_t = o tanh(c_t). One loop per output: GCC vectorizes each, and not their fusion. */
+static inline void lstm_units(int units, int first, int last, float *gates, const float *c,
+                              float *c_next, float *tanh_c, float *h_next) {
+    float *i = gates, *f = gates + units, *g = gates + 2 * units, *o = gates + 3 * units;
+    for (int j = first; j < last; ++j) i[j] = fast_sigmoid(i[j]);
+    for (int j = first; j < last; ++j) f[j] = fast_sigmoid(f[j]);
+    for (int j = first; j < last; ++j) g[j] = fast_tanh(g[j]);
+    for (int j = first; j < last; ++j) o[j] = fast_sigmoid(o[j]);
+    for (int j = first; j < last; ++j) c_next[j] = f[j] * c[j] + i[j] * g[j];
+    for (int j = first; j < last; ++j) tanh_c[j] = fast_tanh(c_next[j]);
+    for (int j = first; j < last; ++j) h_next[j] = o[j] * tanh_c[j];
+}
+
+/* lstm_units for the column-parallel batch-1 loop of lstm_calls.c (exported so that it is
+   compiled, as the loops here, for the CPU it runs on). */
+VECTORIZED void rnnkit_lstm_units(int units, int first, int last, float *gates,
+                                  const float *c, float *c_next, float *tanh_c,
+                                  float *h_next) {
+    lstm_units(units, first, last, gates, c, c_next, tanh_c, h_next);
+}
+
 /* LSTM forward (Keras gate order i, f, c, o): gates (T, B, 4H) hold x @ kernel + b and
    become the activations; cs (T+1, B, H) the cell states, tanh_c (T, B, H) tanh(c_t) for the
    backward, hs (T+1, B, H) the outputs. c_t = f c_{t-1} + i c~, h_t = o tanh(c_t); masked
@@ -329,19 +353,10 @@ VECTORIZED void rnnkit_lstm_forward_rows(sgemm_fn gemm, int steps, int batch, in
             matmul(gemm, batch, g4, units, hs + t * count, units, recurrent, g4, 0, 1.0f,
                    step_gates, g4);
         for (int b = 0; b < batch; ++b) {
-            float *i = step_gates + (int64_t)b * g4, *f = i + units, *g = i + 2 * units;
-            float *o = i + 3 * units;
-            const float *c = cs + t * count + (int64_t)b * units;
-            float *c_next = cs + (t + 1) * count + (int64_t)b * units;
-            float *tc = tanh_c + t * count + (int64_t)b * units;
-            float *h_next = hs + (t + 1) * count + (int64_t)b * units;
-            for (int j = 0; j < 2 * units; ++j) i[j] = fast_sigmoid(i[j]);   /* i and f */
-            for (int j = 0; j < units; ++j) g[j] = fast_tanh(g[j]);
-            for (int j = 0; j < units; ++j) o[j] = fast_sigmoid(o[j]);
-            /* three loops, not one: GCC vectorizes each, and not their fusion */
-            for (int j = 0; j < units; ++j) c_next[j] = f[j] * c[j] + i[j] * g[j];
-            for (int j = 0; j < units; ++j) tc[j] = fast_tanh(c_next[j]);
-            for (int j = 0; j < units; ++j) h_next[j] = o[j] * tc[j];
+            int64_t row = (int64_t)b * units;
+            lstm_units(units, 0, units, step_gates + row * 4, cs + t * count + row,
+                       cs + (t + 1) * count + row, tanh_c + t * count + row,
+                       hs + (t + 1) * count + row);
         }
         const uint8_t *kept = mask ? mask + (int64_t)t * stride : 0;
         keep_masked_rows(kept, batch, units, hs + t * count, hs + (t + 1) * count);
