@@ -323,21 +323,9 @@ VECTORIZED void rnnkit_lstm_units(int units, int first, int last, float *gates,
    become the activations; cs (T+1, B, H) the cell states, tanh_c (T, B, H) tanh(c_t) for the
    backward, hs (T+1, B, H) the outputs. c_t = f c_{t-1} + i c~, h_t = o tanh(c_t); masked
    rows keep both h_{t-1} and c_{t-1}. With `packed` (U packed by rnnkit_pack_panels) the
-   recurrent product is rnnkit's own (packed_product.c) instead of sgemm. */
-VECTORIZED void rnnkit_lstm_forward_rows(sgemm_fn gemm, int steps, int batch, int stride,
-                                         int units, const float *recurrent, float *gates,
-                                         float *hs, float *cs, float *tanh_c,
-                                         const uint8_t *mask, const float *packed);
-
-VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int units,
-                                    const float *recurrent, float *gates, float *hs, float *cs,
-                                    float *tanh_c, const uint8_t *mask, const float *packed) {
-    rnnkit_lstm_forward_rows(gemm, steps, batch, batch, units, recurrent, gates, hs, cs, tanh_c,
-                             mask, packed);
-}
-
-/* rnnkit_lstm_forward for `batch` rows of buffers that hold `stride` rows a step (a slice of
-   the batch: the pointers start at its first row). */
+   recurrent product is rnnkit's own (packed_product.c) instead of sgemm. The buffers hold
+   `stride` rows a step, of which this runs `batch` (a slice of the batch: the pointers
+   start at its first row; lstm_calls.c runs slices on threads of their own). */
 VECTORIZED void rnnkit_lstm_forward_rows(sgemm_fn gemm, int steps, int batch, int stride,
                                          int units, const float *recurrent, float *gates,
                                          float *hs, float *cs, float *tanh_c,
@@ -364,35 +352,22 @@ VECTORIZED void rnnkit_lstm_forward_rows(sgemm_fn gemm, int steps, int batch, in
     }
 }
 
+/* The whole batch. */
+VECTORIZED void rnnkit_lstm_forward(sgemm_fn gemm, int steps, int batch, int units,
+                                    const float *recurrent, float *gates, float *hs, float *cs,
+                                    float *tanh_c, const uint8_t *mask, const float *packed) {
+    rnnkit_lstm_forward_rows(gemm, steps, batch, batch, units, recurrent, gates, hs, cs, tanh_c,
+                             mask, packed);
+}
+
 /* LSTM's reverse chain over one chunk, last step first: gates, cs (from the chunk's c_{t-1})
    and tanh_c start at the chunk's first step; grads (size, B, 4H) get the pre-activations'
    gradients [i | f | c | o]. dh and dc enter as the gradients reaching the chunk's last h and
    c and leave as those reaching the states before its first step (dh not past step 0 when
    `last_product` is 0). A masked (step, row) passes dh and dc through with zero gradients
-   (masked_product_into_dh; `packed_t`: U^T packed, or NULL for sgemm). */
-VECTORIZED void rnnkit_lstm_backward_rows(sgemm_fn gemm, int size, int batch, int stride,
-                                          int units, const float *recurrent, const float *gates,
-                                          const float *cs, const float *tanh_c,
-                                          const float *d_out, int64_t out_step,
-                                          int64_t out_row, float *grads, float *dh, float *dc,
-                                          int last_product, const uint8_t *mask,
-                                          float *scratch, const float *packed_t);
-
-VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
-                                           const float *recurrent, const float *gates,
-                                           const float *cs, const float *tanh_c,
-                                           const float *d_out, int64_t out_step,
-                                           int64_t out_row, float *grads, float *dh, float *dc,
-                                           int last_product, const uint8_t *mask,
-                                           float *scratch, const float *packed_t) {
-    rnnkit_lstm_backward_rows(gemm, size, batch, batch, units, recurrent, gates, cs, tanh_c,
-                              d_out, out_step, out_row, grads, dh, dc, last_product, mask,
-                              scratch, packed_t);
-}
-
-/* rnnkit_lstm_backward_chunk for `batch` rows of buffers that hold `stride` rows a step (a
-   slice of the batch: every pointer starts at its first row; dh, dc and scratch are (B, H)
-   and d_out's rows are `out_row` apart, as before). */
+   (masked_product_into_dh; `packed_t`: U^T packed, or NULL for sgemm). The buffers hold
+   `stride` rows a step, of which this runs `batch` (a slice of the batch: every pointer
+   starts at its first row; dh, dc and scratch are (B, H) and d_out's rows `out_row` apart). */
 VECTORIZED void rnnkit_lstm_backward_rows(sgemm_fn gemm, int size, int batch, int stride,
                                           int units, const float *recurrent, const float *gates,
                                           const float *cs, const float *tanh_c,
@@ -432,4 +407,17 @@ VECTORIZED void rnnkit_lstm_backward_rows(sgemm_fn gemm, int size, int batch, in
             masked_product_into_dh(gemm, batch, units, g4, grads + k * count * 4, recurrent,
                                    packed_t, kept, scratch, dh);
     }
+}
+
+/* The whole batch. */
+VECTORIZED void rnnkit_lstm_backward_chunk(sgemm_fn gemm, int size, int batch, int units,
+                                           const float *recurrent, const float *gates,
+                                           const float *cs, const float *tanh_c,
+                                           const float *d_out, int64_t out_step,
+                                           int64_t out_row, float *grads, float *dh, float *dc,
+                                           int last_product, const uint8_t *mask,
+                                           float *scratch, const float *packed_t) {
+    rnnkit_lstm_backward_rows(gemm, size, batch, batch, units, recurrent, gates, cs, tanh_c,
+                              d_out, out_step, out_row, grads, dh, dc, last_product, mask,
+                              scratch, packed_t);
 }
