@@ -194,8 +194,18 @@ def test_hypothesis_search_finds_the_planted_brackets(browser_page, reference):
     # open a match in another sequence: its range is selected there
     item = page.locator('#matches li[data-seq="5"]').first
     s5, e5 = int(item.get_attribute("data-start")), int(item.get_attribute("data-end"))
-    item.click()
-    assert page.evaluate("explorer.state.seq") == 5
+    # the state is read in the same task as the click, before the sequence's detail loads:
+    # the range must already be the match's (nothing in between reads the old one)
+    seq_now, range_now = page.evaluate(
+        "(() => { document.querySelector('#matches li[data-seq=\"5\"]').click();"
+        " return [explorer.state.seq, explorer.state.range]; })()")
+    assert (seq_now, range_now) == (5, [s5, e5])
+    # once sequence 5's detail has loaded, the list is redrawn with that match as current
+    current = page.locator('#matches li.current[data-seq="5"]')
+    current.wait_for(timeout=10_000)
+    assert page.locator("#matches li.current").count() == 1
+    assert (current.get_attribute("data-start"), current.get_attribute("data-end")) == \
+        (str(s5), str(e5))
     assert page.evaluate("explorer.state.range") == [s5, e5]
     assert page.input_value("#seq-select") == "5"
     # a threshold above tanh(1) = 0.76 switches the unit off everywhere

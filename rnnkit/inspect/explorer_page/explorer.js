@@ -463,10 +463,10 @@
     }
   }
   async function openMatch(seq, s, e) {
-    const keep = S.matches, picked = S.picked;
+    // The range is the match's from the click on, not only once the sequence's detail has
+    // loaded: nothing may read the old range against the new sequence in between.
+    S.range = [s, e]; S.pos = s;
     await setSequence(seq, false);
-    S.range = [s, e]; S.pos = s; S.matches = keep; S.picked = picked;
-    buildHeatmaps(); renderStep(); renderMemory(); renderSearch();
     $("time-view").scrollIntoView({ block: "start" });
   }
 
