@@ -12,7 +12,10 @@
      fused     both in one loop (16 accumulators: GCC spills two)
      fused2    the product with a 2 x 16 block (fits the 16 registers; half a row's MACs)
      proj2     that half row alone, in 2 x 16 blocks
-   If the projection hid behind the product, fused would take about matvec.
+   If the projection hid behind the product, fused would take about matvec. (It does not:
+   fused takes at least matvec + proj. Pointing matvec at 4 of its 16 panels, 256 KB that
+   stay in L2, takes it from about 13 to about 11 us: the product is bound by the rate at
+   which data reaches L1, which the projection's operands share.)
    Build and run:  gcc -O2 -mavx2 -mfma -ffp-contract=fast benchmarks/w6_overlap_probe.c \
                      -o /tmp/probe && /tmp/probe
    It checks that the fused results equal the separate ones. */
