@@ -77,3 +77,4 @@ def set_global_dtype_policy(name: str | None) -> None:
 # own module, re-exported here so a Keras 2 program's `from rnnkit import backend as K` works.
 from .backend_ops import *  # noqa: E402,F401,F403
 from .backend_ops import __all__ as _ops_names  # noqa: E402
+from .backend_rnn import rnn  # noqa: E402,F401

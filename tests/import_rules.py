@@ -23,6 +23,7 @@ from pathlib import Path
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("basics", ("rnnkit.activations", "rnnkit.initializers", "rnnkit.backend",
                 "rnnkit.regularizers", "rnnkit.constraints", "rnnkit.eager", "rnnkit.backend_ops",
+                "rnnkit.backend_rnn",
                 "rnnkit._keras_objects", "rnnkit._files", "rnnkit.keras_weight", "rnnkit.mixed_precision")),
     ("kernels", ("rnnkit.kernels",)),
     ("layers", ("rnnkit.layers",)),
