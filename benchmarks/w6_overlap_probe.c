@@ -56,6 +56,19 @@ static double now(void) {
 #define ROW_STORE(out, r, a, b) \
     _mm256_storeu_ps(out + (r) * G, a), _mm256_storeu_ps(out + (r) * G + 8, b)
 
+#define PROJ2_K(k)                                                                   \
+    __m256 b0 = _mm256_loadu_ps(slab + 16 * (k)), b1 = _mm256_loadu_ps(slab + 16 * (k) + 8); \
+    __m256 a = _mm256_broadcast_ss(x + (k));                                         \
+    p0 = _mm256_fmadd_ps(a, b0, p0), p1 = _mm256_fmadd_ps(a, b1, p1);                \
+    a = _mm256_broadcast_ss(x + D + (k));                                            \
+    p2 = _mm256_fmadd_ps(a, b0, p2), p3 = _mm256_fmadd_ps(a, b1, p3)
+#define PROJ4_K(k)                                                                   \
+    PROJ2_K(k);                                                                      \
+    a = _mm256_broadcast_ss(x + 2 * D + (k));                                        \
+    p4 = _mm256_fmadd_ps(a, b0, p4), p5 = _mm256_fmadd_ps(a, b1, p5);                \
+    a = _mm256_broadcast_ss(x + 3 * D + (k));                                        \
+    p6 = _mm256_fmadd_ps(a, b0, p6), p7 = _mm256_fmadd_ps(a, b1, p7)
+
 /* out[0:64] = h @ panel (H x 64) */
 __attribute__((noinline)) static void matvec(const float *h, const float *panel, float *out) {
     __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
@@ -73,26 +86,14 @@ __attribute__((noinline)) static void proj(int rows, const float *x, const float
     if (rows == 4) {
         __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0, p4 = p0, p5 = p0, p6 = p0, p7 = p0;
         for (int k = 0; k < D; ++k) {
-            __m256 b0 = _mm256_loadu_ps(slab + 16 * k), b1 = _mm256_loadu_ps(slab + 16 * k + 8);
-            __m256 a = _mm256_broadcast_ss(x + k);
-            p0 = _mm256_fmadd_ps(a, b0, p0), p1 = _mm256_fmadd_ps(a, b1, p1);
-            a = _mm256_broadcast_ss(x + D + k);
-            p2 = _mm256_fmadd_ps(a, b0, p2), p3 = _mm256_fmadd_ps(a, b1, p3);
-            a = _mm256_broadcast_ss(x + 2 * D + k);
-            p4 = _mm256_fmadd_ps(a, b0, p4), p5 = _mm256_fmadd_ps(a, b1, p5);
-            a = _mm256_broadcast_ss(x + 3 * D + k);
-            p6 = _mm256_fmadd_ps(a, b0, p6), p7 = _mm256_fmadd_ps(a, b1, p7);
+            PROJ4_K(k);
         }
         ROW_STORE(out, 0, p0, p1), ROW_STORE(out, 1, p2, p3);
         ROW_STORE(out, 2, p4, p5), ROW_STORE(out, 3, p6, p7);
     } else {
         __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0;
         for (int k = 0; k < D; ++k) {
-            __m256 b0 = _mm256_loadu_ps(slab + 16 * k), b1 = _mm256_loadu_ps(slab + 16 * k + 8);
-            __m256 a = _mm256_broadcast_ss(x + k);
-            p0 = _mm256_fmadd_ps(a, b0, p0), p1 = _mm256_fmadd_ps(a, b1, p1);
-            a = _mm256_broadcast_ss(x + D + k);
-            p2 = _mm256_fmadd_ps(a, b0, p2), p3 = _mm256_fmadd_ps(a, b1, p3);
+            PROJ2_K(k);
         }
         ROW_STORE(out, 0, p0, p1), ROW_STORE(out, 1, p2, p3);
     }
@@ -110,26 +111,14 @@ __attribute__((noinline)) static void fused(int rows, const float *h, const floa
             PREFETCH_ROW(bk);
             __m256 hk = _mm256_broadcast_ss(h + k);
             MATVEC_K(hk, bk);
-            __m256 b0 = _mm256_loadu_ps(slab + 16 * k), b1 = _mm256_loadu_ps(slab + 16 * k + 8);
-            __m256 a = _mm256_broadcast_ss(x + k);
-            p0 = _mm256_fmadd_ps(a, b0, p0), p1 = _mm256_fmadd_ps(a, b1, p1);
-            a = _mm256_broadcast_ss(x + D + k);
-            p2 = _mm256_fmadd_ps(a, b0, p2), p3 = _mm256_fmadd_ps(a, b1, p3);
-            a = _mm256_broadcast_ss(x + 2 * D + k);
-            p4 = _mm256_fmadd_ps(a, b0, p4), p5 = _mm256_fmadd_ps(a, b1, p5);
-            a = _mm256_broadcast_ss(x + 3 * D + k);
-            p6 = _mm256_fmadd_ps(a, b0, p6), p7 = _mm256_fmadd_ps(a, b1, p7);
+            PROJ4_K(k);
         }
     } else {
         for (int k = 0; k < H; ++k, bk += WIDE) {
             PREFETCH_ROW(bk);
             __m256 hk = _mm256_broadcast_ss(h + k);
             MATVEC_K(hk, bk);
-            __m256 b0 = _mm256_loadu_ps(slab + 16 * k), b1 = _mm256_loadu_ps(slab + 16 * k + 8);
-            __m256 a = _mm256_broadcast_ss(x + k);
-            p0 = _mm256_fmadd_ps(a, b0, p0), p1 = _mm256_fmadd_ps(a, b1, p1);
-            a = _mm256_broadcast_ss(x + D + k);
-            p2 = _mm256_fmadd_ps(a, b0, p2), p3 = _mm256_fmadd_ps(a, b1, p3);
+            PROJ2_K(k);
         }
     }
     MATVEC_STORE(out);

@@ -85,3 +85,14 @@ def test_rnn_errors_name_the_argument():
         K.rnn(step, torch.zeros(2, 3, 1), [torch.zeros(2, 1)], mask=torch.ones(3, 2))
     with pytest.raises(ValueError, match=r"same number of time steps; got \[3, 4\]"):
         K.rnn(step, [torch.zeros(2, 3, 1), torch.zeros(2, 4, 1)], [torch.zeros(2, 1)])
+
+
+def test_unrolled_masked_backwards_zero_output_is_the_loops_answer():
+    # tf.keras 2.12's unrolled loop zeroes these outputs by the mask in forward order
+    # (docs/known-differences.md); rnnkit's unrolled loop gives its while loop's answer
+    step, inputs, states, kwargs = CASES["mask_backwards_zero"]
+    last, outputs, _ = K.rnn(step, inputs, states, unroll=True, **kwargs)
+    np.testing.assert_allclose(outputs.numpy(), VALUES["mask_backwards_zero_outputs"],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(last.numpy(), VALUES["mask_backwards_zero_last"], rtol=1e-5,
+                               atol=1e-6)

@@ -373,6 +373,8 @@ def symbolic_call(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
         output_shape = layer.output_shape_for_call(input_shape, _shape_of(kwargs))
     elif _shape_needs_a_run(layer):
         output_shape = _shapes_by_running(layer, inputs, kwargs)
+    elif _user_layer(layer):
+        output_shape = _traced_or_declared(layer, inputs, kwargs, input_shape)
     else:
         output_shape = _as_shapes(layer.compute_output_shape(input_shape))
     if getattr(layer, "_output_shape", None) is None:
@@ -458,6 +460,22 @@ def _shape_needs_a_run(layer: Any) -> bool:
         return "compute_output_shape" not in _user_attributes(cls)
     owner = next((c for c in cls.__mro__ if "compute_output_shape" in c.__dict__), Layer)
     return owner is Layer and not cls.__module__.startswith("rnnkit.")
+
+
+def _user_layer(layer: Any) -> bool:
+    """A layer class written outside rnnkit (a program's custom layer)."""
+    return not type(layer).__module__.startswith("rnnkit.")
+
+
+def _traced_or_declared(layer: Any, inputs: Any, kwargs: dict, input_shape: Any) -> Any:
+    """A user's layer that defines ``compute_output_shape``: tf.keras 2.12 ignores it in a
+    functional model and traces ``call`` (the outputs' structure, a tuple or a list, and
+    their shapes come from there), so rnnkit runs the call too; a call that cannot run on
+    small random tensors falls back to the declared shapes."""
+    try:
+        return _shapes_by_running(layer, inputs, kwargs)
+    except Exception:  # noqa: BLE001 - the declared shapes are the layer's own answer
+        return _as_shapes(layer.compute_output_shape(input_shape))
 
 
 def _user_attributes(cls: type) -> set:

@@ -466,7 +466,10 @@ class Model(JsonMixin, SavingMixin, TrainingMixin, Layer):
             # a nested model with its own graph (an Embedding-first Sequential: (None, None))
             # prints its graph's output shape, though its calls carry the actual sizes
             return format_shape(layer._output_shape)
-        shapes = {format_shape(node.output_shapes) for node in relevant}
+        # tf.keras 2.12 prints layer.output_shape: one shape over all the layer's nodes,
+        # in this model or any other (an inference model's shared decoder prints "multiple"
+        # when the training model called it on other shapes)
+        shapes = {format_shape(node.output_shapes) for node in inbound_nodes(layer)}
         return shapes.pop() if len(shapes) == 1 else "multiple"
 
     def summary(self, line_length: int | None = None, positions: Sequence[float] | None = None,
