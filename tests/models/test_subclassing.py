@@ -33,6 +33,50 @@ def test_custom_layer_shapes_come_from_running_call_and_tuples_unpack():
     assert model.predict(np.zeros((3, 7, 4)), verbose=0).shape == (3, 2)
 
 
+class DeclaredList(TwoOut):
+    """TwoOut that declares its shapes as a list, one of them wrong: tf.keras 2 traces call
+    and ignores compute_output_shape in a functional model."""
+
+    def compute_output_shape(self, input_shape):
+        return [(None, 99), (None, 7, 4)]
+
+
+def test_custom_layer_with_compute_output_shape_is_still_traced():
+    keras.backend.clear_session()
+    inp = keras.Input((7, 4))
+    seq, h = layers.GRU(4, return_sequences=True, return_state=True)(inp)
+    outputs = DeclaredList(4)(seq, h)
+    assert isinstance(outputs, tuple)                    # the call's structure, not a list
+    assert [t.shape for t in outputs] == [(None, 4), (None, 7, 4)]   # the call's shapes
+
+
+def test_declared_shapes_are_the_fallback_when_call_cannot_run_on_random_tensors():
+    class NeedsPositive(layers.Layer):
+        def call(self, x):
+            if bool((x <= 0).any()):
+                raise ValueError("needs positive inputs")
+            return K.sum(x, axis=1)
+
+        def compute_output_shape(self, input_shape):
+            return (input_shape[0], input_shape[2])
+
+    out = NeedsPositive()(keras.Input((5, 3)) - 1.0)
+    assert out.shape == (None, 3)
+
+
+def test_summary_prints_multiple_for_a_layer_called_on_other_shapes_in_another_model():
+    keras.backend.clear_session()
+    gru = layers.GRU(4, return_sequences=True, name="shared_gru")
+    seq = keras.Input((5, 3))
+    keras.Model(seq, gru(seq))                                     # (None, 5, 4)
+    one_step = keras.Input(batch_shape=(1, 1, 3))
+    second = keras.Model(one_step, gru(one_step))                  # (1, 1, 4)
+    lines = []
+    second.summary(print_fn=lines.append)
+    row = next(line for line in lines if line.startswith(" shared_gru"))
+    assert "multiple" in row                      # layer.output_shape over all its nodes
+
+
 def test_custom_layer_in_sequential_changes_the_next_layers_size():
     class Pool(layers.Layer):
         def build(self, input_shape):
