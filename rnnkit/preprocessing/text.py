@@ -1,4 +1,5 @@
-"""``keras.preprocessing.text``: the legacy ``Tokenizer`` and ``text_to_word_sequence``.
+"""``keras.preprocessing.text``: the legacy ``Tokenizer``, ``text_to_word_sequence`` and the
+hashing encoders ``one_hot`` and ``hashing_trick``.
 
 Indices start at 1 (0 is left for padding); words are ranked by count, ties in order of
 first appearance; with ``oov_token`` the token takes index 1. ``num_words`` keeps only
@@ -7,13 +8,15 @@ indices below it when converting texts (``word_index`` still holds every word), 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict, defaultdict
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-__all__ = ["Tokenizer", "text_to_word_sequence", "tokenizer_from_json"]
+__all__ = ["Tokenizer", "hashing_trick", "one_hot", "text_to_word_sequence",
+           "tokenizer_from_json"]
 
 DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 
@@ -24,6 +27,37 @@ def text_to_word_sequence(input_text: str, filters: str = DEFAULT_FILTERS, lower
         input_text = input_text.lower()
     input_text = input_text.translate(str.maketrans({c: split for c in filters}))
     return [w for w in input_text.split(split) if w]
+
+
+def hashing_trick(text: str, n: int, hash_function: Any = None,
+                  filters: str = DEFAULT_FILTERS, lower: bool = True, split: str = " ",
+                  analyzer: Callable[[str], list[str]] | None = None) -> list[int]:
+    """Each word of ``text`` as ``hash_function(word) % (n - 1) + 1``: indices in [1, n - 1],
+    0 left for padding, collisions possible. ``hash_function`` None is Python's ``hash``
+    (salted per process unless ``PYTHONHASHSEED`` is set, as in Keras), ``"md5"`` the
+    word's MD5 digest as an integer (the same in every process), or any callable."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"hashing_trick: `n` must be an integer of at least 2 (indices run "
+                         f"from 1 to n - 1); got {n!r}.")
+    if hash_function is None:
+        hash_function = hash
+    elif hash_function == "md5":
+        def hash_function(word: str) -> int:
+            return int(hashlib.md5(word.encode()).hexdigest(), 16)
+    elif not callable(hash_function):
+        raise ValueError(f"hashing_trick: `hash_function` must be None, 'md5' or a function; "
+                         f"got {hash_function!r}.")
+    words = (text_to_word_sequence(text, filters=filters, lower=lower, split=split)
+             if analyzer is None else analyzer(text))
+    return [hash_function(word) % (int(n) - 1) + 1 for word in words]
+
+
+def one_hot(input_text: str, n: int, filters: str = DEFAULT_FILTERS, lower: bool = True,
+            split: str = " ", analyzer: Callable[[str], list[str]] | None = None) -> list[int]:
+    """``hashing_trick`` with Python's ``hash``: despite the name, a list of word indices in
+    [1, n - 1], not one-hot vectors (Keras's own naming)."""
+    return hashing_trick(input_text, n, hash_function=hash, filters=filters, lower=lower,
+                         split=split, analyzer=analyzer)
 
 
 class Tokenizer:
