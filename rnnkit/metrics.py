@@ -3,8 +3,8 @@
 A metric accumulates over the batches of an epoch and ``result()`` gives the value so far:
 the mean-style metrics keep ``total = sum(value * weight)`` and ``count = sum(weight)`` over
 every sample seen (so the epoch value is the mean over samples, not the mean of batch
-means); ``RootMeanSquaredError``, ``Precision``, ``Recall`` and ``AUC`` keep sums or
-confusion counts. Totals stay on the metric's device until ``result()`` is read, so a GPU
+means); ``RootMeanSquaredError``, ``Precision``, ``Recall``, ``AUC`` and the counts
+(``TruePositives`` ... ``FalseNegatives``) keep sums or confusion counts. Totals stay on the metric's device until ``result()`` is read, so a GPU
 loop does not synchronise each batch.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "BinaryAccuracy", "Categorical
            "SparseCategoricalAccuracy", "TopKCategoricalAccuracy",
            "SparseTopKCategoricalAccuracy", "Accuracy", "MeanSquaredError",
            "MeanAbsoluteError", "MeanAbsolutePercentageError", "RootMeanSquaredError", "AUC",
-           "Precision", "Recall", "get", "binary_accuracy", "categorical_accuracy",
+           "Precision", "Recall", "TruePositives", "FalsePositives", "TrueNegatives",
+           "FalseNegatives", "get", "binary_accuracy", "categorical_accuracy",
            "sparse_categorical_accuracy", "top_k_categorical_accuracy"]
 
 
@@ -219,14 +220,58 @@ class _Confusion(Metric):
         if mask is not None:
             weight = weight * _expand_to(mask.to(y_pred.device, y_pred.dtype), y_pred)
         weight = weight.detach().to(torch.float64).cpu().reshape(-1)
-        y_pred = torch.clamp(y_pred.detach(), 0.0, 1.0).to(torch.float64).cpu().reshape(-1)
+        y_pred = torch.clamp(y_pred.detach(), 0.0, 1.0).to(torch.float32).cpu().reshape(-1)
         y_true = y_true.detach().to(torch.float64).cpu().reshape(-1) > 0.5
-        above = y_pred.unsqueeze(0) > self.thresholds.unsqueeze(1)   # (thresholds, n)
+        # compared in float32, as tf.keras does: a prediction of 0.2 is not above 0.2
+        above = y_pred.unsqueeze(0) > self.thresholds.to(torch.float32).unsqueeze(1)
         pos, neg = y_true.to(torch.float64) * weight, (~y_true).to(torch.float64) * weight
         self.tp += (above * pos).sum(1)
         self.fp += (above * neg).sum(1)
         self.fn += (~above * pos).sum(1)
         self.tn += (~above * neg).sum(1)
+
+
+class _Count(_Confusion):
+    """One confusion count (``_COUNT``: tp, fp, tn or fn) at ``thresholds`` (default 0.5):
+    the weighted number of such predictions, a number for one threshold and a list for
+    several, as tf.keras 2.12's TruePositives ... FalseNegatives."""
+
+    _COUNT = ""
+
+    def __init__(self, thresholds: Any = None, name: str | None = None,
+                 dtype: Any = None) -> None:
+        self.init_thresholds = thresholds
+        values = [0.5] if thresholds is None else (
+            list(thresholds) if isinstance(thresholds, (list, tuple)) else [thresholds])
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{type(self).__name__}: `thresholds` must be numbers in "
+                                 f"[0, 1] (one, or a list); got {thresholds!r}.")
+        super().__init__([float(v) for v in values], name=name, dtype=dtype)
+
+    def result(self):
+        counts = getattr(self, self._COUNT)
+        return float(counts[0]) if counts.numel() == 1 else [float(c) for c in counts]
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_Count):
+    _COUNT = "tp"
+
+
+class FalsePositives(_Count):
+    _COUNT = "fp"
+
+
+class TrueNegatives(_Count):
+    _COUNT = "tn"
+
+
+class FalseNegatives(_Count):
+    _COUNT = "fn"
 
 
 def _div(a, b):
@@ -319,7 +364,8 @@ _FUNCTIONS = {
 _CLASSES = {cls.__name__: cls for cls in (
     BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, Accuracy, MeanSquaredError, MeanAbsoluteError,
-    MeanAbsolutePercentageError, RootMeanSquaredError, AUC, Precision, Recall, Mean)}
+    MeanAbsolutePercentageError, RootMeanSquaredError, AUC, Precision, Recall, Mean,
+    TruePositives, FalsePositives, TrueNegatives, FalseNegatives)}
 _CLASS_ALIASES = {"rmse": RootMeanSquaredError, "auc": AUC, "precision": Precision,
                   "recall": Recall}
 

@@ -1,4 +1,8 @@
-"""Loss and metric behaviour the recorded values do not cover: names, shapes, masks, errors."""
+"""Loss and metric behaviour the recorded values do not cover: names, shapes, masks, errors;
+and the confusion counts against tf.keras 2.12 (fixtures/keras2_metric_counts)."""
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -81,3 +85,31 @@ def test_rmse_auc_precision_recall_by_name():
     p = metrics.get("Precision")
     p.update_state([1, 0, 1], [0.9, 0.8, 0.1])
     assert p.result() == pytest.approx(0.5)
+
+
+COUNTS = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "keras2_metric_counts"
+                     / "counts.json").read_text())
+
+
+@pytest.mark.parametrize("case", COUNTS["cases"],
+                         ids=[f"{c['class_name']}-{c['kwargs']}" for c in COUNTS["cases"]])
+def test_confusion_counts_match_tf_keras(case):
+    metric = getattr(metrics, case["class_name"])(**case["kwargs"])
+    for (y_true, y_pred, weight), expected in zip(COUNTS["batches"], case["results"]):
+        metric.update_state(np.array(y_true), np.array(y_pred),
+                            sample_weight=None if weight is None else np.array(weight))
+        assert metric.result() == pytest.approx(expected, rel=1e-5)
+    assert metric.get_config()["thresholds"] == case["config"]["thresholds"]
+    if "name" in case["kwargs"]:
+        assert metric.name == case["kwargs"]["name"]
+    rebuilt = metrics.deserialize(metrics.serialize(metric))
+    assert type(rebuilt) is type(metric) and rebuilt.get_config() == metric.get_config()
+    metric.reset_state()
+    assert metric.result() == pytest.approx([0.0] * len(np.atleast_1d(expected)) if
+                                            isinstance(expected, list) else 0.0)
+
+
+def test_confusion_count_thresholds_are_checked():
+    with pytest.raises(ValueError, match=r"TruePositives: `thresholds` must be numbers in "
+                                         r"\[0, 1\].*1\.5"):
+        metrics.TruePositives(thresholds=[0.2, 1.5])
