@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import torch
 
+from . import backend
 from . import losses as losses_mod
 from .losses import _align, _expand_to, _tensor
 
@@ -104,6 +105,15 @@ class Metric:
 def _snake(name: str) -> str:
     out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
     return out
+
+
+def _drawn_name(name: str | None, cls: type) -> str:
+    """tf.keras 2.12's name for the metrics whose constructor has ``name=None`` (AUC,
+    Precision, Recall, the counts): each one made without a name takes the next free name,
+    ``auc``, ``auc_1``, ... (``clear_session`` starts again), as Keras layers do, so a second
+    model's metric logs ``val_auc_1``."""
+    return name if name is not None else backend.unique_object_name(
+        backend.to_snake_case(cls.__name__))
 
 
 class Mean(Metric):
@@ -248,7 +258,8 @@ class _Count(_Confusion):
                     or not 0.0 <= value <= 1.0:
                 raise ValueError(f"{type(self).__name__}: `thresholds` must be numbers in "
                                  f"[0, 1] (one, or a list); got {thresholds!r}.")
-        super().__init__([float(v) for v in values], name=name, dtype=dtype)
+        super().__init__([float(v) for v in values], name=_drawn_name(name, type(self)),
+                         dtype=dtype)
 
     def result(self):
         counts = getattr(self, self._COUNT)
@@ -283,7 +294,8 @@ class Precision(_Confusion):
 
     def __init__(self, thresholds: float | None = None, name: str | None = None,
                  dtype: Any = None) -> None:
-        super().__init__([0.5 if thresholds is None else thresholds], name=name, dtype=dtype)
+        super().__init__([0.5 if thresholds is None else thresholds],
+                         name=_drawn_name(name, type(self)), dtype=dtype)
 
     def result(self):
         return float(_div(self.tp, self.tp + self.fp)[0])
@@ -294,7 +306,8 @@ class Recall(_Confusion):
 
     def __init__(self, thresholds: float | None = None, name: str | None = None,
                  dtype: Any = None) -> None:
-        super().__init__([0.5 if thresholds is None else thresholds], name=name, dtype=dtype)
+        super().__init__([0.5 if thresholds is None else thresholds],
+                         name=_drawn_name(name, type(self)), dtype=dtype)
 
     def result(self):
         return float(_div(self.tp, self.tp + self.fn)[0])
@@ -322,7 +335,7 @@ class AUC(_Confusion):
             thresholds = [0.0 - 1e-7] + inner + [1.0 + 1e-7]
         else:
             thresholds = [0.0 - 1e-7] + sorted(thresholds) + [1.0 + 1e-7]
-        super().__init__(thresholds, name=name or "auc", dtype=dtype)
+        super().__init__(thresholds, name=_drawn_name(name, type(self)), dtype=dtype)
 
     def result(self):
         tp, fp, tn, fn = self.tp, self.fp, self.tn, self.fn
@@ -391,10 +404,11 @@ def get(identifier: Any, y_true: Any = None, y_pred: Any = None) -> Metric:
             metric = _FUNCTIONS[identifier]()
             metric.name = identifier  # Keras logs the string the user gave
             return metric
-        if identifier in _CLASSES:
-            return _CLASSES[identifier]()
-        if identifier in _CLASS_ALIASES:
-            return _CLASS_ALIASES[identifier]()
+        # a name given as a string is the metric's name, drawn from no counter (compile's
+        # "AUC" logs `auc` however many AUCs exist)
+        cls = _CLASSES.get(identifier) or _CLASS_ALIASES.get(identifier)
+        if cls is not None:
+            return cls(name=backend.to_snake_case(cls.__name__))
         known = sorted(set(_FUNCTIONS) | set(_CLASSES) | set(_CLASS_ALIASES) |
                        {"accuracy", "acc"})
         raise ValueError(f"Unknown metric function: {identifier!r}. Known metrics: {known}.")

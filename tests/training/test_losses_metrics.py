@@ -113,3 +113,17 @@ def test_confusion_count_thresholds_are_checked():
     with pytest.raises(ValueError, match=r"TruePositives: `thresholds` must be numbers in "
                                          r"\[0, 1\].*1\.5"):
         metrics.TruePositives(thresholds=[0.2, 1.5])
+
+
+def test_metrics_made_without_a_name_draw_the_next_free_one_as_tf_keras():
+    from rnnkit import backend
+    m = metrics
+    backend.clear_session()
+    made = [m.AUC(), m.AUC(), m.Precision(), m.Precision(), m.Recall(name="r"), m.Recall(),
+            m.TruePositives(), m.TruePositives(), m.FalseNegatives(name="fn"),
+            m.BinaryAccuracy(), m.BinaryAccuracy(), m.AUC(curve="PR")]
+    backend.clear_session()
+    made += [m.AUC(), m.Precision()]
+    assert [metric.name for metric in made] == COUNTS["names"]
+    # a name written as a string is the metric's own: compile's "AUC" logs `auc`
+    assert metrics.get("AUC").name == "auc" and metrics.get("Precision").name == "precision"
