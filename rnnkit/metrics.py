@@ -241,12 +241,10 @@ class _Confusion(Metric):
         self.tn += (~above * neg).sum(1)
 
 
-class _Count(_Confusion):
-    """One confusion count (``_COUNT``: tp, fp, tn or fn) at ``thresholds`` (default 0.5):
-    the weighted number of such predictions, a number for one threshold and a list for
-    several, as tf.keras 2.12's TruePositives ... FalseNegatives."""
-
-    _COUNT = ""
+class _AtThresholds(_Confusion):
+    """A confusion metric at the user's ``thresholds`` (default 0.5): one number for one
+    threshold and a list for several, as tf.keras 2.12's Precision, Recall and
+    TruePositives ... FalseNegatives."""
 
     def __init__(self, thresholds: Any = None, name: str | None = None,
                  dtype: Any = None) -> None:
@@ -261,12 +259,21 @@ class _Count(_Confusion):
         super().__init__([float(v) for v in values], name=_drawn_name(name, type(self)),
                          dtype=dtype)
 
-    def result(self):
-        counts = getattr(self, self._COUNT)
-        return float(counts[0]) if counts.numel() == 1 else [float(c) for c in counts]
+    def _shown(self, values: torch.Tensor) -> Any:
+        return float(values[0]) if values.numel() == 1 else [float(v) for v in values]
 
     def get_config(self) -> dict:
         return {"name": self.name, "thresholds": self.init_thresholds}
+
+
+class _Count(_AtThresholds):
+    """One confusion count (``_COUNT``: tp, fp, tn or fn): the weighted number of such
+    predictions."""
+
+    _COUNT = ""
+
+    def result(self):
+        return self._shown(getattr(self, self._COUNT))
 
 
 class TruePositives(_Count):
@@ -289,28 +296,18 @@ def _div(a, b):
     return torch.where(b > 0, a / torch.where(b > 0, b, torch.ones_like(b)), torch.zeros_like(a))
 
 
-class Precision(_Confusion):
+class Precision(_AtThresholds):
     """``tp / (tp + fp)`` at ``thresholds`` (default 0.5)."""
 
-    def __init__(self, thresholds: float | None = None, name: str | None = None,
-                 dtype: Any = None) -> None:
-        super().__init__([0.5 if thresholds is None else thresholds],
-                         name=_drawn_name(name, type(self)), dtype=dtype)
-
     def result(self):
-        return float(_div(self.tp, self.tp + self.fp)[0])
+        return self._shown(_div(self.tp, self.tp + self.fp))
 
 
-class Recall(_Confusion):
+class Recall(_AtThresholds):
     """``tp / (tp + fn)`` at ``thresholds`` (default 0.5)."""
 
-    def __init__(self, thresholds: float | None = None, name: str | None = None,
-                 dtype: Any = None) -> None:
-        super().__init__([0.5 if thresholds is None else thresholds],
-                         name=_drawn_name(name, type(self)), dtype=dtype)
-
     def result(self):
-        return float(_div(self.tp, self.tp + self.fn)[0])
+        return self._shown(_div(self.tp, self.tp + self.fn))
 
 
 class AUC(_Confusion):
