@@ -9,7 +9,8 @@ import math
 from typing import Sequence
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",
-           "InverseTimeDecay", "serialize", "deserialize"]
+           "CosineDecayRestarts", "InverseTimeDecay", "PolynomialDecay", "serialize",
+           "deserialize"]
 
 
 class LearningRateSchedule:
@@ -111,8 +112,75 @@ class CosineDecay(LearningRateSchedule):
                 "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR): the first period lasts ``first_decay_steps``,
+    each next one ``t_mul`` times longer, restarting at ``m_mul`` times the previous peak;
+    ``alpha`` is the floor as a fraction of the peak."""
+
+    def __init__(self, initial_learning_rate: float, first_decay_steps: int,
+                 t_mul: float = 2.0, m_mul: float = 1.0, alpha: float = 0.0,
+                 name: str | None = None) -> None:
+        if first_decay_steps <= 0:
+            raise ValueError("CosineDecayRestarts: first_decay_steps must be > 0, got "
+                             f"{first_decay_steps}.")
+        if t_mul <= 0:
+            raise ValueError(f"CosineDecayRestarts: t_mul must be > 0, got {t_mul}.")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.first_decay_steps, self.name = first_decay_steps, name
+        self.t_mul, self.m_mul, self.alpha = float(t_mul), float(m_mul), float(alpha)
+
+    def __call__(self, step):
+        fraction = step / self.first_decay_steps
+        if self.t_mul == 1.0:
+            restart = math.floor(fraction)
+            fraction -= restart
+        else:   # periods 1, t, t^2, ...: the restart whose geometric sum passed `fraction`
+            restart = math.floor(math.log(1.0 - fraction * (1.0 - self.t_mul))
+                                 / math.log(self.t_mul))
+            done = (1.0 - self.t_mul ** restart) / (1.0 - self.t_mul)
+            fraction = (fraction - done) / self.t_mul ** restart
+        cosine = 0.5 * self.m_mul ** restart * (1.0 + math.cos(math.pi * fraction))
+        return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self.t_mul,
+                "m_mul": self.m_mul, "alpha": self.alpha, "name": self.name}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """From ``initial_learning_rate`` to ``end_learning_rate`` over ``decay_steps`` along
+    ``(1 - step / decay_steps) ** power``; then constant, or with ``cycle`` over a period
+    stretched to the next multiple of ``decay_steps``."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int,
+                 end_learning_rate: float = 0.0001, power: float = 1.0, cycle: bool = False,
+                 name: str | None = None) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"PolynomialDecay: decay_steps must be > 0, got {decay_steps}.")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.end_learning_rate, self.power = float(end_learning_rate), float(power)
+        self.decay_steps, self.cycle, self.name = decay_steps, bool(cycle), name
+
+    def __call__(self, step):
+        span = float(self.decay_steps)
+        if self.cycle:   # step 0 counts as the first period
+            span *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
+        else:
+            step = min(step, self.decay_steps)
+        left = (1.0 - step / span) ** self.power
+        return (self.initial_learning_rate - self.end_learning_rate) * left + \
+            self.end_learning_rate
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
+                "power": self.power, "cycle": self.cycle, "name": self.name}
+
+
 _REGISTRY = {cls.__name__: cls for cls in
-             (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay)}
+             (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, CosineDecay,
+              CosineDecayRestarts, PolynomialDecay)}
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:

@@ -115,3 +115,27 @@ def test_adam_differs_from_torch_adam_by_epsilon_placement():
     m, v = 1e-4, 1e-9
     assert p1.item() == pytest.approx(1e-4 - alpha * m / (np.sqrt(v) + 0.1), rel=1e-4)
     assert abs(p1.item() - p2.item()) > 1e-6
+
+
+@pytest.mark.parametrize("schedule", [
+    schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, power=2.0, cycle=True),
+    schedules.CosineDecayRestarts(0.1, 5, t_mul=1.5, m_mul=0.8, alpha=0.1)])
+def test_new_schedules_round_trip_and_drive_an_optimizer(schedule):
+    rebuilt = schedules.deserialize(schedules.serialize(schedule))
+    assert [rebuilt(t) for t in range(30)] == [schedule(t) for t in range(30)]
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = optimizers.SGD(learning_rate=schedule)
+    for step in range(3):
+        w.grad = torch.ones(2)
+        before = w.detach().clone()
+        opt.apply_gradients([(w.grad, w)])
+        assert torch.allclose(before - w.detach(), torch.full((2,), schedule(step)))
+
+
+def test_new_schedules_refuse_bad_periods():
+    with pytest.raises(ValueError, match=r"PolynomialDecay: decay_steps must be > 0, got 0"):
+        schedules.PolynomialDecay(0.1, 0)
+    with pytest.raises(ValueError, match=r"CosineDecayRestarts: first_decay_steps must be > 0"):
+        schedules.CosineDecayRestarts(0.1, -1)
+    with pytest.raises(ValueError, match=r"CosineDecayRestarts: t_mul must be > 0"):
+        schedules.CosineDecayRestarts(0.1, 5, t_mul=0.0)
