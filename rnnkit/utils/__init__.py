@@ -19,6 +19,7 @@ from .data_tuples import normalize, pack_x_y_sample_weight, unpack_x_y_sample_we
 from . import data_utils, generic_utils, np_utils, vis_utils  # Keras 2 module paths
 from .vis_utils import model_to_dot, plot_model
 from .progbar import Progbar
+from .downloads import get_file
 
 __all__ = ["set_random_seed", "Sequence", "pad_sequences", "to_categorical",
            "timeseries_dataset_from_array", "TimeseriesDataset", "CustomObjectScope",
@@ -26,7 +27,7 @@ __all__ = ["set_random_seed", "Sequence", "pad_sequences", "to_categorical",
            "get_registered_name", "get_registered_object", "register_keras_serializable",
            "serialize_keras_object", "normalize", "pack_x_y_sample_weight",
            "unpack_x_y_sample_weight", "plot_model", "model_to_dot",
-           "Progbar"]
+           "Progbar", "get_file"]
 
 
 def set_random_seed(seed: int) -> None:
