@@ -99,3 +99,15 @@ def test_zip_slip_is_refused(tmp_path):
                        cache_dir=str(cache))
     assert not (tmp_path / "slipped.txt").exists()
     assert not (cache / "datasets" / "ok.txt").exists()   # checked before writing anything
+
+
+def test_file_hashes_and_their_check(tmp_path):
+    import hashlib
+    from rnnkit.utils import downloads
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"abc" * 1000)
+    sha, md5 = hashlib.sha256(path.read_bytes()).hexdigest(), hashlib.md5(path.read_bytes())
+    assert downloads.hash_file(path) == sha and downloads.hash_file(path, "auto") == sha
+    assert downloads.hash_file(path, "md5") == md5.hexdigest()
+    assert data_utils.validate_file(path, sha) and data_utils.validate_file(path, md5.hexdigest())
+    assert not data_utils.validate_file(path, sha, algorithm="md5")
