@@ -1,4 +1,5 @@
-"""``keras.preprocessing.sequence``: ``pad_sequences`` and the legacy ``TimeseriesGenerator``."""
+"""``keras.preprocessing.sequence``: ``pad_sequences``, the legacy ``TimeseriesGenerator`` and
+the word2vec pairs (``skipgrams``, ``make_sampling_table``)."""
 from __future__ import annotations
 
 from typing import Any
@@ -7,8 +8,10 @@ import numpy as np
 
 from ..utils.sequences import Sequence, pad_sequences
 from ..utils.timeseries import timeseries_dataset_from_array
+from .skipgrams import make_sampling_table, skipgrams
 
-__all__ = ["pad_sequences", "TimeseriesGenerator", "timeseries_dataset_from_array"]
+__all__ = ["pad_sequences", "TimeseriesGenerator", "timeseries_dataset_from_array",
+           "make_sampling_table", "skipgrams"]
 
 
 class TimeseriesGenerator(Sequence):
