@@ -9,8 +9,8 @@ matches), ``untar`` / ``extract`` unpack next to it, and the messages and progre
 Keras's. Two things are stricter, because the file comes from elsewhere:
 
 - the download is written to a temporary file and moved into place only when complete and
-  matching ``file_hash``: an interrupted or corrupted download never sits in the cache
-  under the real name;
+  matching ``file_hash`` (``rnnkit._files.atomic_write``, as rnnkit's saves): an
+  interrupted or corrupted download never sits in the cache under the real name;
 - archives are unpacked only if every member stays inside the target directory: absolute
   paths, ``..``, links and special files are refused with an error naming the member
   (tf.keras filters tar members silently and unpacks zip files as they come).
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import tarfile
 import urllib.error
 import urllib.request
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._files import atomic_write
 from .progbar import Progbar
 
 __all__ = ["get_file"]
@@ -85,14 +85,12 @@ def get_file(fname: Any = None, origin: str | None = None, untar: bool = False,
 
 
 def _download(origin: str, fpath: str, file_hash: str | None, hash_algorithm: str) -> None:
-    """Fetch into a temporary file beside ``fpath``; move it there once complete and valid."""
-    progress = _DownloadProgress()
-    # a fresh name, made here (O_EXCL) with the umask's permissions, as the final file gets
-    partial = os.path.join(os.path.dirname(fpath), f".partial-{secrets.token_hex(8)}")
-    os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    try:
+    """Fetch ``origin`` and move it onto ``fpath`` only once complete and matching
+    ``file_hash`` (rnnkit's atomic save: a temporary file beside it, removed on any error,
+    and by a later call if this process is killed)."""
+    def fetch_and_check(partial: str) -> None:
         try:
-            _fetch(origin, partial, progress)
+            _fetch(origin, partial, _DownloadProgress())
         except urllib.error.HTTPError as error:
             raise Exception(f"URL fetch failure on {origin}: {error.code} -- {error.msg}")
         except urllib.error.URLError as error:
@@ -101,10 +99,8 @@ def _download(origin: str, fpath: str, file_hash: str | None, hash_algorithm: st
         if file_hash is not None and not validate_file(partial, file_hash, hash_algorithm):
             raise ValueError(f"Incomplete or corrupted file detected. The {hash_algorithm} "
                              f"file hash does not match the provided value of {file_hash}.")
-        os.replace(partial, fpath)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+
+    atomic_write(fpath, fetch_and_check)
 
 
 def _fetch(origin: str, path: str, report: Any, chunk_size: int = 8192) -> None:
@@ -149,24 +145,23 @@ def _hasher(algorithm: str, file_hash: str | None = None) -> Any:
     return hashlib.md5()   # "md5", and "auto" for anything but a 64-digit hash (Keras's rule)
 
 
-def hash_file(fpath: Any, algorithm: str = "sha256", chunk_size: int = 65535) -> str:
-    """The hex digest of a file (``"sha256"``, ``"md5"`` or ``"auto"`` = sha256)."""
-    hasher = _hasher("sha256" if algorithm == "auto" else algorithm)
+def _digest(fpath: Any, hasher: Any, chunk_size: int) -> str:
     with open(fpath, "rb") as stream:
         for chunk in iter(lambda: stream.read(chunk_size), b""):
             hasher.update(chunk)
     return hasher.hexdigest()
 
 
+def hash_file(fpath: Any, algorithm: str = "sha256", chunk_size: int = 65535) -> str:
+    """The hex digest of a file (``"sha256"``, ``"md5"`` or ``"auto"`` = sha256)."""
+    return _digest(fpath, _hasher("sha256" if algorithm == "auto" else algorithm), chunk_size)
+
+
 def validate_file(fpath: Any, file_hash: str, algorithm: str = "auto",
                   chunk_size: int = 65535) -> bool:
     """Whether the file's sha256 or md5 digest is ``file_hash`` (``"auto"``: sha256 for a
     64-digit hash, md5 otherwise)."""
-    hasher = _hasher(algorithm, file_hash)
-    with open(fpath, "rb") as stream:
-        for chunk in iter(lambda: stream.read(chunk_size), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest() == str(file_hash)
+    return _digest(fpath, _hasher(algorithm, file_hash), chunk_size) == str(file_hash)
 
 
 def extract_archive(file_path: Any, path: Any = ".", archive_format: Any = "auto") -> bool:
