@@ -4,8 +4,8 @@ A metric accumulates over the batches of an epoch and ``result()`` gives the val
 the mean-style metrics keep ``total = sum(value * weight)`` and ``count = sum(weight)`` over
 every sample seen (so the epoch value is the mean over samples, not the mean of batch
 means); ``RootMeanSquaredError``, ``Precision``, ``Recall``, ``AUC`` and the counts
-(``TruePositives`` ... ``FalseNegatives``) keep sums or confusion counts. Totals stay on the metric's device until ``result()`` is read, so a GPU
-loop does not synchronise each batch.
+(``TruePositives`` ... ``FalseNegatives``) keep sums or confusion counts. Totals stay on the
+metric's device until ``result()`` is read, so a GPU loop does not synchronise each batch.
 """
 from __future__ import annotations
 
@@ -214,7 +214,8 @@ class _Confusion(Metric):
     """Counts of true/false positives/negatives at one or more thresholds (``pred > t``)."""
 
     def __init__(self, thresholds, name=None, dtype=None):
-        self.thresholds = torch.as_tensor(thresholds, dtype=torch.float64)
+        # float32, as tf.keras compares them: a prediction of 0.2 is not above 0.2
+        self.thresholds = torch.as_tensor(thresholds, dtype=torch.float32)
         super().__init__(name=name, dtype=dtype)
 
     def reset_state(self):
@@ -232,8 +233,7 @@ class _Confusion(Metric):
         weight = weight.detach().to(torch.float64).cpu().reshape(-1)
         y_pred = torch.clamp(y_pred.detach(), 0.0, 1.0).to(torch.float32).cpu().reshape(-1)
         y_true = y_true.detach().to(torch.float64).cpu().reshape(-1) > 0.5
-        # compared in float32, as tf.keras does: a prediction of 0.2 is not above 0.2
-        above = y_pred.unsqueeze(0) > self.thresholds.to(torch.float32).unsqueeze(1)
+        above = y_pred.unsqueeze(0) > self.thresholds.unsqueeze(1)   # (thresholds, n)
         pos, neg = y_true.to(torch.float64) * weight, (~y_true).to(torch.float64) * weight
         self.tp += (above * pos).sum(1)
         self.fp += (above * neg).sum(1)

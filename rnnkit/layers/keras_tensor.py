@@ -459,7 +459,7 @@ def _shape_needs_a_run(layer: Any) -> bool:
     if isinstance(layer, model_class("Functional")) and not layer._is_graph_network:
         return "compute_output_shape" not in _user_attributes(cls)
     owner = next((c for c in cls.__mro__ if "compute_output_shape" in c.__dict__), Layer)
-    return owner is Layer and not cls.__module__.startswith("rnnkit.")
+    return owner is Layer and _user_layer(layer)
 
 
 def _user_layer(layer: Any) -> bool:
